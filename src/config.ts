@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+/** The only place that reads the environment. Every setting, its default, and what is wrong with it. */
+const booleanish = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Unset and empty both mean "not configured". */
+const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+const optionalUrl = (protocols: string[]) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .url({ message: "must be an absolute URL" })
+      .refine((v) => protocols.includes(new URL(v).protocol), {
+        message: `must use ${protocols.join(" or ")}`,
+      })
+      .optional(),
+  );
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export const configSchema = z.object({
+  PORT: z.coerce
+    .number({ message: "must be a number" })
+    .int("must be a whole number")
+    .min(1, "must be between 1 and 65535")
+    .max(65535, "must be between 1 and 65535")
+    .default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
+  // At least 2: migrations hold an advisory lock on one connection while running on another.
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  DATA_DIR: z.string().min(1).default(".data"),
+  ADMIN_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string().min(16, "must be at least 16 characters").optional(),
+  ),
+  PUBLIC_BASE_URL: optionalUrl(["http:", "https:"]),
+  SMTP_URL: optionalUrl(["smtp:", "smtps:"]),
+  MAIL_FROM: z.string().min(3).default("Daybreak <briefing@daybreak.localhost>"),
+  /** Signs links in emails (unsubscribe, preferences, feedback). Defaults to a per-data-dir secret. */
+  LINK_SECRET: z.preprocess(
+    blankToUndefined,
+    z.string().min(16, "must be at least 16 characters").optional(),
+  ),
+  OPENAI_API_KEY: z.preprocess(blankToUndefined, z.string().optional()),
+  OPENAI_BASE_URL: optionalUrl(["http:", "https:"]),
+  OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  FETCH_ALLOW_PRIVATE: booleanish.default(false),
+  /** Seed the bundled sample feeds and a demo subscriber when the database has none. */
+  SAMPLE_DATA: booleanish.optional(),
+  DEFAULT_DELIVERY_TIME: z.string().regex(hhmm, "must be HH:MM").default("07:00"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema> & {
+  publicBaseUrl: string;
+  sampleData: boolean;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws one ConfigError whose message names each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    // An empty variable means "not set", as shells and .env files usually intend.
+    Object.keys(configSchema.shape).map((k) => [k, env[k]?.trim() ? env[k]!.trim() : undefined]),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "environment");
+      const value = env[name];
+      return `${name}${value === undefined ? "" : `=${JSON.stringify(value)}`} ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ""),
+    sampleData: c.SAMPLE_DATA ?? c.DATABASE_URL === undefined,
+  };
+}

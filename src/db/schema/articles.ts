@@ -1,0 +1,53 @@
+import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { sources } from "./sources.ts";
+import { stories } from "./stories.ts";
+
+/** One article, once: wire copies and re-fetches become appearances, not new rows. */
+export const articles = pgTable(
+  "articles",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    sourceId: uuid().references(() => sources.id, { onDelete: "set null" }),
+    storyId: uuid().references(() => stories.id, { onDelete: "set null" }),
+    /** Canonical URL: tracking parameters stripped; what citations link to. */
+    url: text().notNull(),
+    guid: text(),
+    title: text().notNull(),
+    outlet: text().notNull(),
+    domain: text().notNull(),
+    author: text(),
+    publishedAt: timestamp({ withTimezone: true }).notNull(),
+    fetchedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    language: text(),
+    /** Plain text of the article body (or the feed's teaser when that is all there is). */
+    content: text().notNull(),
+    wordCount: integer().notNull(),
+    contentHash: text().notNull(),
+    /** 64-bit SimHash of the body's shingles, for near-duplicate detection. */
+    simhash: bigint({ mode: "bigint" }),
+    /** ok | teaser | paywalled | unreachable */
+    status: text().notNull().default("ok"),
+  },
+  (t) => [
+    uniqueIndex("articles_url_key").on(t.url),
+    index("articles_content_hash_idx").on(t.contentHash),
+    index("articles_story_idx").on(t.storyId),
+    index("articles_published_idx").on(t.publishedAt),
+  ],
+);
+
+/** Where an article was seen: its own feed, and every outlet that re-ran the same copy. */
+export const articleAppearances = pgTable(
+  "article_appearances",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    articleId: uuid()
+      .notNull()
+      .references(() => articles.id, { onDelete: "cascade" }),
+    sourceId: uuid().references(() => sources.id, { onDelete: "set null" }),
+    url: text().notNull(),
+    outlet: text().notNull(),
+    seenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("article_appearances_url_key").on(t.articleId, t.url)],
+);

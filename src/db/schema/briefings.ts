@@ -1,0 +1,60 @@
+import {
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { stories, storySummaries } from "./stories.ts";
+import { subscribers } from "./subscribers.ts";
+
+export type AlsoToday = { storyId: string; headline: string; score: number };
+
+/** One subscriber's briefing for one local calendar day. */
+export const briefings = pgTable(
+  "briefings",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    subscriberId: uuid()
+      .notNull()
+      .references(() => subscribers.id, { onDelete: "cascade" }),
+    /** The subscriber's local date, YYYY-MM-DD. */
+    date: date({ mode: "string" }).notNull(),
+    generatedAt: timestamp({ withTimezone: true }).notNull(),
+    /** The next candidates that did not make the cut, with their scores: "also today" and an audit trail. */
+    alsoToday: jsonb().$type<AlsoToday[]>().notNull().default([]),
+  },
+  (t) => [
+    uniqueIndex("briefings_subscriber_date_key").on(t.subscriberId, t.date),
+    index("briefings_date_idx").on(t.date),
+  ],
+);
+
+export const briefingItems = pgTable(
+  "briefing_items",
+  {
+    briefingId: uuid()
+      .notNull()
+      .references(() => briefings.id, { onDelete: "cascade" }),
+    rank: integer().notNull(),
+    storyId: uuid()
+      .notNull()
+      .references(() => stories.id, { onDelete: "cascade" }),
+    /** The summary version the subscriber was shown. */
+    summaryId: uuid()
+      .notNull()
+      .references(() => storySummaries.id, { onDelete: "cascade" }),
+    score: real().notNull(),
+    /** "Why you're seeing this", from the features that produced the score. */
+    reason: text().notNull(),
+    whyItMatters: text(),
+    features: jsonb().$type<Record<string, number>>().notNull().default({}),
+  },
+  (t) => [primaryKey({ columns: [t.briefingId, t.rank] }), index("briefing_items_story_idx").on(t.storyId)],
+);

@@ -1,0 +1,76 @@
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { stories } from "./stories.ts";
+import { subscribers } from "./subscribers.ts";
+
+/** A public link to one story. The token is the URL; nothing about the sharer is shown. */
+export const shareLinks = pgTable(
+  "share_links",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    token: text().notNull(),
+    storyId: uuid()
+      .notNull()
+      .references(() => stories.id, { onDelete: "cascade" }),
+    subscriberId: uuid()
+      .notNull()
+      .references(() => subscribers.id, { onDelete: "cascade" }),
+    viewCount: integer().notNull().default(0),
+    expiresAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("share_links_token_key").on(t.token)],
+);
+
+/** up | down | more | less | hide_source */
+export const feedback = pgTable(
+  "feedback",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    subscriberId: uuid()
+      .notNull()
+      .references(() => subscribers.id, { onDelete: "cascade" }),
+    storyId: uuid()
+      .notNull()
+      .references(() => stories.id, { onDelete: "cascade" }),
+    signal: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("feedback_subscriber_idx").on(t.subscriberId, t.createdAt)],
+);
+
+/** Every model call, with its tokens, for budgets and `daybreak stats`. */
+export const llmCalls = pgTable(
+  "llm_calls",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    purpose: text().notNull(),
+    model: text().notNull(),
+    storyId: uuid(),
+    subscriberId: uuid(),
+    tokensIn: integer().notNull().default(0),
+    tokensOut: integer().notNull().default(0),
+    /** ok | error | rejected */
+    outcome: text().notNull(),
+    error: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("llm_calls_created_idx").on(t.createdAt)],
+);
+
+/** Single-use codes for the app's magic-link sign-in and for double opt-in. */
+export const authCodes = pgTable(
+  "auth_codes",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    subscriberId: uuid()
+      .notNull()
+      .references(() => subscribers.id, { onDelete: "cascade" }),
+    codeHash: text().notNull(),
+    purpose: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("auth_codes_hash_key").on(t.codeHash)],
+);

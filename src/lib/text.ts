@@ -1,0 +1,150 @@
+import { Parser } from "htmlparser2";
+
+const BLOCK = new Set([
+  "p",
+  "div",
+  "br",
+  "li",
+  "ul",
+  "ol",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "blockquote",
+  "section",
+  "article",
+  "header",
+  "footer",
+  "tr",
+  "table",
+  "figure",
+  "figcaption",
+  "pre",
+  "hr",
+]);
+const SKIP = new Set(["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]);
+
+/**
+ * Feed HTML to plain text: markup is dropped (nothing of it is ever rendered again), entities
+ * decoded, block elements become paragraph breaks. Plain text in, plain text out.
+ */
+export function htmlToText(html: string): string {
+  const out: string[] = [];
+  let skipDepth = 0;
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (SKIP.has(name)) skipDepth++;
+        else if (BLOCK.has(name)) out.push("\n\n");
+      },
+      onclosetag(name) {
+        if (SKIP.has(name)) skipDepth = Math.max(0, skipDepth - 1);
+        else if (BLOCK.has(name)) out.push("\n\n");
+      },
+      ontext(text) {
+        if (skipDepth === 0) out.push(text);
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+  parser.write(html);
+  parser.end();
+  return out
+    .join("")
+    .split(/\n{2,}/)
+    .map((p) => p.replace(/\s+/g, " ").trim())
+    .filter(Boolean)
+    .join("\n\n");
+}
+
+export function paragraphs(text: string): string[] {
+  return text
+    .split(/\n{2,}/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+// Abbreviations that end in a period without ending a sentence.
+const ABBREV =
+  /(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Gov|Sen|Rep|Lt|Col|Capt|Inc|Ltd|Corp|Co|vs|etc|No|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|E\.U|a\.m|p\.m|i\.e|e\.g)|\b[A-Z])\.$/;
+
+/** Sentences of a text: splits after . ! ? (and closing quotes) followed by a capital or digit. */
+export function splitSentences(text: string): string[] {
+  const sentences: string[] = [];
+  for (const para of paragraphs(text)) {
+    const parts = para.split(/(?<=[.!?]["'”’)\]]?)\s+(?=["'“‘(]?[A-Z0-9])/);
+    let pending = "";
+    for (const part of parts) {
+      pending = pending ? `${pending} ${part}` : part;
+      if (ABBREV.test(pending)) continue;
+      sentences.push(pending.trim());
+      pending = "";
+    }
+    if (pending) sentences.push(pending.trim());
+  }
+  return sentences.filter((s) => s.length > 0);
+}
+
+export function wordCount(text: string): number {
+  const m = text.match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu);
+  return m ? m.length : 0;
+}
+
+export const STOPWORDS = new Set(
+  (
+    "a about above after again against all also am an and any are as at be because been before being below between both but by " +
+    "can could did do does doing down during each few for from further had has have having he her here hers herself him himself " +
+    "his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours " +
+    "ourselves out over own same she should so some such than that the their theirs them themselves then there these they this " +
+    "those through to too under until up very was we were what when where which while who whom why will with would you your " +
+    "yours yourself yourselves said says say according new one two three year years week weeks day days monday tuesday " +
+    "wednesday thursday friday saturday sunday month months since still per cent percent may might must like well many much " +
+    "last first next get got make made us mr mrs ms told people would could"
+  ).split(" "),
+);
+
+/** A light suffix stemmer: enough to meet "chips"/"chip", "tariffs"/"tariff", "rates"/"rate". */
+export function stem(word: string): string {
+  let w = word;
+  if (w.length > 4 && w.endsWith("ies")) return `${w.slice(0, -3)}y`;
+  if (w.length > 5 && w.endsWith("ing")) w = w.slice(0, -3);
+  else if (w.length > 4 && w.endsWith("ed")) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith("es") && /(ss|x|ch|sh)es$/.test(w)) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss") && !w.endsWith("us") && !w.endsWith("is"))
+    w = w.slice(0, -1);
+  return w;
+}
+
+/** Lower-cased, stemmed content words. */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
+    const w = m[0].replace(/['’]s$/, "");
+    if (w.length < 2 || STOPWORDS.has(w) || /^\d+$/.test(w)) continue;
+    out.push(stem(w));
+  }
+  return out;
+}
+
+/** Capitalized multi-word names and acronyms: a cheap stand-in for named entities. */
+export function entities(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(
+    /\b(?:[A-Z][\p{L}&'’-]+|[A-Z]{2,})(?:\s+(?:[A-Z][\p{L}&'’-]+|[A-Z]{2,}))*/gu,
+  )) {
+    const name = m[0].trim();
+    if (name.length < 2 || STOPWORDS.has(name.toLowerCase())) continue;
+    found.add(name.toLowerCase());
+  }
+  return [...found];
+}
+
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
+}

@@ -1,0 +1,21 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** 256 random bits, URL-safe. */
+export function newToken(prefix = ""): string {
+  return prefix + randomBytes(32).toString("base64url");
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** An HMAC signature for links in emails (unsubscribe, preferences, feedback). */
+export function signValue(secret: string, value: string): string {
+  return createHmac("sha256", secret).update(value).digest("base64url").slice(0, 32);
+}
+
+export function verifySignature(secret: string, value: string, signature: string): boolean {
+  const expected = Buffer.from(signValue(secret, value));
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
