@@ -1,0 +1,11 @@
+export {
+  type Article,
+  articlesOfStories,
+  assignArticleToStory,
+  ingestSource,
+  type SourceIngestResult,
+  storeArticles,
+  unassignedArticles,
+} from "./articles.service.ts";
+export { decodeBody, type FeedEntry, parseFeed } from "./feed.parser.ts";
+export { canonicalUrl, domainOf, type NormalizedArticle, normalizeEntry } from "./normalize.ts";

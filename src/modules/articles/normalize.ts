@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+import { simhash } from "../../lib/simhash.ts";
+import { htmlToText, wordCount } from "../../lib/text.ts";
+import type { FeedEntry } from "./feed.parser.ts";
+
+const TRACKING_PARAMS =
+  /^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|ref|ref_src|cmpid|ito|ocid|smid|sr_share|taid|at_medium|at_campaign|__twitter_impression)$/i;
+
+/** The URL an article is known by: no fragment, no tracking parameters, lower-case host. */
+export function canonicalUrl(raw: string, base?: string): string {
+  const u = new URL(raw, base);
+  u.hash = "";
+  u.hostname = u.hostname.toLowerCase();
+  for (const key of [...u.searchParams.keys()]) if (TRACKING_PARAMS.test(key)) u.searchParams.delete(key);
+  if ((u.protocol === "https:" && u.port === "443") || (u.protocol === "http:" && u.port === "80"))
+    u.port = "";
+  return u.toString();
+}
+
+export function domainOf(url: string): string {
+  return new URL(url).hostname.replace(/^www\./, "");
+}
+
+export function contentHash(text: string): string {
+  return createHash("sha256").update(text.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex");
+}
+
+/** A normalized article, ready to store. */
+export type NormalizedArticle = {
+  url: string;
+  guid: string | null;
+  title: string;
+  outlet: string;
+  domain: string;
+  author: string | null;
+  publishedAt: Date;
+  language: string | null;
+  content: string;
+  wordCount: number;
+  contentHash: string;
+  simhash: bigint;
+  status: "ok" | "teaser";
+};
+
+// Below this many words a feed entry is a teaser, not the article.
+const TEASER_WORDS = 60;
+
+export type NormalizeContext = {
+  feedUrl: string;
+  outlet: string;
+  language: string | null;
+  now: Date;
+};
+
+/**
+ * Entry -> article, or a reason it cannot be one. Dates in the future (clock skew, scheduled
+ * posts) or missing become the fetch time, so ordering by time never trusts a bad feed.
+ */
+export function normalizeEntry(
+  entry: FeedEntry,
+  ctx: NormalizeContext,
+): { ok: true; article: NormalizedArticle } | { ok: false; reason: string } {
+  const rawUrl = entry.url ?? (entry.guid && /^https?:\/\//.test(entry.guid) ? entry.guid : null);
+  if (!rawUrl) return { ok: false, reason: "entry has no link" };
+  let url: string;
+  try {
+    url = canonicalUrl(rawUrl, /^https?:/.test(ctx.feedUrl) ? ctx.feedUrl : undefined);
+  } catch {
+    return { ok: false, reason: `entry link is not a URL: ${rawUrl.slice(0, 100)}` };
+  }
+  if (!/^https?:$/.test(new URL(url).protocol))
+    return { ok: false, reason: `entry link is not http(s): ${url}` };
+  const title = htmlToText(entry.title ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
+  const content = htmlToText(entry.body ?? "");
+  if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
+  const published = entry.publishedAt;
+  const publishedAt =
+    !published || Number.isNaN(published.getTime()) || published.getTime() > ctx.now.getTime() + 5 * 60_000
+      ? ctx.now
+      : published;
+  const words = wordCount(content);
+  return {
+    ok: true,
+    article: {
+      url,
+      guid: entry.guid,
+      title: title || content.slice(0, 120),
+      outlet: ctx.outlet,
+      domain: domainOf(url),
+      author: entry.author ? htmlToText(entry.author).slice(0, 200) : null,
+      publishedAt,
+      language: ctx.language,
+      content: content || title,
+      wordCount: words,
+      contentHash: contentHash(`${title}\n${content}`),
+      simhash: simhash(`${title} ${content}`),
+      status: words < TEASER_WORDS ? "teaser" : "ok",
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export * from "./sources.schemas.ts";
+export {
+  addSource,
+  dueSources,
+  listSources,
+  recordFetchFailure,
+  recordFetchSuccess,
+  removeSource,
+  type Source,
+  toSourceView,
+} from "./sources.service.ts";

@@ -1,0 +1,113 @@
+import { asc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { sources } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
+import type { SourceInput } from "./sources.schemas.ts";
+
+export type Source = typeof sources.$inferSelect;
+
+export async function addSource(deps: Pick<Deps, "db">, input: SourceInput): Promise<Source> {
+  const url = input.url.trim();
+  const name =
+    input.name ?? input.outlet ?? (url.startsWith("sample:") ? url.slice(7) : new URL(url).hostname);
+  try {
+    const [row] = await deps.db
+      .insert(sources)
+      .values({
+        url,
+        name,
+        outlet: input.outlet ?? null,
+        language: input.language ?? null,
+        fetchIntervalMinutes: input.fetchIntervalMinutes ?? 30,
+      })
+      .returning();
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError("CONFLICT", `a source with URL ${url} already exists`);
+    throw err;
+  }
+}
+
+export function listSources(deps: Pick<Deps, "db">): Promise<Source[]> {
+  return deps.db.select().from(sources).orderBy(asc(sources.createdAt));
+}
+
+export async function removeSource(deps: Pick<Deps, "db">, idOrUrl: string): Promise<void> {
+  const isUuid = /^[0-9a-f-]{36}$/i.test(idOrUrl);
+  const deleted = await deps.db
+    .delete(sources)
+    .where(isUuid ? eq(sources.id, idOrUrl) : eq(sources.url, idOrUrl))
+    .returning({ id: sources.id });
+  if (deleted.length === 0) throw notFound(`source ${idOrUrl}`);
+}
+
+/** Enabled sources whose next fetch time has come (or that were never fetched). */
+export function dueSources(deps: Pick<Deps, "db" | "clock">): Promise<Source[]> {
+  return deps.db
+    .select()
+    .from(sources)
+    .where(
+      sql`${sources.enabled} and ${or(isNull(sources.nextFetchAt), lte(sources.nextFetchAt, deps.clock.now()))}`,
+    )
+    .orderBy(asc(sources.nextFetchAt));
+}
+
+export async function recordFetchSuccess(
+  deps: Pick<Deps, "db" | "clock">,
+  source: Source,
+  validators: { etag: string | null; lastModified: string | null },
+): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db
+    .update(sources)
+    .set({
+      etag: validators.etag,
+      lastModified: validators.lastModified,
+      lastFetchedAt: now,
+      lastSuccessAt: now,
+      consecutiveFailures: 0,
+      lastError: null,
+      nextFetchAt: new Date(now.getTime() + source.fetchIntervalMinutes * 60_000),
+    })
+    .where(eq(sources.id, source.id));
+}
+
+/** Failing sources back off exponentially (up to a day) so they cost little while broken. */
+export async function recordFetchFailure(
+  deps: Pick<Deps, "db" | "clock">,
+  source: Source,
+  message: string,
+): Promise<void> {
+  const now = deps.clock.now();
+  const failures = source.consecutiveFailures + 1;
+  const backoffMinutes = Math.min(24 * 60, source.fetchIntervalMinutes * 2 ** Math.min(failures, 10));
+  await deps.db
+    .update(sources)
+    .set({
+      lastFetchedAt: now,
+      consecutiveFailures: failures,
+      lastError: message.slice(0, 500),
+      nextFetchAt: new Date(now.getTime() + backoffMinutes * 60_000),
+    })
+    .where(eq(sources.id, source.id));
+}
+
+export function toSourceView(s: Source) {
+  return {
+    id: s.id,
+    url: s.url,
+    name: s.name,
+    outlet: s.outlet,
+    language: s.language,
+    enabled: s.enabled,
+    fetchIntervalMinutes: s.fetchIntervalMinutes,
+    health: {
+      lastFetchedAt: s.lastFetchedAt?.toISOString() ?? null,
+      lastSuccessAt: s.lastSuccessAt?.toISOString() ?? null,
+      consecutiveFailures: s.consecutiveFailures,
+      lastError: s.lastError,
+      nextFetchAt: s.nextFetchAt?.toISOString() ?? null,
+    },
+    createdAt: s.createdAt.toISOString(),
+  };
+}
