@@ -19,8 +19,6 @@ const optionalUrl = (protocols: string[]) =>
       .optional(),
   );
 
-const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
-
 export const configSchema = z.object({
   PORT: z.coerce
     .number({ message: "must be a number" })
@@ -51,9 +49,10 @@ export const configSchema = z.object({
   FETCH_ALLOW_PRIVATE: booleanish.default(false),
   /** Seed the bundled sample feeds and a demo subscriber when the database has none. */
   SAMPLE_DATA: booleanish.optional(),
-  DEFAULT_DELIVERY_TIME: z.string().regex(hhmm, "must be HH:MM").default("07:00"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
+
+const SECRETS = new Set(["ADMIN_TOKEN", "LINK_SECRET", "OPENAI_API_KEY"]);
 
 export type Config = z.infer<typeof configSchema> & {
   publicBaseUrl: string;
@@ -75,7 +74,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? "environment");
       const value = env[name];
-      return `${name}${value === undefined ? "" : `=${JSON.stringify(value)}`} ${i.message}`;
+      // Secrets are never echoed; URLs are shown without their password.
+      const shown =
+        value === undefined || SECRETS.has(name)
+          ? ""
+          : `=${JSON.stringify(value.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@"))}`;
+      return `${name}${shown} ${i.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }

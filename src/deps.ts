@@ -11,6 +11,7 @@ import { createOpenAiClient } from "./integrations/llm/openai-client.ts";
 import { createOutboxMailer, createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
+import { createTemplateStore, type TemplateStore } from "./lib/mjml-templates.ts";
 import { newToken } from "./lib/tokens.ts";
 
 export type Deps = {
@@ -20,6 +21,7 @@ export type Deps = {
   mailer: Mailer;
   fetcher: Fetcher;
   logger: Logger;
+  templates: TemplateStore;
   config: Config & { linkSecret: string };
 };
 
@@ -94,6 +96,7 @@ export async function createDeps(
     mailer,
     fetcher,
     logger,
+    templates: overrides.templates ?? createTemplateStore(templatesDir),
     config: { ...config, linkSecret: linkSecret(config) },
     async close() {
       await mailer.close();

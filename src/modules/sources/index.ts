@@ -1,3 +1,4 @@
+export { createSourceRoutes } from "./sources.routes.ts";
 export * from "./sources.schemas.ts";
 export {
   addSource,

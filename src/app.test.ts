@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../test/db.ts";
+import { ADMIN_TOKEN, createTestDeps } from "../test/deps.ts";
+import { createApp } from "./app.ts";
+import type { DbHandle } from "./db/client.ts";
+import { sampleFeedsDir } from "./deps.ts";
+import { seedSampleSources } from "./jobs/sample-data.ts";
+
+let db: DbHandle;
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let app: ReturnType<typeof createApp>;
+
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+const profile = (email: string) => ({
+  email,
+  name: "Sam",
+  role: "CFO",
+  industry: "Banking",
+  interests: ["interest rates"],
+  timezone: "Europe/Berlin",
+  deliveryTime: "07:00",
+});
+
+async function createSubscriber(email: string) {
+  const res = await app.request("/admin/subscribers", {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify(profile(email)),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; token: string };
+}
+
+beforeAll(async () => {
+  db = await createTestDb();
+  deps = await createTestDeps(db, { now: "2026-11-27T06:30:00Z" });
+  app = createApp(deps);
+  await seedSampleSources(deps, sampleFeedsDir);
+});
+afterAll(async () => {
+  await db.close();
+});
+
+describe("operations", () => {
+  it("answers /healthz and /readyz", async () => {
+    expect((await app.request("/healthz")).status).toBe(200);
+    expect((await app.request("/readyz")).status).toBe(200);
+  });
+
+  it("serves an OpenAPI 3.1 document listing the contract's routes", async () => {
+    const doc = (await (await app.request("/openapi.json")).json()) as { openapi: string; paths: object };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const p of [
+      "/admin/subscribers",
+      "/admin/ingest",
+      "/admin/briefings",
+      "/v1/briefings/today",
+      "/v1/me",
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+  });
+
+  it("answers an unknown path with a problem document", async () => {
+    const res = await app.request("/nope");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
+
+describe("POST /admin/subscribers", () => {
+  it("creates a subscriber and shows a token of at least 128 bits once", async () => {
+    const created = await createSubscriber("cfo@example.com");
+    expect(created.token.length).toBeGreaterThanOrEqual(26);
+    const me = await app.request("/v1/me", { headers: as(created.token) });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { email: string }).email).toBe("cfo@example.com");
+  });
+
+  it("rejects a bad profile naming each bad field", async () => {
+    const res = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({
+        ...profile("x@example.com"),
+        timezone: "Mars/Olympus",
+        deliveryTime: "7am",
+        email: "nope",
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const body = (await res.json()) as { errors: { location: string }[]; requestId: string };
+    const locations = body.errors.map((e) => e.location);
+    expect(locations).toEqual(expect.arrayContaining(["body.email", "body.timezone", "body.deliveryTime"]));
+    expect(body.requestId).toBeTruthy();
+  });
+
+  it("rejects a body that is not JSON", async () => {
+    const res = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: admin,
+      body: "{not json",
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it("answers 409 for an email already subscribed, whatever its case", async () => {
+    await createSubscriber("dup@example.com");
+    const res = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify(profile("DUP@example.com")),
+    });
+    expect(res.status).toBe(409);
+  });
+
+  it("refuses requests without the admin token", async () => {
+    const res = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...as("wrong-token-wrong-token") },
+      body: JSON.stringify(profile("y@example.com")),
+    });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe("briefings through the API", () => {
+  it("serves 404 for today before the briefing exists, then the briefing after ingest and build", async () => {
+    const { token, id } = await createSubscriber("reader@example.com");
+    expect((await app.request("/v1/briefings/today", { headers: as(token) })).status).toBe(404);
+
+    const ingest = await app.request("/admin/ingest", { method: "POST", headers: admin });
+    expect(ingest.status).toBe(200);
+    const counts = (await ingest.json()) as { sources: number; articles: number; stories: number };
+    expect(counts.sources).toBe(4);
+    expect(counts.stories).toBeGreaterThan(5);
+
+    const built = await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ subscriberIds: [id] }),
+    });
+    expect(await built.json()).toEqual({ generated: 1, skipped: 0 });
+
+    const res = await app.request("/v1/briefings/today", { headers: as(token) });
+    expect(res.status).toBe(200);
+    const b = (await res.json()) as {
+      id: string;
+      date: string;
+      subscriberId: string;
+      items: {
+        rank: number;
+        reason: string;
+        story: { keyPoints: { citations: number[] }[]; sources: { n: number; url: string }[] };
+      }[];
+    };
+    expect(b.date).toBe("2026-11-27");
+    expect(b.subscriberId).toBe(id);
+    expect(b.items[0]!.rank).toBe(1);
+    expect(b.items[0]!.story.sources[0]!.url).toMatch(/^https:\/\//);
+
+    // The list, the briefing by id and a story of it are readable by their owner.
+    const list = (await (await app.request("/v1/briefings?limit=5", { headers: as(token) })).json()) as {
+      items: { id: string }[];
+    };
+    expect(list.items.map((i) => i.id)).toEqual([b.id]);
+    expect((await app.request(`/v1/briefings/${b.id}`, { headers: as(token) })).status).toBe(200);
+  });
+
+  it("answers 404 for another subscriber's briefing, exactly as for a missing one", async () => {
+    const owner = await createSubscriber("owner@example.com");
+    const other = await createSubscriber("other@example.com");
+    await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ subscriberIds: [owner.id] }),
+    });
+    const mine = (await (await app.request("/v1/briefings/today", { headers: as(owner.token) })).json()) as {
+      id: string;
+    };
+    const theirs = await app.request(`/v1/briefings/${mine.id}`, { headers: as(other.token) });
+    const missing = await app.request("/v1/briefings/00000000-0000-4000-8000-000000000000", {
+      headers: as(other.token),
+    });
+    expect(theirs.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect((await theirs.json()).detail).toBe((await missing.json()).detail);
+  });
+
+  it("answers 401 without a token and 400 for a malformed id", async () => {
+    expect((await app.request("/v1/briefings/today")).status).toBe(401);
+    const { token } = await createSubscriber("malformed@example.com");
+    expect((await app.request("/v1/briefings/not-a-uuid", { headers: as(token) })).status).toBe(400);
+  });
+
+  it("rejects an impossible date for a briefing build", async () => {
+    const res = await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ date: "2026-13-45" }),
+    });
+    expect(res.status).toBe(400);
+  });
+});

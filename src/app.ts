@@ -1,0 +1,55 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import type { Deps } from "./deps.ts";
+import { createJobRoutes } from "./jobs/jobs.routes.ts";
+import { AppError } from "./lib/errors.ts";
+import { type AppEnv, problem, STATUS_OF } from "./lib/http.ts";
+import { createBriefingRoutes } from "./modules/briefings/index.ts";
+import { createProfileRoutes } from "./modules/profiles/index.ts";
+import { createSourceRoutes } from "./modules/sources/index.ts";
+
+/** The Hono app: every route mounted, one error handler mapping error codes to RFC 9457 answers. */
+export function createApp(deps: Deps) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestId());
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      await deps.db.execute(sql`select 1`);
+      return c.json({ status: "ready" });
+    } catch {
+      return problem(c, 503, "the database is not reachable");
+    }
+  });
+
+  app.route("/", createProfileRoutes(deps));
+  app.route("/", createSourceRoutes(deps));
+  app.route("/", createBriefingRoutes(deps));
+  app.route("/", createJobRoutes(deps));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Daybreak",
+      version: "0.1.0",
+      description: "Personalized daily briefings: every key point linked to the article it comes from.",
+    },
+  });
+
+  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return problem(c, STATUS_OF[err.code], err.message, err.errors);
+    if (err instanceof HTTPException) {
+      // Hono's own refusals, e.g. a body that is not JSON.
+      return problem(c, err.status, err.message || "the request could not be read");
+    }
+    if (err instanceof SyntaxError) return problem(c, 400, "the request body is not valid JSON");
+    deps.logger.error({ err, requestId: c.get("requestId"), path: c.req.path }, "unhandled error");
+    return problem(c, 500, "something went wrong on our side; the request id helps us find it");
+  });
+  return app;
+}

@@ -1,0 +1,54 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const bin = join(import.meta.dirname, "..", "bin", "daybreak.js");
+
+function daybreak(args: string[], env: Record<string, string | undefined> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), "daybreak-cli-"));
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env: { ...process.env, DATABASE_URL: "", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { ...r, dataDir };
+}
+
+describe("the daybreak command", () => {
+  it("demo prints at least three stories with cited domains and writes the email with article links", () => {
+    const r = daybreak(["demo"]);
+    expect(r.status, r.stderr).toBe(0);
+    const stories = r.stdout
+      .split("\n")
+      .filter((l) => /^\s+\d+\. .+\(([\w.-]+\.\w+)(, [\w.-]+\.\w+)*\)$/.test(l));
+    expect(stories.length).toBeGreaterThanOrEqual(3);
+    const file = r.stdout.match(/Email HTML: (.+\.html)/)?.[1];
+    expect(file && existsSync(file)).toBe(true);
+    const html = readFileSync(file!, "utf8");
+    const hrefs = [...html.matchAll(/href="(https:[^"]+)"/g)].map((m) => m[1]!.replace(/&#x2F;/g, "/"));
+    expect(hrefs.filter((h) => /\.example\/2026\/11\/26\//.test(h)).length).toBeGreaterThanOrEqual(3);
+    // The email also reached the local outbox as a real MIME message.
+    const eml = r.stdout.match(/Email \(\.eml\): (.+\.eml)/)?.[1];
+    expect(eml && readFileSync(eml, "utf8")).toMatch(/Content-Type: multipart\/alternative/);
+  }, 120_000);
+
+  it("exits non-zero with one clear line on bad configuration", () => {
+    const r = daybreak(["migrate"], { PORT: "abc" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `daybreak: invalid configuration: PORT="abc" must be a number`,
+    ]);
+  });
+
+  it("exits non-zero with one clear line when the database cannot be reached", () => {
+    const r = daybreak(["migrate"], { DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^daybreak: cannot reach the database at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere/,
+    );
+  });
+});

@@ -1,0 +1,247 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { migrate } from "./db/migrate.ts";
+import { createDeps, type Deps, sampleFeedsDir } from "./deps.ts";
+import { runIngest, runTick } from "./jobs/pipeline.ts";
+import { DEMO_PROFILE, ensureDemoSubscriber, seedSampleSources } from "./jobs/sample-data.ts";
+import { localDate } from "./lib/time.ts";
+import { generateBriefings, getBriefingForDate } from "./modules/briefings/index.ts";
+import {
+  briefingEmailModel,
+  deliverBriefing,
+  renderBriefingEmail,
+  sendDueBriefings,
+} from "./modules/delivery/index.ts";
+import { addSource, listSources, removeSource } from "./modules/sources/index.ts";
+
+type Out = { log(line: string): void };
+
+export const USAGE = `daybreak <command>
+
+  serve             HTTP API, with the daily cycle running inside (migrates on start)
+  worker            the daily cycle only: fetch, build, send, every minute
+  migrate           apply database migrations
+  demo              sample feeds -> stories -> a briefing -> an email, in one process
+  ingest            fetch every source now and print what happened
+  tick              one turn of the daily cycle (for cron)
+  generate [--date YYYY-MM-DD]   build briefings now
+  send [--date YYYY-MM-DD]       send what is due now (or all of that date)
+  sources add <url> [--name N] | sources list | sources remove <id|url>
+  status            today's counts
+`;
+
+const TICK_MS = 60_000;
+
+export async function runCli(argv: string[], config: Config, out: Out = console): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serveCommand(config, out, { http: true });
+    case "worker":
+      return serveCommand(config, out, { http: false });
+    case "demo":
+      return demoCommand(config, out);
+    case "migrate":
+      return withDeps(config, async () => {
+        out.log("migrations applied");
+      });
+    case "ingest":
+      return withDeps(config, async (deps) => {
+        const tty = process.stderr.isTTY;
+        const r = await runIngest(deps, {
+          onProgress: (done, total) => {
+            if (tty) process.stderr.write(`\r${progressBar(done, total)} ${done}/${total} sources`);
+          },
+        });
+        if (tty) process.stderr.write("\n");
+        for (const x of r.results) {
+          if (x.status === "failed") out.log(`  failed  ${x.sourceId}: ${x.error}`);
+        }
+        out.log(
+          `${r.sources} sources (${r.failed} failed), ${r.articles} new articles, ${r.stories} stories changed, ${r.summarized} summarized`,
+        );
+      });
+    case "tick":
+      return withDeps(config, async (deps) => {
+        const t = await runTick(deps);
+        out.log(
+          `ingested ${t.ingest.articles} articles; built ${t.generated} briefings; sent ${t.delivery.sent}, failed ${t.delivery.failed}`,
+        );
+      });
+    case "generate": {
+      const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
+      return withDeps(config, async (deps) => {
+        const r = await generateBriefings(deps, { date: values.date });
+        out.log(`generated ${r.generated} briefings, skipped ${r.skipped}`);
+      });
+    }
+    case "send": {
+      const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
+      return withDeps(config, async (deps) => {
+        const r = await sendDueBriefings(deps, { date: values.date });
+        out.log(`sent ${r.sent}, failed ${r.failed}, skipped ${r.skipped}`);
+      });
+    }
+    case "sources":
+      return sourcesCommand(config, rest, out);
+    case "status":
+      return withDeps(config, async (deps) => {
+        const sources = await listSources(deps);
+        const failing = sources.filter((s) => s.consecutiveFailures > 0);
+        out.log(`${sources.length} sources, ${failing.length} failing`);
+        for (const s of failing) out.log(`  ${s.name}: ${s.lastError}`);
+      });
+    case undefined:
+    case "help":
+    case "--help":
+      out.log(USAGE);
+      return 0;
+    default:
+      out.log(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function progressBar(done: number, total: number, width = 30): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+}
+
+async function withDeps(config: Config, fn: (deps: Deps) => Promise<void>): Promise<number> {
+  const deps = await createDeps(config);
+  try {
+    await migrate(deps.dbHandle);
+    await fn(deps);
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+async function sourcesCommand(config: Config, args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: "string" } },
+  });
+  const [sub, arg] = positionals;
+  return withDeps(config, async (deps) => {
+    if (sub === "add" && arg) {
+      const s = await addSource(deps, { url: arg, name: values.name });
+      out.log(`added ${s.id} ${s.url}`);
+    } else if (sub === "remove" && arg) {
+      await removeSource(deps, arg);
+      out.log(`removed ${arg}`);
+    } else if (sub === "list" || sub === undefined) {
+      for (const s of await listSources(deps)) {
+        const health = s.consecutiveFailures
+          ? `failing x${s.consecutiveFailures}: ${s.lastError}`
+          : s.lastSuccessAt
+            ? "ok"
+            : "never fetched";
+        out.log(`${s.id}  ${s.url}  ${s.name}  [${health}]`);
+      }
+    } else {
+      throw new Error("usage: daybreak sources add <url> [--name N] | list | remove <id|url>");
+    }
+  });
+}
+
+/** Sample sources and the demo subscriber, with today's briefing built, when the data dir is new. */
+async function prepareSampleData(deps: Deps, out: Out) {
+  const seeded = await seedSampleSources(deps, sampleFeedsDir);
+  const demo = await ensureDemoSubscriber(deps);
+  if (seeded > 0) {
+    await runIngest(deps);
+    await generateBriefings(deps, { subscriberIds: [demo.subscriber.id] });
+  }
+  out.log(`demo subscriber ${demo.subscriber.email}; token in ${demo.tokenFile}`);
+  return demo;
+}
+
+async function serveCommand(config: Config, out: Out, opts: { http: boolean }): Promise<number> {
+  const deps = await createDeps(config);
+  await migrate(deps.dbHandle);
+  if (config.sampleData) await prepareSampleData(deps, out);
+
+  let stopping = false;
+  let ticking: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    ticking = runTick(deps).catch((err) => deps.logger.error({ err }, "tick failed"));
+  };
+  tick();
+  const timer = setInterval(() => {
+    if (!stopping) tick();
+  }, TICK_MS);
+
+  const server = opts.http
+    ? serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+        out.log(`Daybreak listening on http://localhost:${info.port} (${deps.dbHandle.driver})`);
+      })
+    : null;
+  if (!opts.http) out.log(`Daybreak worker running (${deps.dbHandle.driver})`);
+
+  return new Promise((resolveExit) => {
+    const shutdown = async () => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      server?.close();
+      await ticking;
+      await deps.close();
+      resolveExit(0);
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+  });
+}
+
+/**
+ * Everything in one process with no server, key or network: sample feeds in, stories grouped
+ * and summarized, a briefing for the demo reader, its email rendered and dropped in the outbox.
+ */
+async function demoCommand(config: Config, out: Out): Promise<number> {
+  // A fresh in-memory database each time (unless DATABASE_URL is set): the demo never
+  // collides with a running `npm start` over the same data dir.
+  const deps = await createDeps({ ...config, sampleData: true }, { inMemoryDb: !config.DATABASE_URL });
+  try {
+    await migrate(deps.dbHandle);
+    await seedSampleSources(deps, sampleFeedsDir);
+    const ingest = await runIngest(deps);
+    const demo = await ensureDemoSubscriber({
+      ...deps,
+      config: { ...deps.config, DATA_DIR: join(config.DATA_DIR, "demo") },
+    });
+    const date = localDate(deps.clock.now(), DEMO_PROFILE.timezone);
+    await generateBriefings(deps, { subscriberIds: [demo.subscriber.id], date });
+    const briefing = await getBriefingForDate(deps, demo.subscriber.id, date);
+    const template = await deps.templates.get("briefing");
+    const email = renderBriefingEmail(template, briefingEmailModel(briefing, demo.subscriber));
+    const dir = resolve(config.DATA_DIR, "demo");
+    await mkdir(dir, { recursive: true });
+    const htmlFile = join(dir, `briefing-${date}.html`);
+    await writeFile(htmlFile, email.html);
+    const sent = await deliverBriefing(deps, demo.subscriber, date);
+
+    out.log(
+      `Daybreak demo: ${ingest.sources} sample feeds, ${ingest.articles} articles, ${ingest.stories} stories`,
+    );
+    out.log(
+      `Briefing for ${demo.subscriber.name} (${demo.subscriber.role}, ${demo.subscriber.industry}) on ${date}:`,
+    );
+    for (const item of briefing.items) {
+      const domains = [...new Set(item.story.sources.map((s) => s.domain))].join(", ");
+      out.log(`  ${item.rank}. ${item.story.headline} (${domains})`);
+      out.log(`     why: ${item.reason}`);
+    }
+    out.log(`Email HTML: ${htmlFile}`);
+    if (sent.status === "sent" && sent.location) out.log(`Email (.eml): ${sent.location}`);
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}

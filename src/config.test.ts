@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+  it("gives embedded defaults when nothing is set", () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.sampleData).toBe(true);
+    expect(c.publicBaseUrl).toBe("http://localhost:3000");
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ PORT: "", SMTP_URL: "" }).SMTP_URL).toBeUndefined();
+  });
+
+  it("names every bad variable and what is wrong with it", () => {
+    const bad = () => loadConfig({ PORT: "abc", DATABASE_URL: "mysql://db", ADMIN_TOKEN: "short" });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/PORT="abc" must be a number/);
+    expect(bad).toThrow(/DATABASE_URL="mysql:\/\/db" must use postgres: or postgresql:/);
+    expect(bad).toThrow(/ADMIN_TOKEN must be at least 16 characters/);
+    expect(bad).not.toThrow(/short/);
+  });
+
+  it("never echoes a password in a bad URL", () => {
+    expect(() => loadConfig({ SMTP_URL: "http://u:hunter2@mail" })).toThrow(
+      /SMTP_URL="http:\/\/u:\*\*\*@mail" must use smtp: or smtps:/,
+    );
+  });
+
+  it("rejects a port out of range", () => {
+    expect(() => loadConfig({ PORT: "70000" })).toThrow(/PORT="70000" must be between 1 and 65535/);
+  });
+});

@@ -1,0 +1,120 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps } from "../deps.ts";
+import { adminAuth, createRouter, problemResponses } from "../lib/http.ts";
+import { sendDueBriefings } from "../modules/delivery/index.ts";
+import { listStoriesWithSources } from "../modules/summaries/index.ts";
+import { runIngest } from "./pipeline.ts";
+
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD");
+
+/** Admin triggers for the stages of the daily run, answered when the stage is done. */
+export function createJobRoutes(deps: Deps) {
+  const app = createRouter();
+  if (!deps.config.ADMIN_TOKEN) return app;
+  const security = [{ bearer: [] }];
+  for (const path of ["/admin/ingest", "/admin/deliveries", "/admin/stories"]) {
+    app.use(path, adminAuth(deps.config.ADMIN_TOKEN));
+  }
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/ingest",
+      tags: ["admin"],
+      summary: "Fetch every source now, group new articles into stories, summarize them",
+      security,
+      responses: {
+        200: {
+          description: "What the run did",
+          content: {
+            "application/json": {
+              schema: z.object({
+                sources: z.number().int(),
+                failed: z.number().int(),
+                articles: z.number().int(),
+                stories: z.number().int(),
+              }),
+            },
+          },
+        },
+        ...problemResponses(401),
+      },
+    }),
+    async (c) => {
+      const r = await runIngest(deps);
+      return c.json({ sources: r.sources, failed: r.failed, articles: r.articles, stories: r.stories }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/deliveries",
+      tags: ["admin"],
+      summary: "Send the briefings that are due now (or all of `date`'s)",
+      security,
+      request: {
+        body: {
+          required: false,
+          content: { "application/json": { schema: z.object({ date: dateSchema.optional() }).strict() } },
+        },
+      },
+      responses: {
+        200: {
+          description: "Outcome counts",
+          content: {
+            "application/json": {
+              schema: z.object({
+                sent: z.number().int(),
+                failed: z.number().int(),
+                skipped: z.number().int(),
+              }),
+            },
+          },
+        },
+        ...problemResponses(400, 401),
+      },
+    }),
+    async (c) => c.json(await sendDueBriefings(deps, c.req.valid("json") ?? {}), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/stories",
+      tags: ["admin"],
+      summary: "Stories seen since a time, with their sources",
+      security,
+      request: {
+        query: z.object({
+          since: z
+            .string()
+            .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 time")
+            .optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: "Stories",
+          content: {
+            "application/json": {
+              schema: z.object({
+                stories: z.array(
+                  z.object({
+                    id: z.string(),
+                    headline: z.string(),
+                    sources: z.array(z.object({ url: z.string(), outlet: z.string() })),
+                  }),
+                ),
+              }),
+            },
+          },
+        },
+        ...problemResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { since } = c.req.valid("query");
+      const from = since ? new Date(since) : new Date(deps.clock.now().getTime() - 72 * 3600_000);
+      return c.json({ stories: await listStoriesWithSources(deps, from) }, 200);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,76 @@
+import type { Deps } from "../deps.ts";
+import { ingestSource, type SourceIngestResult } from "../modules/articles/index.ts";
+import { generateBriefings } from "../modules/briefings/index.ts";
+import { isDue, type SendSummary, sendDueBriefings } from "../modules/delivery/index.ts";
+import { activeSubscribers } from "../modules/profiles/index.ts";
+import { dueSources, listSources } from "../modules/sources/index.ts";
+import { clusterArticles } from "../modules/stories/index.ts";
+import { summarizeStory } from "../modules/summaries/index.ts";
+
+export type IngestSummary = {
+  sources: number;
+  failed: number;
+  articles: number;
+  stories: number;
+  summarized: number;
+  results: SourceIngestResult[];
+};
+
+// Different hosts are fetched side by side; a slow feed does not hold the others up.
+const FETCH_CONCURRENCY = 4;
+
+/**
+ * The ingestion run: fetch sources (all, or only those due), store new articles, group them
+ * into stories, and summarize every story that changed. Each stage reads what the last wrote.
+ */
+export async function runIngest(
+  deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger">,
+  opts: { onlyDue?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<IngestSummary> {
+  const sources = (opts.onlyDue ? await dueSources(deps) : await listSources(deps)).filter((s) => s.enabled);
+  const results: SourceIngestResult[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(FETCH_CONCURRENCY, sources.length) }, async () => {
+      while (next < sources.length) {
+        const source = sources[next++]!;
+        results.push(await ingestSource(deps, source));
+        opts.onProgress?.(results.length, sources.length);
+      }
+    }),
+  );
+  const clustered = await clusterArticles(deps);
+  let summarized = 0;
+  for (const storyId of clustered.storyIds) {
+    const r = await summarizeStory(deps, storyId);
+    if (r.status === "created") summarized++;
+  }
+  const summary = {
+    sources: sources.length,
+    failed: results.filter((r) => r.status === "failed").length,
+    articles: results.reduce((n, r) => n + (r.status === "ok" ? r.added : 0), 0),
+    stories: clustered.created + clustered.updated,
+    summarized,
+    results,
+  };
+  deps.logger.info({ ...summary, results: undefined }, "ingest finished");
+  return summary;
+}
+
+export type TickSummary = { ingest: IngestSummary; generated: number; delivery: SendSummary };
+
+/**
+ * One turn of the daily cycle, safe to run any number of times: fetch what is due, build the
+ * briefings of subscribers whose morning has come, send what is due.
+ */
+export async function runTick(deps: Deps): Promise<TickSummary> {
+  const ingest = await runIngest(deps, { onlyDue: true });
+  const now = deps.clock.now();
+  // Briefings are built when a subscriber's delivery time arrives, from the news up to then.
+  const dueIds = (await activeSubscribers(deps)).filter((s) => isDue(s, now).due).map((s) => s.id);
+  const generated = dueIds.length ? (await generateBriefings(deps, { subscriberIds: dueIds })).generated : 0;
+  const delivery = dueIds.length
+    ? await sendDueBriefings(deps, { subscriberIds: dueIds })
+    : { sent: 0, failed: 0, skipped: 0 };
+  return { ingest, generated, delivery };
+}

@@ -1,0 +1,113 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
+import { hashToken } from "./tokens.ts";
+
+export type AppEnv = { Variables: { requestId: string } };
+
+export const STATUS_OF: Record<ErrorCode, 400 | 401 | 404 | 409 | 429 | 502> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  UPSTREAM: 502,
+};
+
+const TITLE_OF: Record<number, string> = {
+  400: "Invalid request",
+  401: "Unauthorized",
+  404: "Not found",
+  409: "Conflict",
+  410: "Gone",
+  429: "Too many requests",
+  500: "Internal server error",
+  502: "Upstream failure",
+};
+
+/** An RFC 9457 problem document. */
+export function problemBody(
+  status: number,
+  detail: string,
+  requestId: string | undefined,
+  errors?: FieldError[],
+) {
+  return {
+    type: status === 400 ? "https://daybreak.dev/problems/validation" : "about:blank",
+    title: TITLE_OF[status] ?? "Error",
+    status,
+    detail,
+    requestId: requestId ?? null,
+    ...(errors && errors.length ? { errors } : {}),
+  };
+}
+
+export function problem(c: Context, status: number, detail: string, errors?: FieldError[]) {
+  return c.body(JSON.stringify(problemBody(status, detail, c.get("requestId"), errors)), status as never, {
+    "content-type": "application/problem+json",
+  });
+}
+
+/** A router whose request validation failures become one VALIDATION error naming each field. */
+export function createRouter<E extends AppEnv = AppEnv>() {
+  return new OpenAPIHono<E>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const target = result.target === "json" ? "body" : result.target === "param" ? "path" : result.target;
+        const errors = result.error.issues.map((i) => ({
+          location: [target, ...i.path.map(String)].join("."),
+          message: i.message,
+        }));
+        throw new AppError(
+          "VALIDATION",
+          `invalid ${target}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
+          errors,
+        );
+      }
+    },
+  });
+}
+
+export function bearerToken(c: Context): string | null {
+  const header = c.req.header("authorization");
+  const m = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return m ? m[1]! : null;
+}
+
+/** Admin routes: the ADMIN_TOKEN bearer, compared by hash so timing says nothing. */
+export function adminAuth(adminToken: string): MiddlewareHandler {
+  const expected = hashToken(adminToken);
+  return async (_c, next) => {
+    const token = bearerToken(_c);
+    if (!token || hashToken(token) !== expected)
+      throw new AppError("UNAUTHORIZED", "admin bearer token required");
+    await next();
+  };
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    requestId: z.string().nullable(),
+    errors: z.array(z.object({ location: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** OpenAPI declarations of the error answers a route can give. */
+export function problemResponses<S extends number>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: TITLE_OF[s] ?? "Error",
+        content: { "application/problem+json": { schema: problemSchema } },
+      },
+    ]),
+  ) as Record<
+    S,
+    { description: string; content: { "application/problem+json": { schema: typeof problemSchema } } }
+  >;
+}

@@ -1,0 +1,130 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps } from "../../deps.ts";
+import { adminAuth, createRouter, problemResponses } from "../../lib/http.ts";
+import { localDate } from "../../lib/time.ts";
+import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
+import {
+  briefingListSchema,
+  briefingSchema,
+  generateInputSchema,
+  idParamSchema,
+  listQuerySchema,
+  storySchema,
+} from "./briefings.schemas.ts";
+import {
+  generateBriefings,
+  getBriefingForDate,
+  getBriefingView,
+  getStoryForSubscriber,
+  listBriefings,
+} from "./briefings.service.ts";
+
+const json = <T>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export function createBriefingRoutes(deps: Deps) {
+  const app = createRouter<SubscriberEnv>();
+  app.use("/v1/briefings/*", subscriberAuth(deps));
+  app.use("/v1/briefings", subscriberAuth(deps));
+  app.use("/v1/stories/*", subscriberAuth(deps));
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/briefings",
+      tags: ["subscriber"],
+      summary: "The subscriber's briefings, newest first",
+      security: bearerSecurity,
+      request: { query: listQuerySchema },
+      responses: { 200: json(briefingListSchema, "A page of briefings"), ...problemResponses(400, 401) },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      const rows = await listBriefings(deps, c.get("subscriber").id, { before: cursor, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      const views = await Promise.all(page.map((b) => getBriefingView(deps, b.subscriberId, b.id)));
+      return c.json(
+        {
+          items: views.map((v) => ({
+            id: v.id,
+            date: v.date,
+            generatedAt: v.generatedAt,
+            headlines: v.items.map((i) => i.story.headline),
+          })),
+          nextCursor: rows.length > limit ? page[page.length - 1]!.date : null,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/briefings/today",
+      tags: ["subscriber"],
+      summary: "Today's briefing in the subscriber's time zone (404 before it exists)",
+      security: bearerSecurity,
+      responses: { 200: json(briefingSchema, "Today's briefing"), ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      const s = c.get("subscriber");
+      return c.json(await getBriefingForDate(deps, s.id, localDate(deps.clock.now(), s.timezone)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/briefings/{id}",
+      tags: ["subscriber"],
+      summary: "One of the subscriber's briefings",
+      security: bearerSecurity,
+      request: { params: idParamSchema },
+      responses: { 200: json(briefingSchema, "A briefing"), ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => c.json(await getBriefingView(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/stories/{id}",
+      tags: ["subscriber"],
+      summary: "A story with its summary and sources",
+      security: bearerSecurity,
+      request: { params: idParamSchema },
+      responses: { 200: json(storySchema, "A story"), ...problemResponses(400, 401, 404) },
+    }),
+    async (c) =>
+      c.json(await getStoryForSubscriber(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
+  );
+
+  if (deps.config.ADMIN_TOKEN) {
+    app.use("/admin/briefings", adminAuth(deps.config.ADMIN_TOKEN));
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: "/admin/briefings",
+        tags: ["admin"],
+        summary: "Build briefings now (each subscriber's local date unless `date` is given)",
+        security: bearerSecurity,
+        request: {
+          body: { required: false, content: { "application/json": { schema: generateInputSchema } } },
+        },
+        responses: {
+          200: json(z.object({ generated: z.number().int(), skipped: z.number().int() }), "What was built"),
+          ...problemResponses(400, 401),
+        },
+      }),
+      async (c) => {
+        const input = c.req.valid("json") ?? {};
+        const r = await generateBriefings(deps, input);
+        return c.json({ generated: r.generated, skipped: r.skipped }, 200);
+      },
+    );
+  }
+  return app;
+}

@@ -1,0 +1,83 @@
+import { z } from "@hono/zod-openapi";
+
+const citedTextSchema = z.object({
+  text: z.string(),
+  citations: z.array(z.number().int()).openapi({ description: "`n` of entries in `sources`" }),
+});
+
+export const storySchema = z
+  .object({
+    id: z.string().uuid(),
+    headline: z.string(),
+    singleSource: z.boolean(),
+    keyPoints: z.array(citedTextSchema),
+    analysis: z.array(citedTextSchema),
+    whyItMatters: z.string().nullable(),
+    sources: z.array(
+      z.object({
+        n: z.number().int(),
+        outlet: z.string(),
+        domain: z.string(),
+        url: z.string(),
+        title: z.string(),
+        publishedAt: z.string(),
+      }),
+    ),
+    summaryVersion: z.number().int(),
+    generatedBy: z.string().openapi({ description: "extractive | llm" }),
+  })
+  .openapi("Story");
+
+export const briefingSchema = z
+  .object({
+    id: z.string().uuid(),
+    date: z.string().openapi({ example: "2026-11-28" }),
+    subscriberId: z.string().uuid(),
+    generatedAt: z.string(),
+    items: z.array(
+      z.object({ rank: z.number().int(), reason: z.string(), score: z.number(), story: storySchema }),
+    ),
+    alsoToday: z.array(z.object({ storyId: z.string().uuid(), headline: z.string(), score: z.number() })),
+  })
+  .openapi("Briefing");
+
+export const briefingListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        id: z.string().uuid(),
+        date: z.string(),
+        generatedAt: z.string(),
+        headlines: z.array(z.string()),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi("BriefingList");
+
+export const listQuerySchema = z.object({
+  cursor: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a cursor from a previous page")
+    .optional(),
+  limit: z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
+});
+
+export const idParamSchema = z.object({
+  id: z
+    .string()
+    .uuid("must be a UUID")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const generateInputSchema = z
+  .object({
+    date: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
+      .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a real calendar date")
+      .optional(),
+    subscriberIds: z.array(z.string().uuid("must be a UUID")).max(10_000).optional(),
+  })
+  .strict()
+  .openapi("GenerateBriefings");

@@ -1,0 +1,225 @@
+import { and, desc, eq, gte, lt } from "drizzle-orm";
+import { briefingItems, briefings, storySummaries } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { localDate } from "../../lib/time.ts";
+import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
+import {
+  buildProfileVector,
+  prepareCandidates,
+  rankForProfile,
+  whyItMattersOffline,
+} from "../ranking/index.ts";
+import { recentStories } from "../stories/index.ts";
+import { latestSummaries, type StorySummary, toStoryView } from "../summaries/index.ts";
+
+export type Briefing = typeof briefings.$inferSelect;
+
+/** Stories from this far back are candidates for a morning briefing. */
+const CANDIDATE_WINDOW_MS = 36 * 3600_000;
+const REPEAT_LOOKBACK_DAYS = 7;
+
+export type GenerateResult = { generated: number; skipped: number; briefingIds: string[] };
+
+/**
+ * Builds the briefing of each given (or each active) subscriber for their local date (or `date`),
+ * from the summarized stories of the last day and a half. Stories are prepared once for everyone;
+ * a briefing that already exists is left as it is.
+ */
+export async function generateBriefings(
+  deps: Pick<Deps, "db" | "clock" | "logger">,
+  opts: { date?: string; subscriberIds?: string[] } = {},
+): Promise<GenerateResult> {
+  const now = deps.clock.now();
+  const subscribers = await activeSubscribers(deps, opts.subscriberIds);
+  const result: GenerateResult = { generated: 0, skipped: 0, briefingIds: [] };
+  if (subscribers.length === 0) return result;
+
+  const stories = await recentStories(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
+  const summaries = await latestSummaries(
+    deps,
+    stories.map((s) => s.id),
+  );
+  const usable = stories.filter((s) => summaries.has(s.id));
+  const { candidates, idf } = prepareCandidates(
+    usable.map((s) => {
+      const sum = summaries.get(s.id)!;
+      return {
+        storyId: s.id,
+        headline: sum.headline,
+        texts: [...sum.keyPoints, ...sum.analysis].map((t) => t.text).concat(sum.sources.map((x) => x.title)),
+        outletCount: s.outletCount,
+        domains: sum.sources.map((x) => x.domain),
+        lastSeenAt: s.lastSeenAt,
+        revision: s.revision,
+      };
+    }),
+  );
+
+  for (const subscriber of subscribers) {
+    const date = opts.date ?? localDate(now, subscriber.timezone);
+    const outcome = await buildBriefing(deps, subscriber, date, { candidates, idf, summaries });
+    if (outcome.status === "created") {
+      result.generated++;
+      result.briefingIds.push(outcome.briefingId);
+    } else result.skipped++;
+  }
+  return result;
+}
+
+type Prepared = ReturnType<typeof prepareCandidates> & { summaries: Map<string, StorySummary> };
+
+async function buildBriefing(
+  deps: Pick<Deps, "db" | "clock" | "logger">,
+  subscriber: Subscriber,
+  date: string,
+  prepared: Prepared,
+): Promise<
+  { status: "created"; briefingId: string } | { status: "skipped"; reason: "exists" | "no_stories" }
+> {
+  const [existing] = await deps.db
+    .select({ id: briefings.id })
+    .from(briefings)
+    .where(and(eq(briefings.subscriberId, subscriber.id), eq(briefings.date, date)));
+  if (existing) return { status: "skipped", reason: "exists" };
+  if (prepared.candidates.length === 0) return { status: "skipped", reason: "no_stories" };
+
+  const alreadyShown = await shownRecently(deps, subscriber.id, date);
+  const profile = buildProfileVector(subscriber);
+  const { picked, alsoToday } = rankForProfile(profile, prepared.candidates, prepared.idf, {
+    now: deps.clock.now(),
+    limit: subscriber.briefingLength,
+    mutedSources: subscriber.mutedSources,
+    alreadyShown,
+  });
+  if (picked.length === 0) return { status: "skipped", reason: "no_stories" };
+  try {
+    const briefingId = await deps.db.transaction(async (tx) => {
+      const [b] = await tx
+        .insert(briefings)
+        .values({
+          subscriberId: subscriber.id,
+          date,
+          generatedAt: deps.clock.now(),
+          alsoToday: alsoToday.map((r) => ({
+            storyId: r.storyId,
+            headline: prepared.summaries.get(r.storyId)!.headline,
+            score: round(r.score),
+          })),
+        })
+        .returning({ id: briefings.id });
+      await tx.insert(briefingItems).values(
+        picked.map((r, i) => ({
+          briefingId: b!.id,
+          rank: i + 1,
+          storyId: r.storyId,
+          summaryId: prepared.summaries.get(r.storyId)!.id,
+          score: round(r.score),
+          reason: r.reason,
+          whyItMatters: whyItMattersOffline(r, subscriber),
+          features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, round(v)])),
+        })),
+      );
+      return b!.id;
+    });
+    return { status: "created", briefingId };
+  } catch (err) {
+    // Another worker built it in the meantime: theirs stands.
+    if (isUniqueViolation(err)) return { status: "skipped", reason: "exists" };
+    throw err;
+  }
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Story id -> story revision this subscriber already saw, over the last week before `date`. */
+async function shownRecently(deps: Pick<Deps, "db">, subscriberId: string, date: string) {
+  const from = new Date(Date.parse(`${date}T00:00:00Z`) - REPEAT_LOOKBACK_DAYS * 86400_000)
+    .toISOString()
+    .slice(0, 10);
+  const rows = await deps.db
+    .select({ storyId: briefingItems.storyId, revision: storySummaries.storyRevision })
+    .from(briefingItems)
+    .innerJoin(briefings, eq(briefingItems.briefingId, briefings.id))
+    .innerJoin(storySummaries, eq(briefingItems.summaryId, storySummaries.id))
+    .where(
+      and(eq(briefings.subscriberId, subscriberId), gte(briefings.date, from), lt(briefings.date, date)),
+    );
+  const shown = new Map<string, number>();
+  for (const r of rows) shown.set(r.storyId, Math.max(shown.get(r.storyId) ?? 0, r.revision));
+  return shown;
+}
+
+/** A briefing as the app reads it (API.md "A briefing"). Another subscriber's is not found. */
+export async function getBriefingView(deps: Pick<Deps, "db">, subscriberId: string, id: string) {
+  const [b] = await deps.db
+    .select()
+    .from(briefings)
+    .where(and(eq(briefings.id, id), eq(briefings.subscriberId, subscriberId)));
+  if (!b) throw notFound("briefing");
+  return briefingView(deps, b);
+}
+
+export async function getBriefingForDate(deps: Pick<Deps, "db">, subscriberId: string, date: string) {
+  const [b] = await deps.db
+    .select()
+    .from(briefings)
+    .where(and(eq(briefings.subscriberId, subscriberId), eq(briefings.date, date)));
+  if (!b) throw notFound(`briefing for ${date}`);
+  return briefingView(deps, b);
+}
+
+export async function listBriefings(
+  deps: Pick<Deps, "db">,
+  subscriberId: string,
+  opts: { before?: string; limit: number },
+): Promise<Briefing[]> {
+  return deps.db
+    .select()
+    .from(briefings)
+    .where(
+      and(
+        eq(briefings.subscriberId, subscriberId),
+        opts.before ? lt(briefings.date, opts.before) : undefined,
+      ),
+    )
+    .orderBy(desc(briefings.date))
+    .limit(opts.limit);
+}
+
+/** A story as one subscriber reads it: "why it matters" is theirs, from the briefing that showed it. */
+export async function getStoryForSubscriber(deps: Pick<Deps, "db">, subscriberId: string, storyId: string) {
+  const summary = (await latestSummaries(deps, [storyId])).get(storyId);
+  if (!summary) throw notFound("story");
+  const [mine] = await deps.db
+    .select({ why: briefingItems.whyItMatters })
+    .from(briefingItems)
+    .innerJoin(briefings, eq(briefingItems.briefingId, briefings.id))
+    .where(and(eq(briefingItems.storyId, storyId), eq(briefings.subscriberId, subscriberId)))
+    .orderBy(desc(briefings.date))
+    .limit(1);
+  return toStoryView(summary, mine?.why ?? null);
+}
+
+async function briefingView(deps: Pick<Deps, "db">, b: Briefing) {
+  const items = await deps.db
+    .select({ item: briefingItems, summary: storySummaries })
+    .from(briefingItems)
+    .innerJoin(storySummaries, eq(briefingItems.summaryId, storySummaries.id))
+    .where(eq(briefingItems.briefingId, b.id))
+    .orderBy(briefingItems.rank);
+  return {
+    id: b.id,
+    date: b.date,
+    subscriberId: b.subscriberId,
+    generatedAt: b.generatedAt.toISOString(),
+    items: items.map(({ item, summary }) => ({
+      rank: item.rank,
+      reason: item.reason,
+      score: item.score,
+      story: toStoryView(summary, item.whyItMatters),
+    })),
+    alsoToday: b.alsoToday,
+  };
+}
+export type BriefingView = Awaited<ReturnType<typeof briefingView>>;

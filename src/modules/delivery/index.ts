@@ -1,0 +1,14 @@
+export {
+  type BriefingEmailModel,
+  briefingEmailModel,
+  briefingText,
+  renderBriefingEmail,
+} from "./briefing-email.ts";
+export {
+  type DeliveryOutcome,
+  deliverBriefing,
+  deliveriesFor,
+  isDue,
+  type SendSummary,
+  sendDueBriefings,
+} from "./delivery.service.ts";

@@ -1,0 +1,82 @@
+import { z } from "@hono/zod-openapi";
+import { isValidTimeZone } from "../../lib/time.ts";
+
+const text = (max: number) =>
+  z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+
+export const timezoneSchema = z
+  .string()
+  .trim()
+  .refine(isValidTimeZone, "must be an IANA time zone such as Europe/London")
+  .openapi({ example: "Europe/London" });
+
+export const deliveryTimeSchema = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as HH:MM (24-hour)")
+  .openapi({ example: "07:00" });
+
+export const followedSchema = z.object({
+  kind: z.enum(["company", "person", "country", "technology", "topic"]),
+  name: text(120),
+});
+
+const profileFields = {
+  name: text(120).nullable().optional(),
+  role: text(120).openapi({ example: "Supply chain manager" }),
+  industry: text(120).openapi({ example: "Manufacturing" }),
+  interests: z.array(text(120)).max(50, "at most 50 interests").optional(),
+  followed: z.array(followedSchema).max(100).optional(),
+  mutedTopics: z.array(text(120)).max(100).optional(),
+  mutedSources: z.array(text(200)).max(100).optional(),
+  region: text(80).nullable().optional(),
+  language: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/, "must be a language code such as en")
+    .optional(),
+  timezone: timezoneSchema,
+  deliveryTime: deliveryTimeSchema,
+  briefingLength: z
+    .number()
+    .int("must be a whole number")
+    .min(3, "must be 3 to 12")
+    .max(12, "must be 3 to 12")
+    .optional(),
+};
+
+export const subscriberInputSchema = z
+  .object({ email: z.email("must be an email address").max(254), ...profileFields })
+  .strict()
+  .openapi("SubscriberInput");
+export type SubscriberInput = z.infer<typeof subscriberInputSchema>;
+
+export const profilePatchSchema = z
+  .object({ ...profileFields, paused: z.boolean().optional() })
+  .partial()
+  .strict()
+  .openapi("ProfilePatch");
+export type ProfilePatch = z.infer<typeof profilePatchSchema>;
+
+export const profileSchema = z
+  .object({
+    id: z.string().uuid(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.string(),
+    industry: z.string(),
+    interests: z.array(z.string()),
+    followed: z.array(followedSchema),
+    mutedTopics: z.array(z.string()),
+    mutedSources: z.array(z.string()),
+    region: z.string().nullable(),
+    language: z.string(),
+    timezone: z.string(),
+    deliveryTime: z.string(),
+    briefingLength: z.number().int(),
+    status: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("Profile");
+
+export const createdSubscriberSchema = profileSchema
+  .extend({ token: z.string().openapi({ description: "Bearer token for the app; shown once." }) })
+  .openapi("CreatedSubscriber");

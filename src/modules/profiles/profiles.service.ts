@@ -1,0 +1,142 @@
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { apiTokens, subscribers } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { hashToken, newToken } from "../../lib/tokens.ts";
+import type { ProfilePatch, SubscriberInput } from "./profiles.schemas.ts";
+
+export type Subscriber = typeof subscribers.$inferSelect;
+
+/** Creates a subscriber and their first API token; the token is returned once and stored hashed. */
+export async function createSubscriber(
+  deps: Pick<Deps, "db">,
+  input: SubscriberInput,
+  opts: { status?: "active" | "pending" } = {},
+): Promise<{ subscriber: Subscriber; token: string }> {
+  const token = newToken("dbk_");
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const [subscriber] = await tx
+        .insert(subscribers)
+        .values({
+          email: input.email.trim(),
+          name: input.name ?? null,
+          role: input.role,
+          industry: input.industry,
+          interests: input.interests ?? [],
+          followed: input.followed ?? [],
+          mutedTopics: input.mutedTopics ?? [],
+          mutedSources: input.mutedSources ?? [],
+          region: input.region ?? null,
+          language: input.language ?? "en",
+          timezone: input.timezone,
+          deliveryTime: input.deliveryTime,
+          briefingLength: input.briefingLength ?? 5,
+          status: opts.status ?? "active",
+        })
+        .returning();
+      await tx.insert(apiTokens).values({ subscriberId: subscriber!.id, tokenHash: hashToken(token) });
+      return { subscriber: subscriber!, token };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw new AppError("CONFLICT", "a subscriber with this email already exists", [
+        { location: "body.email", message: "is already subscribed" },
+      ]);
+    }
+    throw err;
+  }
+}
+
+/** The subscriber a bearer token belongs to; revoked and unknown tokens are refused alike. */
+export async function authenticate(deps: Pick<Deps, "db">, token: string): Promise<Subscriber> {
+  const rows = await deps.db
+    .select({ subscriber: subscribers })
+    .from(apiTokens)
+    .innerJoin(subscribers, eq(apiTokens.subscriberId, subscribers.id))
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  const row = rows[0];
+  if (!row || row.subscriber.status === "unsubscribed") {
+    throw new AppError("UNAUTHORIZED", "the bearer token is not valid");
+  }
+  return row.subscriber;
+}
+
+export async function getSubscriber(deps: Pick<Deps, "db">, id: string): Promise<Subscriber> {
+  const [row] = await deps.db.select().from(subscribers).where(eq(subscribers.id, id));
+  if (!row) throw notFound("subscriber");
+  return row;
+}
+
+export async function updateProfile(
+  deps: Pick<Deps, "db" | "clock">,
+  id: string,
+  patch: ProfilePatch,
+): Promise<Subscriber> {
+  const { paused, ...fields } = patch;
+  const current = await getSubscriber(deps, id);
+  const status =
+    paused === undefined || current.status === "unsubscribed" || current.status === "bounced"
+      ? undefined
+      : paused
+        ? "paused"
+        : "active";
+  const [row] = await deps.db
+    .update(subscribers)
+    .set({ ...fields, ...(status ? { status } : {}), updatedAt: deps.clock.now() })
+    .where(eq(subscribers.id, id))
+    .returning();
+  return row!;
+}
+
+/** Subscribers who should get a briefing: confirmed, not paused, not unsubscribed. */
+export function activeSubscribers(deps: Pick<Deps, "db">, ids?: string[]): Promise<Subscriber[]> {
+  const where = ids?.length
+    ? and(eq(subscribers.status, "active"), inArray(subscribers.id, ids))
+    : eq(subscribers.status, "active");
+  return deps.db.select().from(subscribers).where(where).orderBy(subscribers.createdAt);
+}
+
+export function toProfileView(s: Subscriber) {
+  return {
+    id: s.id,
+    email: s.email,
+    name: s.name,
+    role: s.role,
+    industry: s.industry,
+    interests: s.interests,
+    followed: s.followed,
+    mutedTopics: s.mutedTopics,
+    mutedSources: s.mutedSources,
+    region: s.region,
+    language: s.language,
+    timezone: s.timezone,
+    deliveryTime: s.deliveryTime,
+    briefingLength: s.briefingLength,
+    status: s.status,
+    createdAt: s.createdAt.toISOString(),
+  };
+}
+
+/** Issues another token for a subscriber (a new device, or a lost one); returned once. */
+export async function issueToken(
+  deps: Pick<Deps, "db">,
+  subscriberId: string,
+  label = "default",
+): Promise<string> {
+  const token = newToken("dbk_");
+  await deps.db.insert(apiTokens).values({ subscriberId, tokenHash: hashToken(token), label });
+  return token;
+}
+
+export async function findSubscriberByEmail(
+  deps: Pick<Deps, "db">,
+  email: string,
+): Promise<Subscriber | undefined> {
+  const [row] = await deps.db
+    .select()
+    .from(subscribers)
+    .where(sql`lower(${subscribers.email}) = lower(${email})`);
+  return row;
+}

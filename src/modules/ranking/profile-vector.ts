@@ -1,0 +1,111 @@
+import { stem, terms } from "../../lib/text.ts";
+import { type Concept, INDUSTRIES, type IndustryEntry, ROLES, type RoleEntry } from "./taxonomy.data.ts";
+
+/** A concept after stemming: the unit relevance is scored and explained in. */
+export type ConceptTerm = { stem: string; text: string };
+export type ProfileConcept = {
+  label: string;
+  terms: ConceptTerm[];
+  weight: number;
+  kind: "interest" | "followed" | "industry" | "role";
+};
+
+export type ProfileInput = {
+  role: string;
+  industry: string;
+  interests: string[];
+  followed: { kind: string; name: string }[];
+  mutedTopics: string[];
+  preferenceWeights?: Record<string, number>;
+};
+
+export type ProfileVector = { concepts: ProfileConcept[]; muted: string[][] };
+
+/** Stemmed form of a term or short phrase, words joined by spaces. */
+export function stemPhrase(phrase: string): string {
+  return terms(phrase).join(" ");
+}
+
+function normalizeName(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/&/g, " and ")
+    .replace(/[^\p{L}\p{N} ]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** Finds the taxonomy entry a free-text role or industry names: alias, name, or best word overlap. */
+export function matchEntry<T extends IndustryEntry | RoleEntry>(entries: T[], text: string): T | null {
+  const q = normalizeName(text);
+  if (!q) return null;
+  for (const e of entries) {
+    if (normalizeName(e.name) === q || e.aliases.some((a) => normalizeName(a) === q)) return e;
+  }
+  const qWords = new Set(q.split(" ").map(stem));
+  let best: T | null = null;
+  let bestScore = 0;
+  for (const e of entries) {
+    for (const name of [e.name, ...e.aliases]) {
+      const words = normalizeName(name).split(" ").map(stem);
+      const overlap = words.filter((w) => qWords.has(w) && w.length > 2).length;
+      const score = overlap / Math.max(words.length, 1);
+      if (score > bestScore) {
+        bestScore = score;
+        best = e;
+      }
+    }
+  }
+  return bestScore >= 0.5 ? best : null;
+}
+
+function conceptTerms(phrases: string[]): ConceptTerm[] {
+  const seen = new Map<string, ConceptTerm>();
+  for (const text of phrases) {
+    const s = stemPhrase(text);
+    if (s && !seen.has(s)) seen.set(s, { stem: s, text: text.toLowerCase() });
+  }
+  return [...seen.values()];
+}
+
+const stemConcept = (c: Concept, weight: number, kind: ProfileConcept["kind"]): ProfileConcept => ({
+  label: c.label,
+  terms: conceptTerms(c.terms),
+  weight,
+  kind,
+});
+
+const freeText = (label: string, weight: number, kind: ProfileConcept["kind"]): ProfileConcept | null => {
+  const words = label.split(/[\s,/]+/).filter(Boolean);
+  const terms = conceptTerms(words.length > 1 ? [label, ...words] : [label]);
+  return terms.length ? { label, terms, weight, kind } : null;
+};
+
+/**
+ * The profile as weighted concepts. What the reader wrote counts most (followed entities,
+ * interests); the taxonomy's expansion of role and industry broadens it at lower weight.
+ * Free text that matches no taxonomy entry still counts, as its own words.
+ */
+export function buildProfileVector(p: ProfileInput): ProfileVector {
+  const concepts: ProfileConcept[] = [];
+  const add = (c: ProfileConcept | null) => {
+    if (c) concepts.push(c);
+  };
+  for (const f of p.followed) {
+    const terms = conceptTerms([f.name]);
+    if (terms.length) concepts.push({ label: f.name, terms, weight: 3, kind: "followed" });
+  }
+  // A multi-word interest matches as a phrase and, more weakly, by its words.
+  for (const interest of p.interests) add(freeText(interest, 2, "interest"));
+  const industry = matchEntry(INDUSTRIES, p.industry);
+  if (industry) for (const c of industry.concepts) add(stemConcept(c, 1.2, "industry"));
+  else add(freeText(p.industry, 1.2, "industry"));
+  const role = matchEntry(ROLES, p.role);
+  if (role) for (const c of role.concepts) add(stemConcept(c, 0.8, "role"));
+  else add(freeText(p.role, 0.8, "role"));
+  for (const [label, delta] of Object.entries(p.preferenceWeights ?? {})) {
+    const c = concepts.find((x) => x.label === label);
+    if (c) c.weight = Math.max(0, c.weight + delta);
+  }
+  return { concepts, muted: p.mutedTopics.map((m) => stemPhrase(m).split(" ")).filter((m) => m[0]) };
+}

@@ -1,0 +1,144 @@
+import { desc, eq, inArray } from "drizzle-orm";
+import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { articlesOfStories } from "../articles/index.ts";
+import { getStory, recentStories } from "../stories/index.ts";
+import { summarizeExtractive } from "./extractive.ts";
+
+export type StorySummary = typeof storySummaries.$inferSelect;
+
+// A story summary cites at most this many articles: the earliest reports from distinct outlets first.
+const MAX_SOURCES = 8;
+
+/**
+ * Makes the story's summary if it has none for its current revision; older versions are kept.
+ * Made once per story and shared by every subscriber.
+ */
+export async function summarizeStory(
+  deps: Pick<Deps, "db" | "clock">,
+  storyId: string,
+): Promise<
+  | { status: "created"; summary: StorySummary }
+  | { status: "skipped"; reason: "up_to_date"; summary: StorySummary }
+> {
+  const story = await getStory(deps, storyId);
+  const [latest] = await deps.db
+    .select()
+    .from(storySummaries)
+    .where(eq(storySummaries.storyId, storyId))
+    .orderBy(desc(storySummaries.version))
+    .limit(1);
+  if (latest && latest.storyRevision >= story.revision)
+    return { status: "skipped", reason: "up_to_date", summary: latest };
+
+  const all = await articlesOfStories(deps, [storyId]);
+  const seenDomains = new Set<string>();
+  const picked = [
+    ...all.filter((a) => !seenDomains.has(a.domain) && seenDomains.add(a.domain)),
+    ...all.filter((a) => !seenDomains.has(a.domain)),
+  ].slice(0, MAX_SOURCES);
+  const sources: SummarySource[] = picked.map((a, i) => ({
+    n: i + 1,
+    articleId: a.id,
+    outlet: a.outlet,
+    domain: a.domain,
+    url: a.url,
+    title: a.title,
+    publishedAt: a.publishedAt.toISOString(),
+  }));
+  const summary = summarizeExtractive(
+    picked.map((a, i) => ({ n: i + 1, title: a.title, content: a.content })),
+  );
+  const [row] = await deps.db
+    .insert(storySummaries)
+    .values({
+      storyId,
+      version: (latest?.version ?? 0) + 1,
+      storyRevision: story.revision,
+      headline: summary.headline,
+      keyPoints: summary.keyPoints,
+      analysis: summary.analysis,
+      sources,
+      provider: "extractive",
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) {
+    // Another worker wrote this version first; theirs is as good as ours.
+    const [theirs] = await deps.db
+      .select()
+      .from(storySummaries)
+      .where(eq(storySummaries.storyId, storyId))
+      .orderBy(desc(storySummaries.version))
+      .limit(1);
+    return { status: "skipped", reason: "up_to_date", summary: theirs! };
+  }
+  return { status: "created", summary: row };
+}
+
+/** The newest summary of each story. */
+export async function latestSummaries(
+  deps: Pick<Deps, "db">,
+  storyIds: string[],
+): Promise<Map<string, StorySummary>> {
+  if (storyIds.length === 0) return new Map();
+  const rows = await deps.db
+    .selectDistinctOn([storySummaries.storyId])
+    .from(storySummaries)
+    .where(inArray(storySummaries.storyId, storyIds))
+    .orderBy(storySummaries.storyId, desc(storySummaries.version));
+  return new Map(rows.map((r) => [r.storyId, r]));
+}
+
+export async function getSummary(deps: Pick<Deps, "db">, id: string): Promise<StorySummary | undefined> {
+  const [row] = await deps.db.select().from(storySummaries).where(eq(storySummaries.id, id));
+  return row;
+}
+
+/** A story as readers see it (API.md "A story"): the summary, its sources, and why it matters. */
+export function toStoryView(summary: StorySummary, whyItMatters: string | null) {
+  const domains = new Set(summary.sources.map((s) => s.domain));
+  return {
+    id: summary.storyId,
+    headline: summary.headline,
+    singleSource: domains.size <= 1,
+    keyPoints: summary.keyPoints,
+    analysis: summary.analysis,
+    whyItMatters,
+    sources: summary.sources.map(({ n, outlet, domain, url, title, publishedAt }) => ({
+      n,
+      outlet,
+      domain,
+      url,
+      title,
+      publishedAt,
+    })),
+    summaryVersion: summary.version,
+    generatedBy: summary.provider,
+  };
+}
+export type StoryView = ReturnType<typeof toStoryView>;
+
+/** Stories seen since `since` with every article's URL and outlet (for operators and evaluation). */
+export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date) {
+  const stories = await recentStories(deps, since, 10_000);
+  const summaries = await latestSummaries(
+    deps,
+    stories.map((s) => s.id),
+  );
+  const arts = await articlesOfStories(
+    deps,
+    stories.map((s) => s.id),
+  );
+  const byStory = new Map<string, { url: string; outlet: string }[]>();
+  for (const a of arts) {
+    const list = byStory.get(a.storyId!) ?? [];
+    list.push({ url: a.url, outlet: a.outlet });
+    byStory.set(a.storyId!, list);
+  }
+  return stories.map((s) => ({
+    id: s.id,
+    headline: summaries.get(s.id)?.headline ?? s.title,
+    sources: byStory.get(s.id) ?? [],
+  }));
+}
