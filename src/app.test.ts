@@ -187,7 +187,8 @@ describe("briefings through the API", () => {
     });
     expect(theirs.status).toBe(404);
     expect(missing.status).toBe(404);
-    expect((await theirs.json()).detail).toBe((await missing.json()).detail);
+    const detail = async (r: Response) => ((await r.json()) as { detail: string }).detail;
+    expect(await detail(theirs)).toBe(await detail(missing));
   });
 
   it("answers 401 without a token and 400 for a malformed id", async () => {

@@ -38,7 +38,7 @@ export function problemBody(
     status,
     detail,
     requestId: requestId ?? null,
-    ...(errors && errors.length ? { errors } : {}),
+    ...(errors?.length ? { errors } : {}),
   };
 }
 

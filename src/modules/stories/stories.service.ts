@@ -11,7 +11,7 @@ export type Story = typeof stories.$inferSelect;
 /** Stories older than this stop collecting articles: cost stays flat as the archive grows. */
 export const STORY_WINDOW_MS = 72 * 3600_000;
 // Cosine (tf-idf) at or above which an article joins a story; tuned on the evaluation corpus.
-export const JOIN_THRESHOLD = 0.3;
+export const JOIN_THRESHOLD = 0.16;
 const STORY_TERMS = 300;
 // Candidate stories must share one of the article's most distinctive terms.
 const PROBE_TERMS = 12;
