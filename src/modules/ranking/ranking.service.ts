@@ -216,13 +216,18 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** Whether naming the matched term adds anything to the concept's label ("eu" under "EU regulation" does not). */
+export function tellingTerm(term: string, label: string): boolean {
+  return term.length >= 4 && !label.toLowerCase().includes(term);
+}
+
 /** "Semiconductors · mentions export controls · 3 outlets" */
 export function explain(matched: Ranked["matched"], outlets: number, updated: boolean): string {
   const parts: string[] = [];
   const [first, second] = matched;
   if (first) {
     parts.push(first.kind === "followed" ? `You follow ${first.label}` : capitalize(first.label));
-    if (first.term && first.term !== first.label.toLowerCase()) parts.push(`mentions ${first.term}`);
+    if (tellingTerm(first.term, first.label)) parts.push(`mentions ${first.term}`);
   }
   if (second && second.label !== first?.label) parts.push(capitalize(second.label));
   if (parts.length === 0) parts.push("Top story today");

@@ -1,4 +1,4 @@
-import type { Ranked } from "./ranking.service.ts";
+import { type Ranked, tellingTerm } from "./ranking.service.ts";
 
 /**
  * The offline "why it matters to you": built from the features that ranked the story, so it

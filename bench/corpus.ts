@@ -1,0 +1,104 @@
+/**
+ * The evaluation corpus (../shared/corpus, third-party text: read at run time, never copied
+ * into the repository) served as per-outlet RSS feeds from a loopback HTTP server, so that
+ * evaluations run the real fetcher, parser and ingestion.
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+
+export type CorpusArticle = {
+  event: string;
+  outlet: string;
+  title: string;
+  url: string;
+  body: string[];
+  date: string;
+};
+export type CorpusEvent = {
+  id: string;
+  issue: string;
+  date: string;
+  roundup: string[];
+  articles: CorpusArticle[];
+};
+
+export function loadCorpus(dir: string): CorpusEvent[] {
+  const lines = readFileSync(join(dir, "allsides-dev.jsonl"), "utf8").split("\n").filter(Boolean);
+  return lines.map((line) => {
+    const e = JSON.parse(line) as {
+      id: string | number;
+      issue: string;
+      date: string;
+      roundup: string[];
+      news: Record<string, { newsSource: string; newsTitle: string; newsLink: string; newBody: string[] }>;
+    };
+    const id = String(e.id);
+    return {
+      id,
+      issue: e.issue,
+      date: e.date,
+      roundup: e.roundup,
+      articles: Object.values(e.news).map((a) => ({
+        event: id,
+        outlet: a.newsSource.replace(/\s*\((Online News|News|Opinion)\)\s*$/, ""),
+        title: a.newsTitle,
+        url: a.newsLink,
+        body: a.newBody,
+        date: e.date,
+      })),
+    };
+  });
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+
+/** One RSS 2.0 document per outlet; an outlet's reports of an event are spread over a few hours. */
+export function buildFeeds(events: CorpusEvent[]): Map<string, string> {
+  const byOutlet = new Map<string, CorpusArticle[]>();
+  for (const e of events) {
+    for (const a of e.articles) byOutlet.set(a.outlet, [...(byOutlet.get(a.outlet) ?? []), a]);
+  }
+  const feeds = new Map<string, string>();
+  for (const [outlet, articles] of byOutlet) {
+    const offset = (outlet.length % 7) * 3600_000;
+    const items = articles
+      .map((a) => {
+        const pub = new Date(Date.parse(a.date) + offset).toUTCString();
+        const html = a.body.map((p) => `<p>${esc(p)}</p>`).join("");
+        return `<item><title>${esc(a.title)}</title><link>${esc(a.url)}</link><guid>${esc(a.url)}</guid><pubDate>${pub}</pubDate><description><![CDATA[${html.replace(/]]>/g, "]]&gt;")}]]></description></item>`;
+      })
+      .join("\n");
+    feeds.set(
+      `${slug(outlet)}.xml`,
+      `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>${esc(outlet)}</title><link>https://${slug(outlet)}.invalid/</link><description>${esc(outlet)}</description>\n${items}\n</channel></rss>`,
+    );
+  }
+  return feeds;
+}
+
+export async function serveFeeds(feeds: Map<string, string>): Promise<{ server: Server; urls: string[] }> {
+  const server = createServer((req, res) => {
+    const name = (req.url ?? "").replace(/^\/feeds\//, "");
+    const body = feeds.get(name);
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/rss+xml; charset=utf-8" }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { server, urls: [...feeds.keys()].map((n) => `http://127.0.0.1:${port}/feeds/${n}`) };
+}
+
+/** The latest event date plus a day: the clock an evaluation ingests at. */
+export function corpusNow(events: CorpusEvent[]): Date {
+  return new Date(Math.max(...events.map((e) => Date.parse(e.date))) + 86400_000);
+}
