@@ -16,31 +16,7 @@ import { fixedClock } from "../src/lib/clock.ts";
 import { silentLogger } from "../src/lib/logger.ts";
 import { canonicalUrl } from "../src/modules/articles/index.ts";
 import { addSource } from "../src/modules/sources/index.ts";
-import { buildFeeds, corpusNow, loadCorpus, serveFeeds } from "./corpus.ts";
-
-export function bcubed(gold: Map<string, string>, predicted: Map<string, string>) {
-  const goldMembers = new Map<string, string[]>();
-  const predMembers = new Map<string, string[]>();
-  for (const [item, g] of gold) goldMembers.set(g, [...(goldMembers.get(g) ?? []), item]);
-  for (const item of gold.keys()) {
-    // An article ingestion lost counts as a cluster of its own.
-    const p = predicted.get(item) ?? `missing:${item}`;
-    predMembers.set(p, [...(predMembers.get(p) ?? []), item]);
-  }
-  let precision = 0;
-  let recall = 0;
-  for (const [item, g] of gold) {
-    const p = predicted.get(item) ?? `missing:${item}`;
-    const cluster = predMembers.get(p)!;
-    const same = cluster.filter((x) => gold.get(x) === g).length;
-    precision += same / cluster.length;
-    recall += same / goldMembers.get(g)!.length;
-  }
-  const n = gold.size;
-  const P = precision / n;
-  const R = recall / n;
-  return { precision: P, recall: R, f1: (2 * P * R) / (P + R) };
-}
+import { bcubed, buildFeeds, corpusNow, loadCorpus, serveFeeds } from "./corpus.ts";
 
 async function main() {
   const dir = process.argv[2];

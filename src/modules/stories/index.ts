@@ -1,2 +1,10 @@
-export { articleTerms, Idf } from "./clustering.ts";
+export {
+  articleTerms,
+  type ClusterDoc,
+  type ClusterOptions,
+  DEFAULT_CLUSTER_OPTIONS,
+  Idf,
+  type LiveStory,
+  StoryClusterer,
+} from "./clustering.ts";
 export { clusterArticles, getStory, recentStories, STORY_WINDOW_MS, type Story } from "./stories.service.ts";
