@@ -43,3 +43,9 @@ export function hammingDistance(a: bigint, b: bigint): number {
   }
   return count;
 }
+
+/** The four 16-bit bands of a 64-bit hash, lowest first. */
+export function simhashBands(h: bigint): [number, number, number, number] {
+  const u = BigInt.asUintN(64, h);
+  return [0, 1, 2, 3].map((i) => Number((u >> BigInt(16 * i)) & 0xffffn)) as [number, number, number, number];
+}

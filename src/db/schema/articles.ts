@@ -25,6 +25,14 @@ export const articles = pgTable(
     contentHash: text().notNull(),
     /** 64-bit SimHash of the body's shingles, for near-duplicate detection. */
     simhash: bigint({ mode: "bigint" }),
+    /**
+     * The SimHash's four 16-bit bands. Two hashes within 3 bits share at least one band exactly
+     * (pigeonhole), so near-duplicate candidates come from four index lookups, not a scan.
+     */
+    simBand0: integer(),
+    simBand1: integer(),
+    simBand2: integer(),
+    simBand3: integer(),
     /** ok | teaser | paywalled | unreachable */
     status: text().notNull().default("ok"),
   },
@@ -33,6 +41,10 @@ export const articles = pgTable(
     index("articles_content_hash_idx").on(t.contentHash),
     index("articles_story_idx").on(t.storyId),
     index("articles_published_idx").on(t.publishedAt),
+    index("articles_sim_band0_idx").on(t.simBand0),
+    index("articles_sim_band1_idx").on(t.simBand1),
+    index("articles_sim_band2_idx").on(t.simBand2),
+    index("articles_sim_band3_idx").on(t.simBand3),
   ],
 );
 

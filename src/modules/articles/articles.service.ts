@@ -1,8 +1,8 @@
-import { and, eq, gte, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, or } from "drizzle-orm";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
-import { hammingDistance } from "../../lib/simhash.ts";
+import { hammingDistance, simhashBands } from "../../lib/simhash.ts";
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
 import { type NormalizedArticle, normalizeEntry } from "./normalize.ts";
@@ -14,8 +14,11 @@ export type SourceIngestResult =
   | { sourceId: string; status: "not_modified" }
   | { sourceId: string; status: "failed"; error: string };
 
-// Wire copies differ from each other in only a few of 64 bits.
-const NEAR_DUPLICATE_BITS = 3;
+// Wire copies differ from each other in a few of 64 bits (short texts move more bits per edited
+// word); unrelated texts differ in about 32. Candidates come from exact 16-bit band matches,
+// certain up to 3 bits apart and likely beyond; very short texts are too alike to judge.
+const NEAR_DUPLICATE_BITS = 6;
+const NEAR_DUPLICATE_MIN_WORDS = 40;
 const DEDUPE_WINDOW_MS = 72 * 3600_000;
 
 /** Fetch one source, parse it, store its new articles; the outcome is recorded on the source. */
@@ -63,7 +66,8 @@ export async function ingestSource(
 /**
  * Stores articles once: an exact duplicate (same canonical URL or same text) or a near-duplicate
  * (SimHash within a few bits, i.e. a wire copy) becomes an appearance of the article already held.
- * One transaction per batch: a failure leaves nothing half-written.
+ * A batch costs a fixed number of queries whatever the archive's size; one transaction, so a
+ * failure leaves nothing half-written.
  */
 export async function storeArticles(
   deps: Pick<Deps, "db" | "clock">,
@@ -72,66 +76,102 @@ export async function storeArticles(
 ): Promise<{ added: number; duplicates: number; ids: string[] }> {
   if (batch.length === 0) return { added: 0, duplicates: 0, ids: [] };
   const since = new Date(deps.clock.now().getTime() - DEDUPE_WINDOW_MS);
+  const bands = batch.map((a) => simhashBands(a.simhash));
   return deps.db.transaction(async (tx) => {
-    const urls = batch.map((a) => a.url);
-    const hashes = batch.map((a) => a.contentHash);
-    const known = await tx
-      .select({ id: articles.id, url: articles.url, contentHash: articles.contentHash })
+    const byUrl = await tx
+      .select({ id: articles.id, url: articles.url })
       .from(articles)
-      .where(inArray(articles.url, urls));
+      .where(
+        inArray(
+          articles.url,
+          batch.map((a) => a.url),
+        ),
+      );
     const byHash = await tx
       .select({ id: articles.id, contentHash: articles.contentHash })
       .from(articles)
-      .where(inArray(articles.contentHash, hashes));
-    const recent = await tx
+      .where(
+        inArray(
+          articles.contentHash,
+          batch.map((a) => a.contentHash),
+        ),
+      );
+    const bandColumns = [articles.simBand0, articles.simBand1, articles.simBand2, articles.simBand3] as const;
+    const nearby = await tx
       .select({ id: articles.id, simhash: articles.simhash })
       .from(articles)
-      .where(and(gte(articles.publishedAt, since), isNotNull(articles.simhash)));
-    const urlIndex = new Map(known.map((k) => [k.url, k.id]));
+      .where(
+        and(
+          gte(articles.publishedAt, since),
+          or(...bandColumns.map((col, i) => inArray(col, [...new Set(bands.map((b) => b[i]!))]))),
+        ),
+      );
+    const urlIndex = new Map(byUrl.map((k) => [k.url, k.id]));
     const hashIndex = new Map(byHash.map((k) => [k.contentHash, k.id]));
-    let added = 0;
+    const near = nearby.filter((n): n is { id: string; simhash: bigint } => n.simhash !== null);
+
+    // Decide each article's fate in memory: new, or an appearance of an article held (or earlier in the batch).
+    const fresh: NormalizedArticle[] = [];
+    const appearances: { ref: NormalizedArticle | string; a: NormalizedArticle }[] = [];
+    const freshByHash = new Map<string, NormalizedArticle>();
+    const freshUrls = new Set<string>();
     let duplicates = 0;
-    const ids: string[] = [];
     for (const a of batch) {
-      if (urlIndex.has(a.url)) {
+      if (urlIndex.has(a.url) || freshUrls.has(a.url)) {
         duplicates++;
         continue;
       }
       const twin =
         hashIndex.get(a.contentHash) ??
-        (a.wordCount >= 40
-          ? recent.find(
-              (r) => r.simhash !== null && hammingDistance(r.simhash, a.simhash) <= NEAR_DUPLICATE_BITS,
-            )?.id
+        freshByHash.get(a.contentHash) ??
+        (a.wordCount >= NEAR_DUPLICATE_MIN_WORDS
+          ? (near.find((n) => hammingDistance(n.simhash, a.simhash) <= NEAR_DUPLICATE_BITS)?.id ??
+            fresh.find(
+              (f) =>
+                f.wordCount >= NEAR_DUPLICATE_MIN_WORDS &&
+                hammingDistance(f.simhash, a.simhash) <= NEAR_DUPLICATE_BITS,
+            ))
           : undefined);
       if (twin) {
-        await tx
-          .insert(articleAppearances)
-          .values({ articleId: twin, sourceId, url: a.url, outlet: a.outlet })
-          .onConflictDoNothing();
-        urlIndex.set(a.url, twin);
+        appearances.push({ ref: twin, a });
         duplicates++;
         continue;
       }
-      const [row] = await tx
-        .insert(articles)
-        .values({ ...a, sourceId })
-        .onConflictDoNothing()
-        .returning({ id: articles.id });
-      if (!row) {
-        duplicates++;
-        continue;
-      }
+      fresh.push(a);
+      freshUrls.add(a.url);
+      freshByHash.set(a.contentHash, a);
+    }
+
+    const inserted = fresh.length
+      ? await tx
+          .insert(articles)
+          .values(
+            fresh.map((a) => {
+              const [simBand0, simBand1, simBand2, simBand3] = simhashBands(a.simhash);
+              return { ...a, sourceId, simBand0, simBand1, simBand2, simBand3 };
+            }),
+          )
+          .onConflictDoNothing()
+          .returning({ id: articles.id, url: articles.url })
+      : [];
+    const idOfUrl = new Map(inserted.map((r) => [r.url, r.id]));
+    const rows = [
+      ...fresh.filter((a) => idOfUrl.has(a.url)).map((a) => ({ articleId: idOfUrl.get(a.url)!, a })),
+      ...appearances
+        .map(({ ref, a }) => ({ articleId: typeof ref === "string" ? ref : idOfUrl.get(ref.url), a }))
+        .filter((r): r is { articleId: string; a: NormalizedArticle } => r.articleId !== undefined),
+    ];
+    if (rows.length) {
       await tx
         .insert(articleAppearances)
-        .values({ articleId: row.id, sourceId, url: a.url, outlet: a.outlet });
-      urlIndex.set(a.url, row.id);
-      hashIndex.set(a.contentHash, row.id);
-      recent.push({ id: row.id, simhash: a.simhash });
-      ids.push(row.id);
-      added++;
+        .values(rows.map(({ articleId, a }) => ({ articleId, sourceId, url: a.url, outlet: a.outlet })))
+        .onConflictDoNothing();
     }
-    return { added, duplicates, ids };
+    return {
+      added: inserted.length,
+      duplicates: duplicates + (fresh.length - inserted.length),
+      ids: inserted.map((r) => r.id),
+    };
   });
 }
 

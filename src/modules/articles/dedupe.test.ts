@@ -1,0 +1,90 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../../test/db.ts";
+import { createTestDeps } from "../../../test/deps.ts";
+import type { DbHandle } from "../../db/client.ts";
+import { articleAppearances, articles } from "../../db/schema/index.ts";
+import { storeArticles } from "./articles.service.ts";
+import { normalizeEntry } from "./normalize.ts";
+
+let db: DbHandle;
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+beforeAll(async () => {
+  db = await createTestDb();
+  deps = await createTestDeps(db);
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const wire =
+  "Dockworkers at Rotterdam and Antwerp began a 72-hour strike on Thursday over plans to expand automated cranes, " +
+  "unions said. Shipping lines including Maersk warned customers of delays of up to a week for Asia-Europe cargo, " +
+  "and forwarders said spot rates for a 40-foot container from Shanghai had risen by about 20 percent since Monday. " +
+  "Port authorities said dozens of ships were expected to wait at anchor while talks continued in The Hague.";
+
+function article(
+  url: string,
+  outlet: string,
+  body: string,
+  title = "Rotterdam and Antwerp dockworkers strike",
+) {
+  const r = normalizeEntry(
+    {
+      guid: url,
+      url,
+      title,
+      body,
+      author: null,
+      publishedAt: new Date("2026-11-27T05:00:00Z"),
+      categories: [],
+    },
+    { feedUrl: "https://feeds.example/", outlet, language: "en", now: new Date("2026-11-27T06:30:00Z") },
+  );
+  if (!r.ok) throw new Error(r.reason);
+  return r.article;
+}
+
+describe("storeArticles", () => {
+  it("keeps one article for a URL seen again with tracking parameters, and for a wire copy", async () => {
+    const first = await storeArticles(deps, null, [article("https://wire.example/a/strike", "Wire", wire)]);
+    expect(first.added).toBe(1);
+    const again = await storeArticles(deps, null, [
+      article("https://wire.example/a/strike?utm_source=rss&utm_medium=feed#top", "Wire", wire),
+      // Another outlet re-runs the wire copy with its own intro word changed: a near duplicate.
+      article("https://daily.example/news/strike", "Daily", wire.replace("Thursday", "Thursday morning")),
+      // Same text, other URL: an exact duplicate by content.
+      article("https://other.example/strike-copy", "Other", wire),
+    ]);
+    expect(again).toMatchObject({ added: 0, duplicates: 3 });
+    const [held] = await deps.db
+      .select()
+      .from(articles)
+      .where(eq(articles.url, "https://wire.example/a/strike"));
+    const seen = await deps.db
+      .select()
+      .from(articleAppearances)
+      .where(eq(articleAppearances.articleId, held!.id));
+    expect(seen.map((s) => s.outlet).sort()).toEqual(["Daily", "Other", "Wire"]);
+  });
+
+  it("stores a different report of the same event as its own article", async () => {
+    const own =
+      "Freight forwarders in Hamburg said they were rerouting containers away from the Dutch and Belgian ports " +
+      "as the strike began, while retailers warned that spring stock could arrive late. Analysts at a shipping " +
+      "consultancy expect the backlog to take two weeks to clear after the walkout ends.";
+    const r = await storeArticles(deps, null, [
+      article("https://port.example/strike-reroute", "Port News", own),
+    ]);
+    expect(r.added).toBe(1);
+  });
+
+  it("dedupes within one batch too", async () => {
+    const text = `${wire} A second paragraph makes this a distinct text for the batch test.`;
+    const r = await storeArticles(deps, null, [
+      article("https://batch.example/1", "Batch", text, "Batch one"),
+      article("https://batch.example/1?fbclid=xyz", "Batch", text, "Batch one"),
+    ]);
+    expect(r).toMatchObject({ added: 1, duplicates: 1 });
+  });
+});
