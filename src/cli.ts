@@ -17,6 +17,7 @@ import {
   sendDueBriefings,
 } from "./modules/delivery/index.ts";
 import { addSource, listSources, removeSource } from "./modules/sources/index.ts";
+import { StoryWindowCache } from "./modules/stories/index.ts";
 
 type Out = { log(line: string): void };
 
@@ -170,8 +171,9 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
 
   let stopping = false;
   let ticking: Promise<unknown> = Promise.resolve();
+  const state = { storyWindow: new StoryWindowCache() };
   const tick = () => {
-    ticking = runTick(deps).catch((err) => deps.logger.error({ err }, "tick failed"));
+    ticking = runTick(deps, state).catch((err) => deps.logger.error({ err }, "tick failed"));
   };
   tick();
   const timer = setInterval(() => {

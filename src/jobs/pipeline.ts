@@ -4,7 +4,7 @@ import { generateBriefings } from "../modules/briefings/index.ts";
 import { isDue, type SendSummary, sendDueBriefings } from "../modules/delivery/index.ts";
 import { activeSubscribers } from "../modules/profiles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
-import { clusterArticles } from "../modules/stories/index.ts";
+import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
 import { summarizeStory } from "../modules/summaries/index.ts";
 
 export type IngestSummary = {
@@ -25,7 +25,12 @@ const FETCH_CONCURRENCY = 4;
  */
 export async function runIngest(
   deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger">,
-  opts: { onlyDue?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  opts: {
+    onlyDue?: boolean;
+    onProgress?: (done: number, total: number) => void;
+    /** The process's clustering window, kept between runs. */
+    storyWindow?: StoryWindowCache;
+  } = {},
 ): Promise<IngestSummary> {
   const sources = (opts.onlyDue ? await dueSources(deps) : await listSources(deps)).filter((s) => s.enabled);
   const results: SourceIngestResult[] = [];
@@ -39,7 +44,7 @@ export async function runIngest(
       }
     }),
   );
-  const clustered = await clusterArticles(deps);
+  const clustered = await clusterArticles(deps, opts.storyWindow);
   let summarized = 0;
   for (const storyId of clustered.storyIds) {
     const r = await summarizeStory(deps, storyId);
@@ -63,8 +68,11 @@ export type TickSummary = { ingest: IngestSummary; generated: number; delivery: 
  * One turn of the daily cycle, safe to run any number of times: fetch what is due, build the
  * briefings of subscribers whose morning has come, send what is due.
  */
-export async function runTick(deps: Deps): Promise<TickSummary> {
-  const ingest = await runIngest(deps, { onlyDue: true });
+export async function runTick(
+  deps: Deps,
+  state: { storyWindow?: StoryWindowCache } = {},
+): Promise<TickSummary> {
+  const ingest = await runIngest(deps, { onlyDue: true, storyWindow: state.storyWindow });
   const now = deps.clock.now();
   // Briefings are built when a subscriber's delivery time arrives, from the news up to then.
   const dueIds = (await activeSubscribers(deps)).filter((s) => isDue(s, now).due).map((s) => s.id);

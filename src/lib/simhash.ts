@@ -1,47 +1,61 @@
 /**
  * 64-bit SimHash over word 3-shingles: wire copies re-run by several outlets differ in a few bits.
- * Two 32-bit FNV-1a lanes keep the inner loop in plain numbers.
+ * Each word is hashed once (two 32-bit lanes); a shingle's hash mixes its three words' hashes,
+ * so the inner loop stays in plain 32-bit integers.
  */
 function fnv1a32(s: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+    h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
 
+/** murmur3's finalizer: spreads a combined value over all 32 bits. */
+function mix(h: number): number {
+  let x = h;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
 export function simhash(text: string): bigint {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const lo = words.map((w) => fnv1a32(w, 0x811c9dc5));
+  const hi = words.map((w) => fnv1a32(w, 0x050c5d1f));
   const acc = new Int32Array(64);
   const n = Math.max(1, words.length - 2);
   for (let i = 0; i < n; i++) {
-    const shingle = words.slice(i, i + 3).join(" ");
-    const lo = fnv1a32(shingle, 0x811c9dc5);
-    const hi = fnv1a32(shingle, 0x050c5d1f);
-    for (let b = 0; b < 32; b++) {
-      acc[b]! += (lo >>> b) & 1 ? 1 : -1;
-      acc[b + 32]! += (hi >>> b) & 1 ? 1 : -1;
+    const a = mix((lo[i] ?? 0) ^ Math.imul(lo[i + 1] ?? 0, 31) ^ Math.imul(lo[i + 2] ?? 0, 961));
+    const b = mix((hi[i] ?? 0) ^ Math.imul(hi[i + 1] ?? 0, 37) ^ Math.imul(hi[i + 2] ?? 0, 1369));
+    for (let bit = 0; bit < 32; bit++) {
+      acc[bit]! += (a >>> bit) & 1 ? 1 : -1;
+      acc[bit + 32]! += (b >>> bit) & 1 ? 1 : -1;
     }
   }
-  let lo = 0;
-  let hi = 0;
-  for (let b = 0; b < 32; b++) {
-    if (acc[b]! > 0) lo |= 1 << b;
-    if (acc[b + 32]! > 0) hi |= 1 << b;
+  let l = 0;
+  let h = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    if (acc[bit]! > 0) l |= 1 << bit;
+    if (acc[bit + 32]! > 0) h |= 1 << bit;
   }
   // Signed 64-bit so it fits a Postgres bigint.
-  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  return BigInt.asIntN(64, (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0));
+}
+
+function popcount32(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 export function hammingDistance(a: bigint, b: bigint): number {
-  let x = BigInt.asUintN(64, a ^ b);
-  let count = 0;
-  while (x) {
-    x &= x - 1n;
-    count++;
-  }
-  return count;
+  const x = BigInt.asUintN(64, a ^ b);
+  return popcount32(Number(x & 0xffffffffn)) + popcount32(Number(x >> 32n));
 }
 
 /** The four 16-bit bands of a 64-bit hash, lowest first. */

@@ -31,7 +31,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   titleWeight: 4,
   leadWords: 250,
   entityWeight: 2,
-  storyTerms: 300,
+  storyTerms: 200,
   probeTerms: 12,
   decayMs: 24 * 3600_000,
 };
@@ -54,9 +54,20 @@ export function articleTerms(
 export class Idf {
   private df = new Map<string, number>();
   private n = 0;
+  get size(): number {
+    return this.n;
+  }
   add(v: SparseVector): void {
     this.n++;
     for (const k in v) this.df.set(k, (this.df.get(k) ?? 0) + 1);
+  }
+  remove(v: SparseVector): void {
+    this.n--;
+    for (const k in v) {
+      const d = (this.df.get(k) ?? 1) - 1;
+      if (d <= 0) this.df.delete(k);
+      else this.df.set(k, d);
+    }
   }
   weight(term: string): number {
     return Math.log((this.n + 1) / ((this.df.get(term) ?? 0) + 1)) + 1;
@@ -76,15 +87,19 @@ export class Idf {
   }
 }
 
+/** Dot product, iterating over `a` (pass the smaller vector first). */
 export function dot(a: SparseVector, b: SparseVector): number {
   let s = 0;
-  const [small, large] = Object.keys(a).length < Object.keys(b).length ? [a, b] : [b, a];
-  for (const k in small) {
-    const w = large[k];
-    if (w !== undefined) s += small[k]! * w;
+  for (const k in a) {
+    const w = b[k];
+    if (w !== undefined) s += a[k]! * w;
   }
   return s;
 }
+
+// At most this many candidate stories get a full similarity computation per article.
+const MAX_SCORED = 64;
+const MIN_POSTING_CAP = 256;
 
 /** A story while clustering: `id` is null until it is stored. */
 export type LiveStory = {
@@ -94,40 +109,104 @@ export type LiveStory = {
   firstSeen: Date;
   lastSeen: Date;
   domains: Set<string>;
-  /** Articles added in this run. */
+  /** The stored revision this copy reflects (to notice changes made elsewhere). */
+  revision: number;
+  /** Articles added since the last `commit()`. */
   added: ClusterDoc[];
 };
 
 /**
- * Incremental single-pass clustering over a window of stories: each article joins the most
- * similar story (cosine of tf-idf vectors, candidates found through an inverted index) or
- * starts a new one. Pure and in memory; the stories service loads and stores around it.
+ * Incremental single-pass clustering over a sliding window of stories: each article joins the
+ * most similar story (cosine of tf-idf vectors, candidates found through an inverted index) or
+ * starts a new one. It lives in memory across runs, so a run costs what its new articles cost,
+ * not what the window holds; the stories service keeps it in step with the database.
+ * IDF counts the window's stories plus the run's pending articles, as a batch clusterer would.
  */
 export class StoryClusterer {
-  readonly stories: LiveStory[];
+  private readonly live = new Set<LiveStory>();
   private readonly idf = new Idf();
   private readonly postings = new Map<string, Set<LiveStory>>();
   private readonly weighted = new Map<LiveStory, SparseVector>();
   private readonly docTerms = new Map<string, SparseVector>();
+  /** Each story's terms as IDF last counted them. */
+  private readonly counted = new Map<LiveStory, SparseVector>();
+  private weighedAtSize = 0;
 
   constructor(
-    window: LiveStory[],
-    pending: ClusterDoc[],
+    window: LiveStory[] = [],
+    pending: ClusterDoc[] = [],
     private readonly opts: ClusterOptions = DEFAULT_CLUSTER_OPTIONS,
   ) {
-    this.stories = [...window];
-    for (const s of window) this.idf.add(s.terms);
+    for (const s of window) this.put(s);
+    this.prepare(pending);
+  }
+
+  get stories(): LiveStory[] {
+    return [...this.live];
+  }
+
+  /** Adds (or replaces with a fresher copy) a story of the window. */
+  put(s: LiveStory): void {
+    const counted = this.counted.get(s);
+    if (counted) this.idf.remove(counted);
+    this.live.add(s);
+    this.idf.add(s.terms);
+    this.counted.set(s, s.terms);
+    this.index(s);
+  }
+
+  /** Drops a story that left the window or changed elsewhere. */
+  drop(s: LiveStory): void {
+    if (!this.live.delete(s)) return;
+    const counted = this.counted.get(s);
+    if (counted) this.idf.remove(counted);
+    this.counted.delete(s);
+    for (const t in this.weighted.get(s) ?? {}) this.unpost(t, s);
+    this.weighted.delete(s);
+  }
+
+  /** Counts the run's articles into IDF before any is placed. */
+  prepare(pending: ClusterDoc[]): void {
     for (const d of pending) {
-      const v = articleTerms(d, opts);
+      const v = articleTerms(d, this.opts);
       this.docTerms.set(d.id, v);
       this.idf.add(v);
     }
-    for (const s of window) this.index(s);
+    // IDF moves as the window grows or shrinks; stories are re-weighed when it has moved enough.
+    if (Math.abs(this.idf.size - this.weighedAtSize) > 0.2 * Math.max(this.weighedAtSize, 50)) {
+      for (const s of this.live) this.index(s);
+      this.weighedAtSize = this.idf.size;
+    }
   }
 
+  /** Ends a run: pending articles leave IDF, changed stories are counted with their new terms. */
+  commit(): LiveStory[] {
+    for (const v of this.docTerms.values()) this.idf.remove(v);
+    this.docTerms.clear();
+    const changed = [...this.live].filter((s) => s.added.length > 0);
+    for (const s of changed) {
+      const counted = this.counted.get(s);
+      if (counted) this.idf.remove(counted);
+      this.idf.add(s.terms);
+      this.counted.set(s, s.terms);
+    }
+    return changed;
+  }
+
+  private unpost(term: string, s: LiveStory): void {
+    const set = this.postings.get(term);
+    if (!set) return;
+    set.delete(s);
+    if (set.size === 0) this.postings.delete(term);
+  }
+
+  /** (Re)computes a story's weighted vector and its postings; terms it dropped leave the index. */
   private index(s: LiveStory): void {
-    this.weighted.set(s, this.idf.weigh(s.terms));
-    for (const t in s.terms) {
+    const before = this.weighted.get(s);
+    const vec = this.idf.weigh(s.terms);
+    this.weighted.set(s, vec);
+    if (before) for (const t in before) if (!(t in vec)) this.unpost(t, s);
+    for (const t in vec) {
       const set = this.postings.get(t);
       if (set) set.add(s);
       else this.postings.set(t, new Set([s]));
@@ -142,22 +221,45 @@ export class StoryClusterer {
       .sort((x, y) => y[1] - x[1])
       .slice(0, this.opts.probeTerms)
       .map(([t]) => t);
-    const candidates = new Set<LiveStory>();
-    for (const t of probes) for (const s of this.postings.get(t) ?? []) candidates.add(s);
+    // Candidates share probe terms; the ones sharing the most are scored (a story about the same
+    // event shares several distinctive terms, one shared rare word is usually chance).
+    const hits = new Map<LiveStory, number>();
+    // A term many stories share picks out nothing: a few percent of the window at most.
+    const maxPosting = Math.max(MIN_POSTING_CAP, this.live.size * 0.03);
+    for (const t of probes) {
+      const posted = this.postings.get(t);
+      if (!posted || posted.size > maxPosting) continue;
+      for (const s of posted) hits.set(s, (hits.get(s) ?? 0) + 1);
+    }
+    const candidates =
+      hits.size <= MAX_SCORED
+        ? hits.keys()
+        : [...hits]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, MAX_SCORED)
+            .map(([s]) => s);
     let best: LiveStory | null = null;
     let bestScore = 0;
     const t = doc.publishedAt.getTime();
     for (const s of candidates) {
+      const weighted = this.weighted.get(s);
+      // Postings may still name a story that left the window.
+      if (!weighted || !this.live.has(s)) continue;
       const gap = Math.max(0, t - s.lastSeen.getTime(), s.firstSeen.getTime() - t);
       if (gap > this.opts.windowMs) continue;
-      const score = dot(vec, this.weighted.get(s)!) * Math.exp(-gap / this.opts.decayMs);
+      const score = dot(vec, weighted) * Math.exp(-gap / this.opts.decayMs);
       if (score > bestScore) {
         bestScore = score;
         best = s;
       }
     }
     if (best && bestScore >= this.opts.threshold) {
-      best.terms = topTerms(addInto({ ...best.terms }, raw), this.opts.storyTerms);
+      const merged = addInto({ ...best.terms }, raw);
+      // Trimmed in steps, not on every join: sorting a story's terms is the costly part.
+      best.terms =
+        Object.keys(merged).length > this.opts.storyTerms * 1.5
+          ? topTerms(merged, this.opts.storyTerms)
+          : merged;
       if (doc.publishedAt > best.lastSeen) best.lastSeen = doc.publishedAt;
       if (doc.publishedAt < best.firstSeen) best.firstSeen = doc.publishedAt;
       best.added.push(doc);
@@ -172,9 +274,10 @@ export class StoryClusterer {
       firstSeen: doc.publishedAt,
       lastSeen: doc.publishedAt,
       domains: new Set([doc.domain]),
+      revision: 0,
       added: [doc],
     };
-    this.stories.push(story);
+    this.live.add(story);
     this.index(story);
     return { story, score: bestScore, joined: false };
   }

@@ -7,4 +7,11 @@ export {
   type LiveStory,
   StoryClusterer,
 } from "./clustering.ts";
-export { clusterArticles, getStory, recentStories, STORY_WINDOW_MS, type Story } from "./stories.service.ts";
+export {
+  clusterArticles,
+  getStory,
+  recentStories,
+  STORY_WINDOW_MS,
+  type Story,
+  StoryWindowCache,
+} from "./stories.service.ts";

@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import type { Tx } from "../../db/client.ts";
 import { articles, stories } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -11,94 +12,143 @@ export type Story = typeof stories.$inferSelect;
 export const STORY_WINDOW_MS = DEFAULT_CLUSTER_OPTIONS.windowMs;
 
 /**
+ * The clustering window kept in memory between runs of one process. Each run refreshes only the
+ * stories whose revision changed (in this process or another), so a run costs what its new
+ * articles cost. Without one, a run loads the window afresh.
+ */
+export class StoryWindowCache {
+  clusterer = new StoryClusterer();
+  byId = new Map<string, LiveStory>();
+  reset(): void {
+    this.clusterer = new StoryClusterer();
+    this.byId.clear();
+  }
+}
+
+// One clustering run at a time across every process sharing the database.
+const CLUSTER_LOCK = 727_002;
+
+/**
  * Groups every unassigned article into a story, incrementally: each article joins the most
- * similar story of the sliding window, or starts a new one.
+ * similar story of the sliding window, or starts a new one. Runs in one transaction under an
+ * advisory lock, so concurrent workers never split one event into two stories.
  */
 export async function clusterArticles(
   deps: Pick<Deps, "db" | "clock">,
+  cache: StoryWindowCache = new StoryWindowCache(),
 ): Promise<{ assigned: number; created: number; updated: number; storyIds: string[] }> {
-  const pending = await unassignedArticles(deps);
-  if (pending.length === 0) return { assigned: 0, created: 0, updated: 0, storyIds: [] };
-  const since = new Date(deps.clock.now().getTime() - STORY_WINDOW_MS);
-  const windowRows = await deps.db.select().from(stories).where(gte(stories.lastSeenAt, since));
-  const domainRows =
-    windowRows.length === 0
-      ? []
-      : await deps.db
-          .selectDistinct({ storyId: articles.storyId, domain: articles.domain })
-          .from(articles)
-          .where(
-            inArray(
-              articles.storyId,
-              windowRows.map((s) => s.id),
-            ),
-          );
-  const window: LiveStory[] = windowRows.map((s) => ({
-    id: s.id,
-    title: s.title,
-    terms: s.terms,
-    firstSeen: s.firstSeenAt,
-    lastSeen: s.lastSeenAt,
-    domains: new Set(domainRows.filter((d) => d.storyId === s.id).map((d) => d.domain)),
-    added: [],
-  }));
-  const clusterer = new StoryClusterer(window, pending);
-  for (const article of pending) clusterer.assign(article);
-  return persist(
-    deps,
-    clusterer.stories.filter((s) => s.added.length > 0),
-    pending.length,
-  );
+  try {
+    return await deps.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK})`);
+      const pending = await unassignedArticles({ db: tx });
+      if (pending.length === 0) return { assigned: 0, created: 0, updated: 0, storyIds: [] };
+      await syncWindow(tx, cache, new Date(deps.clock.now().getTime() - STORY_WINDOW_MS));
+      cache.clusterer.prepare(pending);
+      for (const article of pending) cache.clusterer.assign(article);
+      const changed = cache.clusterer.commit();
+      const result = await persist(tx, changed, pending.length);
+      for (const s of changed) {
+        s.added = [];
+        cache.byId.set(s.id!, s);
+      }
+      return result;
+    });
+  } catch (err) {
+    // What is in memory may no longer match what was stored: start afresh next time.
+    cache.reset();
+    throw err;
+  }
 }
 
-async function persist(deps: Pick<Deps, "db">, changed: LiveStory[], assigned: number) {
+/** Brings the cached window in step with the database: aged-out stories leave, changed ones reload. */
+async function syncWindow(tx: Tx, cache: StoryWindowCache, since: Date) {
+  const current = await tx
+    .select({ id: stories.id, revision: stories.revision })
+    .from(stories)
+    .where(gte(stories.lastSeenAt, since));
+  const want = new Map(current.map((r) => [r.id, r.revision]));
+  for (const [id, s] of cache.byId) {
+    if (want.get(id) !== s.revision) {
+      cache.clusterer.drop(s);
+      cache.byId.delete(id);
+    }
+  }
+  const missing = current.filter((r) => !cache.byId.has(r.id)).map((r) => r.id);
+  for (let i = 0; i < missing.length; i += 1000) {
+    const ids = missing.slice(i, i + 1000);
+    const rows = await tx.select().from(stories).where(inArray(stories.id, ids));
+    const domainRows = await tx
+      .selectDistinct({ storyId: articles.storyId, domain: articles.domain })
+      .from(articles)
+      .where(inArray(articles.storyId, ids));
+    const domains = new Map<string, Set<string>>();
+    for (const d of domainRows) domains.set(d.storyId!, (domains.get(d.storyId!) ?? new Set()).add(d.domain));
+    for (const r of rows) {
+      const live: LiveStory = {
+        id: r.id,
+        title: r.title,
+        terms: r.terms,
+        firstSeen: r.firstSeenAt,
+        lastSeen: r.lastSeenAt,
+        domains: domains.get(r.id) ?? new Set(),
+        revision: r.revision,
+        added: [],
+      };
+      cache.clusterer.put(live);
+      cache.byId.set(r.id, live);
+    }
+  }
+}
+
+async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
   let created = 0;
   let updated = 0;
   const storyIds: string[] = [];
-  await deps.db.transaction(async (tx) => {
-    for (const s of changed) {
-      const added = s.added.length;
-      if (s.id === null) {
-        const [row] = await tx
-          .insert(stories)
-          .values({
-            // The representative title: the first report's.
-            title: s.title,
-            articleCount: added,
-            outletCount: s.domains.size,
-            terms: s.terms,
-            firstSeenAt: s.firstSeen,
-            lastSeenAt: s.lastSeen,
-          })
-          .returning({ id: stories.id });
-        s.id = row!.id;
-        created++;
-      } else {
-        await tx
-          .update(stories)
-          .set({
-            articleCount: sql`${stories.articleCount} + ${added}`,
-            outletCount: s.domains.size,
-            terms: s.terms,
-            firstSeenAt: s.firstSeen,
-            lastSeenAt: s.lastSeen,
-            revision: sql`${stories.revision} + 1`,
-          })
-          .where(eq(stories.id, s.id));
-        updated++;
-      }
-      await tx
-        .update(articles)
-        .set({ storyId: s.id })
-        .where(
-          inArray(
-            articles.id,
-            s.added.map((a) => a.id),
-          ),
-        );
-      storyIds.push(s.id);
+  for (const s of changed) {
+    const added = s.added.length;
+    if (s.id === null) {
+      const [row] = await tx
+        .insert(stories)
+        .values({
+          // The representative title: the first report's.
+          title: s.title,
+          articleCount: added,
+          outletCount: s.domains.size,
+          terms: s.terms,
+          firstSeenAt: s.firstSeen,
+          lastSeenAt: s.lastSeen,
+        })
+        .returning({ id: stories.id, revision: stories.revision });
+      s.id = row!.id;
+      s.revision = row!.revision;
+      created++;
+    } else {
+      const [row] = await tx
+        .update(stories)
+        .set({
+          articleCount: sql`${stories.articleCount} + ${added}`,
+          outletCount: s.domains.size,
+          terms: s.terms,
+          firstSeenAt: s.firstSeen,
+          lastSeenAt: s.lastSeen,
+          revision: sql`${stories.revision} + 1`,
+        })
+        .where(eq(stories.id, s.id))
+        .returning({ revision: stories.revision });
+      s.revision = row!.revision;
+      updated++;
     }
-  });
+    await tx
+      .update(articles)
+      .set({ storyId: s.id })
+      .where(
+        inArray(
+          articles.id,
+          s.added.map((a) => a.id),
+        ),
+      );
+    storyIds.push(s.id);
+  }
   return { assigned, created, updated, storyIds };
 }
 

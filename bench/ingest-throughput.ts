@@ -1,0 +1,201 @@
+/**
+ * Ingestion throughput: synthetic feeds parsed, normalized, de-duplicated, stored and clustered,
+ * batch by batch as a fetch loop would, at 1k, 10k and 50k articles. A parse+normalize-only pass
+ * over the same feeds is the baseline in the same run (the ceiling without storage).
+ *   npm run bench:ingest            (PGlite in memory)
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
+ */
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { loadConfig } from "../src/config.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { createDeps } from "../src/deps.ts";
+import { fixedClock } from "../src/lib/clock.ts";
+import { silentLogger } from "../src/lib/logger.ts";
+import {
+  type NormalizedArticle,
+  normalizeEntry,
+  parseFeed,
+  storeArticles,
+} from "../src/modules/articles/index.ts";
+import { clusterArticles, StoryWindowCache } from "../src/modules/stories/index.ts";
+
+const BATCH = 250; // articles per fetched feed document
+const ARTICLES_PER_HOUR = 700; // ~17k a day: a large deployment's intake
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const COMMON =
+  "market government company report policy plan growth rate price deal talks week officials analysts data record industry workers demand supply percent billion million leaders sector companies investors country state city".split(
+    " ",
+  );
+
+/** N articles about N/3 events, each event reported by about three outlets in their own words. */
+export function syntheticArticles(n: number, seed = 7) {
+  const r = rng(seed);
+  // Word ranks follow Zipf's law over a 50k vocabulary, as in real text.
+  const word = () => `w${Math.floor(Math.exp(r() * Math.log(50_000))).toString(36)}`;
+  const name = () => `${"BCDFGHKLMNPRSTVZ"[Math.floor(r() * 16)]}${word().slice(1)}`;
+  const out: { title: string; body: string; url: string; hour: number }[] = [];
+  let event = 0;
+  while (out.length < n) {
+    const entities = [name(), name(), name()];
+    const topic = [word(), word(), word(), word()];
+    const reports = 1 + Math.floor(r() * 4);
+    const hour = Math.floor(out.length / ARTICLES_PER_HOUR);
+    for (let k = 0; k < reports && out.length < n; k++) {
+      const sentence = () =>
+        Array.from({ length: 14 }, () =>
+          r() < 0.25
+            ? entities[Math.floor(r() * 3)]
+            : r() < 0.5
+              ? topic[Math.floor(r() * 4)]
+              : r() < 0.7
+                ? COMMON[Math.floor(r() * COMMON.length)]
+                : word(),
+        ).join(" ");
+      out.push({
+        title: `${entities[0]} ${topic[0]} ${topic[1]} ${entities[1]} ${word()}`,
+        body: Array.from({ length: 8 }, () => `${sentence()}.`).join(" "),
+        url: `https://outlet${k}.example/${event}/${k}`,
+        hour,
+      });
+    }
+    event++;
+  }
+  return out;
+}
+
+function feedXml(items: ReturnType<typeof syntheticArticles>, base: Date) {
+  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench</title><link>https://bench.example/</link>${items
+    .map(
+      (i) =>
+        `<item><title>${esc(i.title)}</title><link>${i.url}</link><guid>${i.url}</guid><pubDate>${new Date(base.getTime() + i.hour * 3600_000).toUTCString()}</pubDate><description>${esc(i.body)}</description></item>`,
+    )
+    .join("")}</channel></rss>`;
+}
+
+async function run(n: number, dbUrl: string | undefined) {
+  const articles = syntheticArticles(n, n);
+  const base = new Date("2026-11-01T00:00:00Z");
+  const docs: { xml: string; hour: number }[] = [];
+  for (let i = 0; i < articles.length; i += BATCH) {
+    const slice = articles.slice(i, i + BATCH);
+    docs.push({ xml: feedXml(slice, base), hour: slice[slice.length - 1]!.hour });
+  }
+
+  // Baseline: parse and normalize only.
+  let t0 = performance.now();
+  let normalizedCount = 0;
+  for (const d of docs) {
+    const now = new Date(base.getTime() + (d.hour + 1) * 3600_000);
+    for (const e of parseFeed(d.xml).entries) {
+      if (normalizeEntry(e, { feedUrl: "https://bench.example/", outlet: "Bench", language: "en", now }).ok)
+        normalizedCount++;
+    }
+  }
+  const baselineSeconds = (performance.now() - t0) / 1000;
+
+  // The pipeline: parse, normalize, dedupe + store, cluster; one feed document at a time.
+  let dbName: string | undefined;
+  let url = dbUrl;
+  if (dbUrl) {
+    dbName = `daybreak_bench_${randomBytes(4).toString("hex")}`;
+    const admin = postgres(dbUrl, { max: 1 });
+    await admin.unsafe(`create database ${dbName}`);
+    await admin.end();
+    const u = new URL(dbUrl);
+    u.pathname = `/${dbName}`;
+    url = u.toString();
+  }
+  const clock = fixedClock(base);
+  const config = loadConfig({ DATA_DIR: "/tmp/daybreak-bench", LOG_LEVEL: "silent", DATABASE_URL: url });
+  const deps = await createDeps(config, { inMemoryDb: !url, clock, logger: silentLogger, llm: null });
+  await migrate(deps.dbHandle);
+  const stage = { parse: 0, store: 0, cluster: 0 };
+  let stored = 0;
+  const perChunk: number[] = [];
+  t0 = performance.now();
+  let chunkStart = t0;
+  const storyWindow = new StoryWindowCache();
+  for (const [i, d] of docs.entries()) {
+    clock.set(new Date(base.getTime() + (d.hour + 1) * 3600_000));
+    let t = performance.now();
+    const batch: NormalizedArticle[] = [];
+    for (const e of parseFeed(d.xml).entries) {
+      const r = normalizeEntry(e, {
+        feedUrl: "https://bench.example/",
+        outlet: "Bench",
+        language: "en",
+        now: clock.now(),
+      });
+      if (r.ok) batch.push(r.article);
+    }
+    stage.parse += performance.now() - t;
+    t = performance.now();
+    stored += (await storeArticles(deps, null, batch)).added;
+    stage.store += performance.now() - t;
+    t = performance.now();
+    await clusterArticles(deps, storyWindow);
+    stage.cluster += performance.now() - t;
+    if ((i + 1) % Math.max(1, Math.floor(docs.length / 5)) === 0) {
+      const now = performance.now();
+      perChunk.push(+(((now - chunkStart) / ((Math.floor(docs.length / 5) || 1) * BATCH)) * 1000).toFixed(1));
+      chunkStart = now;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await deps.close();
+  if (dbUrl && dbName) {
+    const admin = postgres(dbUrl, { max: 1 });
+    await admin.unsafe(`drop database ${dbName} with (force)`);
+    await admin.end();
+  }
+  return {
+    articles: n,
+    stored,
+    seconds: +seconds.toFixed(2),
+    articlesPerSecond: Math.round(n / seconds),
+    microsecondsPerArticle: Math.round((seconds / n) * 1e6),
+    microsecondsPerArticleByFifth: perChunk,
+    stageSeconds: Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, +(v / 1000).toFixed(2)])),
+    baseline: {
+      what: "parse + normalize only, same feeds",
+      seconds: +baselineSeconds.toFixed(2),
+      articlesPerSecond: Math.round(normalizedCount / baselineSeconds),
+    },
+  };
+}
+
+async function main() {
+  const sizes = (process.argv[2] ?? "1000,10000,50000").split(",").map(Number);
+  const dbUrl = process.env.BENCH_DATABASE_URL;
+  const runs = [];
+  for (const n of sizes) runs.push(await run(n, dbUrl));
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: "ingest-throughput",
+        driver: dbUrl ? "postgres" : "pglite",
+        batch: BATCH,
+        target: { articlesPerSecond: 2000 },
+        runs,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
