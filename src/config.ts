@@ -46,6 +46,7 @@ export const configSchema = z.object({
   OPENAI_API_KEY: z.preprocess(blankToUndefined, z.string().optional()),
   OPENAI_BASE_URL: optionalUrl(["http:", "https:"]),
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  OPENAI_EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
   FETCH_ALLOW_PRIVATE: booleanish.default(false),
   /** Seed the bundled sample feeds and a demo subscriber when the database has none. */
   SAMPLE_DATA: booleanish.optional(),

@@ -1,4 +1,14 @@
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { sources } from "./sources.ts";
 import { stories } from "./stories.ts";
 
@@ -33,6 +43,8 @@ export const articles = pgTable(
     simBand1: integer(),
     simBand2: integer(),
     simBand3: integer(),
+    /** The embedding of title and lead, when a model is configured (clustering and ranking). */
+    embedding: jsonb().$type<number[]>(),
     /** ok | teaser | paywalled | unreachable */
     status: text().notNull().default("ok"),
   },

@@ -12,6 +12,8 @@ export const stories = pgTable(
     terms: jsonb().$type<Record<string, number>>().notNull(),
     firstSeenAt: timestamp({ withTimezone: true }).notNull(),
     lastSeenAt: timestamp({ withTimezone: true }).notNull(),
+    /** Mean embedding of the story's articles (unit length), when a model is configured. */
+    embedding: jsonb().$type<number[]>(),
     /** Bumped whenever the story gains an article; summaries record the revision they cover. */
     revision: integer().notNull().default(1),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

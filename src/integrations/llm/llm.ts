@@ -4,6 +4,9 @@
  */
 export interface LlmClient {
   readonly model: string;
+  readonly embeddingModel: string;
+  /** One vector per text, in order. */
+  embed(texts: string[]): Promise<{ vectors: number[][]; tokens: number }>;
   completeJson(input: {
     purpose: string;
     system: string;

@@ -6,6 +6,7 @@ export type OpenAiOptions = {
   apiKey: string;
   baseURL?: string;
   model: string;
+  embeddingModel?: string;
   timeoutMs?: number;
   maxRetries?: number;
 };
@@ -18,8 +19,25 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
     timeout: opts.timeoutMs ?? 30_000,
     maxRetries: opts.maxRetries ?? 2,
   });
+  const embeddingModel = opts.embeddingModel ?? "text-embedding-3-small";
   return {
     model: opts.model,
+    embeddingModel,
+    async embed(texts) {
+      const res = await client.embeddings.create({
+        model: embeddingModel,
+        input: texts,
+        encoding_format: "float",
+      });
+      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      if (vectors.length !== texts.length) {
+        throw new AppError(
+          "UPSTREAM",
+          `the embedding endpoint returned ${vectors.length} vectors for ${texts.length} texts`,
+        );
+      }
+      return { vectors, tokens: res.usage?.total_tokens ?? 0 };
+    },
     async completeJson({ system, user }) {
       const res = await client.chat.completions.create({
         model: opts.model,

@@ -2,7 +2,15 @@ import { entities, terms } from "../../lib/text.ts";
 import { addInto, type SparseVector, termFrequencies, topTerms } from "../../lib/vectors.ts";
 
 /** What the clusterer reads of an article. */
-export type ClusterDoc = { id: string; title: string; content: string; publishedAt: Date; domain: string };
+export type ClusterDoc = {
+  id: string;
+  title: string;
+  content: string;
+  publishedAt: Date;
+  domain: string;
+  /** Unit-length embedding, when a model is configured. */
+  embedding?: number[] | null;
+};
 
 export type ClusterOptions = {
   /** Cosine (tf-idf) at or above which an article joins a story. */
@@ -22,6 +30,12 @@ export type ClusterOptions = {
    * a day or two apart usually mean a new development, a new story.
    */
   decayMs: number;
+  /**
+   * With embeddings: cosine between an article and a story's mean embedding at which it joins
+   * (raised by `embeddingGapPenalty` per `decayMs` of time between them).
+   */
+  embeddingThreshold: number;
+  embeddingGapPenalty: number;
 };
 
 /** Tuned on the evaluation corpus (`npm run eval:clusters`): B-cubed F1 0.95 there. */
@@ -34,6 +48,9 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   storyTerms: 200,
   probeTerms: 12,
   decayMs: 24 * 3600_000,
+  // A guess for text-embedding-3-small: no real model is reachable here to tune it on.
+  embeddingThreshold: 0.82,
+  embeddingGapPenalty: 0.05,
 };
 
 /** Raw term counts of an article: stemmed words (the title weighted up), named entities as "e:" terms. */
@@ -87,6 +104,24 @@ export class Idf {
   }
 }
 
+export function denseDot(a: number[], b: number[]): number {
+  let s = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+export function unitLength(v: number[]): number[] {
+  const norm = Math.sqrt(denseDot(v, v)) || 1;
+  return v.map((x) => x / norm);
+}
+
+/** The running mean of `count` unit vectors plus one more, back to unit length. */
+function meanEmbedding(mean: number[] | null, count: number, next: number[]): number[] {
+  if (!mean || count === 0) return next;
+  return unitLength(mean.map((m, i) => m * count + (next[i] ?? 0)));
+}
+
 /** Dot product, iterating over `a` (pass the smaller vector first). */
 export function dot(a: SparseVector, b: SparseVector): number {
   let s = 0;
@@ -111,6 +146,9 @@ export type LiveStory = {
   domains: Set<string>;
   /** The stored revision this copy reflects (to notice changes made elsewhere). */
   revision: number;
+  /** Mean of its articles' embeddings (unit length) and how many went into it. */
+  embedding: number[] | null;
+  embeddedCount: number;
   /** Articles added since the last `commit()`. */
   added: ClusterDoc[];
 };
@@ -213,6 +251,26 @@ export class StoryClusterer {
     }
   }
 
+  /**
+   * Lexical: tf-idf cosine decayed by the time gap. With embeddings on both sides, the embedding
+   * cosine decides instead, expressed on the lexical scale so one threshold rules both paths.
+   */
+  private similarity(
+    doc: ClusterDoc,
+    vec: SparseVector,
+    s: LiveStory,
+    weighted: SparseVector,
+    gap: number,
+  ): number {
+    if (doc.embedding && s.embedding) {
+      const cos = denseDot(doc.embedding, s.embedding);
+      const needed = this.opts.embeddingThreshold + (this.opts.embeddingGapPenalty * gap) / this.opts.decayMs;
+      // At `needed` this equals the lexical threshold; above it, higher.
+      return this.opts.threshold * (1 + (cos - needed) * 4);
+    }
+    return dot(vec, weighted) * Math.exp(-gap / this.opts.decayMs);
+  }
+
   /** Places one article; returns its story and the similarity that decided it. */
   assign(doc: ClusterDoc): { story: LiveStory; score: number; joined: boolean } {
     const raw = this.docTerms.get(doc.id) ?? articleTerms(doc, this.opts);
@@ -231,13 +289,18 @@ export class StoryClusterer {
       if (!posted || posted.size > maxPosting) continue;
       for (const s of posted) hits.set(s, (hits.get(s) ?? 0) + 1);
     }
-    const candidates =
+    const lexical =
       hits.size <= MAX_SCORED
-        ? hits.keys()
+        ? [...hits.keys()]
         : [...hits]
             .sort((a, b) => b[1] - a[1])
             .slice(0, MAX_SCORED)
             .map(([s]) => s);
+    // With an embedding, every embedded story of the window is a candidate: reports of one event
+    // may share no words (other languages, other vocabularies). A scan, affordable at model speed.
+    const candidates = doc.embedding
+      ? new Set([...lexical, ...[...this.live].filter((s) => s.embedding)])
+      : lexical;
     let best: LiveStory | null = null;
     let bestScore = 0;
     const t = doc.publishedAt.getTime();
@@ -247,13 +310,14 @@ export class StoryClusterer {
       if (!weighted || !this.live.has(s)) continue;
       const gap = Math.max(0, t - s.lastSeen.getTime(), s.firstSeen.getTime() - t);
       if (gap > this.opts.windowMs) continue;
-      const score = dot(vec, weighted) * Math.exp(-gap / this.opts.decayMs);
+      const score = this.similarity(doc, vec, s, weighted, gap);
       if (score > bestScore) {
         bestScore = score;
         best = s;
       }
     }
     if (best && bestScore >= this.opts.threshold) {
+      if (doc.embedding) best.embedding = meanEmbedding(best.embedding, best.embeddedCount++, doc.embedding);
       const merged = addInto({ ...best.terms }, raw);
       // Trimmed in steps, not on every join: sorting a story's terms is the costly part.
       best.terms =
@@ -275,6 +339,8 @@ export class StoryClusterer {
       lastSeen: doc.publishedAt,
       domains: new Set([doc.domain]),
       revision: 0,
+      embedding: doc.embedding ?? null,
+      embeddedCount: doc.embedding ? 1 : 0,
       added: [doc],
     };
     this.live.add(story);

@@ -1,10 +1,10 @@
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.ts";
-import { articles, stories } from "../../db/schema/index.ts";
+import { articles, llmCalls, stories } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { notFound } from "../../lib/errors.ts";
+import { describeError, notFound } from "../../lib/errors.ts";
 import { unassignedArticles } from "../articles/index.ts";
-import { DEFAULT_CLUSTER_OPTIONS, type LiveStory, StoryClusterer } from "./clustering.ts";
+import { DEFAULT_CLUSTER_OPTIONS, type LiveStory, StoryClusterer, unitLength } from "./clustering.ts";
 
 export type Story = typeof stories.$inferSelect;
 
@@ -34,9 +34,11 @@ const CLUSTER_LOCK = 727_002;
  * advisory lock, so concurrent workers never split one event into two stories.
  */
 export async function clusterArticles(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<Deps, "db" | "clock" | "llm" | "logger">,
   cache: StoryWindowCache = new StoryWindowCache(),
 ): Promise<{ assigned: number; created: number; updated: number; storyIds: string[] }> {
+  // Model calls happen before the clustering transaction, never while holding its lock.
+  if (deps.llm) await embedPendingArticles(deps);
   try {
     return await deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLUSTER_LOCK})`);
@@ -58,6 +60,56 @@ export async function clusterArticles(
     cache.reset();
     throw err;
   }
+}
+
+// Articles embedded per request; the text embedded is the title and the lead.
+const EMBED_BATCH = 64;
+const EMBED_LEAD_WORDS = 200;
+
+/**
+ * Embeds unassigned articles that have no embedding yet. A failing model is logged and skipped:
+ * those articles are clustered lexically, and ingestion never waits on the model.
+ */
+export async function embedPendingArticles(deps: Pick<Deps, "db" | "llm" | "logger">): Promise<number> {
+  const llm = deps.llm;
+  if (!llm) return 0;
+  const pending = (await unassignedArticles(deps)).filter((a) => !a.embedding);
+  let embedded = 0;
+  for (let i = 0; i < pending.length; i += EMBED_BATCH) {
+    const batch = pending.slice(i, i + EMBED_BATCH);
+    const texts = batch.map(
+      (a) => `${a.title}\n\n${a.content.split(/\s+/).slice(0, EMBED_LEAD_WORDS).join(" ")}`,
+    );
+    let vectors: number[][];
+    let tokens = 0;
+    try {
+      ({ vectors, tokens } = await llm.embed(texts));
+    } catch (err) {
+      deps.logger.warn({ err: describeError(err) }, "embedding failed; clustering lexically");
+      await deps.db
+        .insert(llmCalls)
+        .values({
+          purpose: "embed",
+          model: llm.embeddingModel,
+          outcome: "error",
+          error: describeError(err).slice(0, 500),
+        });
+      return embedded;
+    }
+    await deps.db
+      .insert(llmCalls)
+      .values({ purpose: "embed", model: llm.embeddingModel, tokensIn: tokens, outcome: "ok" });
+    await deps.db.transaction(async (tx) => {
+      for (const [j, a] of batch.entries()) {
+        await tx
+          .update(articles)
+          .set({ embedding: unitLength(vectors[j]!) })
+          .where(eq(articles.id, a.id));
+      }
+    });
+    embedded += batch.length;
+  }
+  return embedded;
 }
 
 /** Brings the cached window in step with the database: aged-out stories leave, changed ones reload. */
@@ -92,6 +144,8 @@ async function syncWindow(tx: Tx, cache: StoryWindowCache, since: Date) {
         lastSeen: r.lastSeenAt,
         domains: domains.get(r.id) ?? new Set(),
         revision: r.revision,
+        embedding: r.embedding ?? null,
+        embeddedCount: r.embedding ? r.articleCount : 0,
         added: [],
       };
       cache.clusterer.put(live);
@@ -117,6 +171,7 @@ async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
           terms: s.terms,
           firstSeenAt: s.firstSeen,
           lastSeenAt: s.lastSeen,
+          embedding: s.embedding,
         })
         .returning({ id: stories.id, revision: stories.revision });
       s.id = row!.id;
@@ -131,6 +186,7 @@ async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
           terms: s.terms,
           firstSeenAt: s.firstSeen,
           lastSeenAt: s.lastSeen,
+          embedding: s.embedding,
           revision: sql`${stories.revision} + 1`,
         })
         .where(eq(stories.id, s.id))
