@@ -127,6 +127,46 @@ describe("POST /admin/subscribers", () => {
   });
 });
 
+describe("POST /admin/articles", () => {
+  const text =
+    "The Port of Valmora reopened on Friday after a three-day closure caused by a cyberattack on its booking " +
+    "systems, the port authority said. Shipping lines said the backlog of containers would take a week to clear.";
+
+  it("stores a pushed article, groups it into a story, and knows it the second time", async () => {
+    const body = {
+      url: "https://push.example/valmora-reopens?utm_source=x",
+      title: "Valmora port reopens after cyberattack",
+      text,
+    };
+    const first = await app.request("/admin/articles", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify(body),
+    });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({ status: "added", stories: 1 });
+    const again = await app.request("/admin/articles", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify(body),
+    });
+    expect(await again.json()).toMatchObject({ status: "duplicate", articleId: null });
+  });
+
+  it("rejects a submission without text or with a non-http URL, naming the fields", async () => {
+    const res = await app.request("/admin/articles", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ url: "ftp://x.example/a", title: "T" }),
+    });
+    expect(res.status).toBe(400);
+    const locations = ((await res.json()) as { errors: { location: string }[] }).errors.map(
+      (e) => e.location,
+    );
+    expect(locations).toEqual(expect.arrayContaining(["body.url", "body.text"]));
+  });
+});
+
 describe("briefings through the API", () => {
   it("serves 404 for today before the briefing exists, then the briefing after ingest and build", async () => {
     const { token, id } = await createSubscriber("reader@example.com");

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { adminAuth, createRouter, problemResponses } from "../lib/http.ts";
+import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
-import { runIngest } from "./pipeline.ts";
+import { groupAndSummarize, runIngest } from "./pipeline.ts";
 
 const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD");
 
@@ -12,7 +13,7 @@ export function createJobRoutes(deps: Deps) {
   const app = createRouter();
   if (!deps.config.ADMIN_TOKEN) return app;
   const security = [{ bearer: [] }];
-  for (const path of ["/admin/ingest", "/admin/deliveries", "/admin/stories"]) {
+  for (const path of ["/admin/ingest", "/admin/deliveries", "/admin/stories", "/admin/articles"]) {
     app.use(path, adminAuth(deps.config.ADMIN_TOKEN));
   }
   app.openapi(
@@ -42,6 +43,38 @@ export function createJobRoutes(deps: Deps) {
     async (c) => {
       const r = await runIngest(deps);
       return c.json({ sources: r.sources, failed: r.failed, articles: r.articles, stories: r.stories }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/articles",
+      tags: ["admin"],
+      summary: "Submit one article directly (an integration's push); it is grouped and summarized at once",
+      security,
+      request: {
+        body: { required: true, content: { "application/json": { schema: articleSubmissionSchema } } },
+      },
+      responses: {
+        201: {
+          description: "Stored (or recognised as a duplicate of an article already held)",
+          content: {
+            "application/json": {
+              schema: z.object({
+                status: z.enum(["added", "duplicate"]),
+                articleId: z.string().nullable(),
+                stories: z.number().int(),
+              }),
+            },
+          },
+        },
+        ...problemResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const r = await submitArticle(deps, c.req.valid("json"));
+      const grouped = await groupAndSummarize(deps);
+      return c.json({ ...r, stories: grouped.stories }, 201);
     },
   );
   app.openapi(

@@ -44,22 +44,31 @@ export async function runIngest(
       }
     }),
   );
-  const clustered = await clusterArticles(deps, opts.storyWindow);
+  const grouped = await groupAndSummarize(deps, opts.storyWindow);
+  const summary = {
+    sources: sources.length,
+    failed: results.filter((r) => r.status === "failed").length,
+    articles: results.reduce((n, r) => n + (r.status === "ok" ? r.added : 0), 0),
+    stories: grouped.stories,
+    summarized: grouped.summarized,
+    results,
+  };
+  deps.logger.info({ ...summary, results: undefined }, "ingest finished");
+  return summary;
+}
+
+/** Groups articles not yet in a story and summarizes every story that changed. */
+export async function groupAndSummarize(
+  deps: Pick<Deps, "db" | "clock" | "logger" | "llm">,
+  storyWindow?: StoryWindowCache,
+): Promise<{ stories: number; summarized: number; storyIds: string[] }> {
+  const clustered = await clusterArticles(deps, storyWindow);
   let summarized = 0;
   for (const storyId of clustered.storyIds) {
     const r = await summarizeStory(deps, storyId);
     if (r.status === "created") summarized++;
   }
-  const summary = {
-    sources: sources.length,
-    failed: results.filter((r) => r.status === "failed").length,
-    articles: results.reduce((n, r) => n + (r.status === "ok" ? r.added : 0), 0),
-    stories: clustered.created + clustered.updated,
-    summarized,
-    results,
-  };
-  deps.logger.info({ ...summary, results: undefined }, "ingest finished");
-  return summary;
+  return { stories: clustered.created + clustered.updated, summarized, storyIds: clustered.storyIds };
 }
 
 export type TickSummary = { ingest: IngestSummary; generated: number; delivery: SendSummary };

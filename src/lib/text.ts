@@ -148,3 +148,36 @@ export function truncate(text: string, max: number): string {
   const space = cut.lastIndexOf(" ");
   return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
 }
+
+// The most frequent short words of each language: enough to tell them apart on a paragraph.
+const LANGUAGE_MARKERS: Record<string, string[]> = {
+  en: "the and of to in is that for it with as was on are be this by have from".split(" "),
+  de: "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine".split(" "),
+  fr: "le la les de des et est un une du en que pour dans qui sur pas au avec".split(" "),
+  es: "el la de que y en los del se las por un para con no una su al es".split(" "),
+  it: "il di che la e per un in non del una sono della le si con da gli".split(" "),
+  pt: "de que o a do da em um para com não uma os no se na por mais as".split(" "),
+  nl: "de het een van en in is dat op te zijn met voor niet die aan er".split(" "),
+};
+const MARKER_SETS = Object.entries(LANGUAGE_MARKERS).map(([lang, words]) => [lang, new Set(words)] as const);
+
+/** A best guess at a text's language (ISO 639-1), or null when the text is too short to tell. */
+export function detectLanguage(text: string): string | null {
+  const words =
+    text
+      .toLowerCase()
+      .match(/\p{L}+/gu)
+      ?.slice(0, 400) ?? [];
+  if (words.length < 12) return null;
+  let best: string | null = null;
+  let bestHits = 0;
+  for (const [lang, markers] of MARKER_SETS) {
+    let hits = 0;
+    for (const w of words) if (markers.has(w)) hits++;
+    if (hits > bestHits) {
+      bestHits = hits;
+      best = lang;
+    }
+  }
+  return bestHits / words.length >= 0.08 ? best : null;
+}

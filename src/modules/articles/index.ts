@@ -9,3 +9,4 @@ export {
 } from "./articles.service.ts";
 export { decodeBody, type FeedEntry, parseFeed } from "./feed.parser.ts";
 export { canonicalUrl, domainOf, type NormalizedArticle, normalizeEntry } from "./normalize.ts";
+export { type ArticleSubmission, articleSubmissionSchema, submitArticle } from "./submit.service.ts";

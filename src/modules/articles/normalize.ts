@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { simhash } from "../../lib/simhash.ts";
-import { htmlToText, wordCount } from "../../lib/text.ts";
+import { detectLanguage, htmlToText, wordCount } from "../../lib/text.ts";
 import type { FeedEntry } from "./feed.parser.ts";
 
 const TRACKING_PARAMS =
@@ -23,6 +23,15 @@ export function domainOf(url: string): string {
 
 export function contentHash(text: string): string {
   return createHash("sha256").update(text.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex");
+}
+
+/** "en-US", "EN", "en_gb" -> "en"; anything unrecognizable -> null. */
+export function normalizeLanguage(lang: string | null | undefined): string | null {
+  const m = lang
+    ?.trim()
+    .toLowerCase()
+    .match(/^([a-z]{2,3})(?:[-_].*)?$/);
+  return m ? m[1]! : null;
 }
 
 /** A normalized article, ready to store. */
@@ -91,7 +100,7 @@ export function normalizeEntry(
       domain: domainOf(url),
       author: entry.author ? htmlToText(entry.author).slice(0, 200) : null,
       publishedAt,
-      language: ctx.language,
+      language: normalizeLanguage(ctx.language) ?? detectLanguage(`${title}. ${content}`),
       content: content || title,
       wordCount: words,
       contentHash: contentHash(`${title}\n${content}`),

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { detectLanguage, htmlToText, splitSentences, terms } from "./text.ts";
+
+describe("htmlToText", () => {
+  it("keeps paragraphs, decodes entities and drops scripts and styles", () => {
+    const html = `<p>Rates &amp; bonds</p><script>alert(1)</script><style>p{}</style><div>Second <b>para</b></div>`;
+    expect(htmlToText(html)).toBe("Rates & bonds\n\nSecond para");
+  });
+});
+
+describe("splitSentences", () => {
+  it("splits on sentence ends but not after abbreviations", () => {
+    expect(
+      splitSentences("Mr. Smith met the U.S. envoy on Monday. They agreed. Talks resume in Jan. 2027."),
+    ).toEqual(["Mr. Smith met the U.S. envoy on Monday.", "They agreed.", "Talks resume in Jan. 2027."]);
+  });
+});
+
+describe("terms", () => {
+  it("lower-cases, stems plurals and drops stopwords", () => {
+    expect(terms("The chips and tariffs of the companies")).toEqual(["chip", "tariff", "company"]);
+  });
+});
+
+describe("detectLanguage", () => {
+  it("tells English, German and French paragraphs apart and declines a few words", () => {
+    expect(
+      detectLanguage(
+        "The central bank held its rate and said that it is ready to act if inflation rises again this year.",
+      ),
+    ).toBe("en");
+    expect(
+      detectLanguage(
+        "Die Zentralbank hat den Zins nicht verändert und sagt, dass sie mit der Inflation auf dem richtigen Weg ist.",
+      ),
+    ).toBe("de");
+    expect(
+      detectLanguage(
+        "La banque centrale a maintenu son taux et a indiqué que la baisse de l'inflation est une bonne nouvelle pour les ménages.",
+      ),
+    ).toBe("fr");
+    expect(detectLanguage("Rates held")).toBeNull();
+  });
+});
