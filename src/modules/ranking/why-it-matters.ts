@@ -14,7 +14,6 @@ export function whyItMattersOffline(ranked: Ranked, profile: { role: string; ind
     return `You follow ${first.label}, and this story is about it directly.`;
   }
   const topic = second && second.label !== first.label ? `${first.label} and ${second.label}` : first.label;
-  const detail =
-    first.term && first.term !== first.label.toLowerCase() ? ` (the coverage mentions ${first.term})` : "";
+  const detail = tellingTerm(first.term, first.label) ? ` (the coverage mentions ${first.term})` : "";
   return `It bears on ${topic.toLowerCase()}${detail}, which shapes decisions for a ${who}.`;
 }

@@ -86,14 +86,12 @@ export async function embedPendingArticles(deps: Pick<Deps, "db" | "llm" | "logg
       ({ vectors, tokens } = await llm.embed(texts));
     } catch (err) {
       deps.logger.warn({ err: describeError(err) }, "embedding failed; clustering lexically");
-      await deps.db
-        .insert(llmCalls)
-        .values({
-          purpose: "embed",
-          model: llm.embeddingModel,
-          outcome: "error",
-          error: describeError(err).slice(0, 500),
-        });
+      await deps.db.insert(llmCalls).values({
+        purpose: "embed",
+        model: llm.embeddingModel,
+        outcome: "error",
+        error: describeError(err).slice(0, 500),
+      });
       return embedded;
     }
     await deps.db
