@@ -104,6 +104,25 @@ export class Idf {
   }
 }
 
+/** The `k` heaviest terms of a vector (a partial selection: no full sort). */
+function heaviest(v: SparseVector, k: number): string[] {
+  const terms: string[] = [];
+  const weights: number[] = [];
+  for (const t in v) {
+    const w = v[t]!;
+    if (terms.length === k && w <= weights[k - 1]!) continue;
+    let i = terms.length === k ? k - 1 : terms.length;
+    while (i > 0 && weights[i - 1]! < w) {
+      terms[i] = terms[i - 1]!;
+      weights[i] = weights[i - 1]!;
+      i--;
+    }
+    terms[i] = t;
+    weights[i] = w;
+  }
+  return terms;
+}
+
 export function denseDot(a: number[], b: number[]): number {
   let s = 0;
   const n = Math.min(a.length, b.length);
@@ -133,8 +152,8 @@ export function dot(a: SparseVector, b: SparseVector): number {
 }
 
 // At most this many candidate stories get a full similarity computation per article.
-const MAX_SCORED = 64;
-const MIN_POSTING_CAP = 256;
+const MAX_SCORED = 32;
+const POSTINGS_PER_PROBE = 64;
 
 /** A story while clustering: `id` is null until it is stored. */
 export type LiveStory = {
@@ -163,7 +182,8 @@ export type LiveStory = {
 export class StoryClusterer {
   private readonly live = new Set<LiveStory>();
   private readonly idf = new Idf();
-  private readonly postings = new Map<string, Set<LiveStory>>();
+  /** term -> stories holding it, oldest first; entries of dropped stories are skipped, then swept. */
+  private readonly postings = new Map<string, LiveStory[]>();
   private readonly weighted = new Map<LiveStory, SparseVector>();
   private readonly docTerms = new Map<string, SparseVector>();
   /** Each story's terms as IDF last counted them. */
@@ -199,7 +219,6 @@ export class StoryClusterer {
     const counted = this.counted.get(s);
     if (counted) this.idf.remove(counted);
     this.counted.delete(s);
-    for (const t in this.weighted.get(s) ?? {}) this.unpost(t, s);
     this.weighted.delete(s);
   }
 
@@ -231,23 +250,16 @@ export class StoryClusterer {
     return changed;
   }
 
-  private unpost(term: string, s: LiveStory): void {
-    const set = this.postings.get(term);
-    if (!set) return;
-    set.delete(s);
-    if (set.size === 0) this.postings.delete(term);
-  }
-
   /** (Re)computes a story's weighted vector and its postings; terms it dropped leave the index. */
   private index(s: LiveStory): void {
     const before = this.weighted.get(s);
     const vec = this.idf.weigh(s.terms);
     this.weighted.set(s, vec);
-    if (before) for (const t in before) if (!(t in vec)) this.unpost(t, s);
     for (const t in vec) {
-      const set = this.postings.get(t);
-      if (set) set.add(s);
-      else this.postings.set(t, new Set([s]));
+      if (before && t in before) continue;
+      const list = this.postings.get(t);
+      if (list) list.push(s);
+      else this.postings.set(t, [s]);
     }
   }
 
@@ -275,19 +287,32 @@ export class StoryClusterer {
   assign(doc: ClusterDoc): { story: LiveStory; score: number; joined: boolean } {
     const raw = this.docTerms.get(doc.id) ?? articleTerms(doc, this.opts);
     const vec = this.idf.weigh(raw);
-    const probes = Object.entries(vec)
-      .sort((x, y) => y[1] - x[1])
-      .slice(0, this.opts.probeTerms)
-      .map(([t]) => t);
+    const probes = heaviest(vec, this.opts.probeTerms);
     // Candidates share probe terms; the ones sharing the most are scored (a story about the same
     // event shares several distinctive terms, one shared rare word is usually chance).
     const hits = new Map<LiveStory, number>();
-    // A term many stories share picks out nothing: a few percent of the window at most.
-    const maxPosting = Math.max(MIN_POSTING_CAP, this.live.size * 0.03);
+    // Each probe term names its most recent stories (time decay makes older ones unlikely
+    // matches): the work per article is bounded whatever the window holds.
     for (const t of probes) {
-      const posted = this.postings.get(t);
-      if (!posted || posted.size > maxPosting) continue;
-      for (const s of posted) hits.set(s, (hits.get(s) ?? 0) + 1);
+      const list = this.postings.get(t);
+      if (!list) continue;
+      let taken = 0;
+      let stale = 0;
+      for (let i = list.length - 1; i >= 0 && taken < POSTINGS_PER_PROBE; i--) {
+        const s = list[i]!;
+        if (!this.live.has(s) || !(t in (this.weighted.get(s) ?? {}))) {
+          stale++;
+          continue;
+        }
+        taken++;
+        hits.set(s, (hits.get(s) ?? 0) + 1);
+      }
+      if (stale > POSTINGS_PER_PROBE) {
+        this.postings.set(
+          t,
+          list.filter((s) => this.live.has(s) && t in (this.weighted.get(s) ?? {})),
+        );
+      }
     }
     const lexical =
       hits.size <= MAX_SCORED
