@@ -231,6 +231,28 @@ describe("briefings through the API", () => {
     expect(await detail(theirs)).toBe(await detail(missing));
   });
 
+  it("takes feedback on a story (204), refuses an unknown signal (400) and an unknown story (404)", async () => {
+    const { token } = await createSubscriber("feedback@example.com");
+    const stories = (await (await app.request("/admin/stories", { headers: admin })).json()) as {
+      stories: { id: string }[];
+    };
+    const id = stories.stories[0]!.id;
+    const post = (storyId: string, body: unknown, headers: Record<string, string> = as(token)) =>
+      app.request(`/v1/stories/${storyId}/feedback`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await post(id, { signal: "more" })).status).toBe(204);
+    const bad = await post(id, { signal: "meh" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { location: string }[] }).errors[0]!.location).toBe(
+      "body.signal",
+    );
+    expect((await post("00000000-0000-4000-8000-000000000000", { signal: "up" })).status).toBe(404);
+    expect((await post(id, { signal: "up" }, {})).status).toBe(401);
+  });
+
   it("answers 401 without a token and 400 for a malformed id", async () => {
     expect((await app.request("/v1/briefings/today")).status).toBe(401);
     const { token } = await createSubscriber("malformed@example.com");

@@ -6,6 +6,7 @@ import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/
 import {
   briefingListSchema,
   briefingSchema,
+  feedbackInputSchema,
   generateInputSchema,
   idParamSchema,
   listQuerySchema,
@@ -17,6 +18,7 @@ import {
   getBriefingView,
   getStoryForSubscriber,
   listBriefings,
+  recordFeedback,
 } from "./briefings.service.ts";
 
 const json = <T>(schema: T, description: string) => ({
@@ -100,6 +102,25 @@ export function createBriefingRoutes(deps: Deps) {
     }),
     async (c) =>
       c.json(await getStoryForSubscriber(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/stories/{id}/feedback",
+      tags: ["subscriber"],
+      summary: "Thumbs up/down, more/less like this, or hide the source; shapes the next briefings",
+      security: bearerSecurity,
+      request: {
+        params: idParamSchema,
+        body: { required: true, content: { "application/json": { schema: feedbackInputSchema } } },
+      },
+      responses: { 204: { description: "Recorded" }, ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      await recordFeedback(deps, c.get("subscriber"), c.req.valid("param").id, c.req.valid("json").signal);
+      return c.body(null, 204);
+    },
   );
 
   if (deps.config.ADMIN_TOKEN) {

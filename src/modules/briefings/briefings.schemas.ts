@@ -81,3 +81,12 @@ export const generateInputSchema = z
   })
   .strict()
   .openapi("GenerateBriefings");
+
+export const feedbackInputSchema = z
+  .object({
+    signal: z.enum(["up", "down", "more", "less", "hide_source"], {
+      message: "must be one of up, down, more, less, hide_source",
+    }),
+  })
+  .strict()
+  .openapi("Feedback");

@@ -1,13 +1,15 @@
 import { and, desc, eq, gte, lt } from "drizzle-orm";
-import { briefingItems, briefings, storySummaries } from "../../db/schema/index.ts";
+import { briefingItems, briefings, feedback, storySummaries, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { isUniqueViolation, notFound } from "../../lib/errors.ts";
 import { localDate } from "../../lib/time.ts";
 import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
 import {
   buildProfileVector,
+  matchedConcepts,
   prepareCandidates,
   rankForProfile,
+  type StoryText,
   whyItMattersOffline,
 } from "../ranking/index.ts";
 import { recentStories } from "../stories/index.ts";
@@ -41,20 +43,7 @@ export async function generateBriefings(
     stories.map((s) => s.id),
   );
   const usable = stories.filter((s) => summaries.has(s.id));
-  const { candidates, idf } = prepareCandidates(
-    usable.map((s) => {
-      const sum = summaries.get(s.id)!;
-      return {
-        storyId: s.id,
-        headline: sum.headline,
-        texts: [...sum.keyPoints, ...sum.analysis].map((t) => t.text).concat(sum.sources.map((x) => x.title)),
-        outletCount: s.outletCount,
-        domains: sum.sources.map((x) => x.domain),
-        lastSeenAt: s.lastSeenAt,
-        revision: s.revision,
-      };
-    }),
-  );
+  const { candidates, idf } = prepareCandidates(usable.map((s) => storyText(summaries.get(s.id)!, s)));
 
   for (const subscriber of subscribers) {
     const date = opts.date ?? localDate(now, subscriber.timezone);
@@ -223,3 +212,77 @@ async function briefingView(deps: Pick<Deps, "db">, b: Briefing) {
   };
 }
 export type BriefingView = Awaited<ReturnType<typeof briefingView>>;
+
+export type FeedbackSignal = "up" | "down" | "more" | "less" | "hide_source";
+
+// How far one signal moves the weight of each concept the story matched (the top three).
+const FEEDBACK_STEP: Record<Exclude<FeedbackSignal, "hide_source">, number> = {
+  up: 0.5,
+  more: 1,
+  down: -0.5,
+  less: -1,
+};
+const WEIGHT_LIMIT = 3;
+
+/**
+ * Records a reader's feedback on a story and turns it into tomorrow's ranking: the concepts of
+ * their profile that the story matched weigh more (up, more) or less (down, less); hide_source
+ * mutes the outlet the story leads with. The story must exist; any subscriber may rate any story.
+ */
+export async function recordFeedback(
+  deps: Pick<Deps, "db" | "clock">,
+  subscriber: Subscriber,
+  storyId: string,
+  signal: FeedbackSignal,
+): Promise<void> {
+  const summary = (await latestSummaries(deps, [storyId])).get(storyId);
+  if (!summary) throw notFound("story");
+  await deps.db.transaction(async (tx) => {
+    await tx.insert(feedback).values({ subscriberId: subscriber.id, storyId, signal });
+    // The stored profile, locked: concurrent feedback accumulates instead of overwriting.
+    const [current] = await tx
+      .select()
+      .from(subscribers)
+      .where(eq(subscribers.id, subscriber.id))
+      .for("update");
+    if (!current) throw notFound("subscriber");
+    if (signal === "hide_source") {
+      const lead = summary.sources[0]?.domain;
+      if (lead && !current.mutedSources.includes(lead)) {
+        await tx
+          .update(subscribers)
+          .set({ mutedSources: [...current.mutedSources, lead], updatedAt: deps.clock.now() })
+          .where(eq(subscribers.id, subscriber.id));
+      }
+      return;
+    }
+    const profile = buildProfileVector({ ...current, preferenceWeights: {} });
+    const labels = [...new Set(matchedConcepts(profile, storyText(summary)))].slice(0, 3);
+    if (labels.length === 0) return;
+    const weights = { ...current.preferenceWeights };
+    for (const label of labels) {
+      const next = (weights[label] ?? 0) + FEEDBACK_STEP[signal];
+      weights[label] = Math.max(-WEIGHT_LIMIT, Math.min(WEIGHT_LIMIT, next));
+    }
+    await tx
+      .update(subscribers)
+      .set({ preferenceWeights: weights, updatedAt: deps.clock.now() })
+      .where(eq(subscribers.id, subscriber.id));
+  });
+}
+
+/** What ranking reads of a story: its summary's text, outlets, recency and revision. */
+function storyText(
+  sum: StorySummary,
+  story?: { outletCount: number; lastSeenAt: Date; revision: number },
+): StoryText {
+  return {
+    storyId: sum.storyId,
+    headline: sum.headline,
+    texts: [...sum.keyPoints, ...sum.analysis].map((t) => t.text).concat(sum.sources.map((x) => x.title)),
+    outletCount: story?.outletCount ?? new Set(sum.sources.map((x) => x.domain)).size,
+    domains: sum.sources.map((x) => x.domain),
+    lastSeenAt: story?.lastSeenAt ?? new Date(sum.createdAt),
+    revision: story?.revision ?? sum.storyRevision,
+  };
+}

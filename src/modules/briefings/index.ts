@@ -3,9 +3,11 @@ export { briefingSchema, storySchema } from "./briefings.schemas.ts";
 export {
   type Briefing,
   type BriefingView,
+  type FeedbackSignal,
   type GenerateResult,
   generateBriefings,
   getBriefingForDate,
   getBriefingView,
   listBriefings,
+  recordFeedback,
 } from "./briefings.service.ts";

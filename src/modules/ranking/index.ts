@@ -1,6 +1,7 @@
 export { buildProfileVector, matchEntry, type ProfileVector } from "./profile-vector.ts";
 export {
   explain,
+  matchedConcepts,
   prepareCandidates,
   type RankCandidate,
   type Ranked,

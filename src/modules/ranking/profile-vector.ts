@@ -104,8 +104,7 @@ export function buildProfileVector(p: ProfileInput): ProfileVector {
   if (role) for (const c of role.concepts) add(stemConcept(c, 0.8, "role"));
   else add(freeText(p.role, 0.8, "role"));
   for (const [label, delta] of Object.entries(p.preferenceWeights ?? {})) {
-    const c = concepts.find((x) => x.label === label);
-    if (c) c.weight = Math.max(0, c.weight + delta);
+    for (const c of concepts) if (c.label === label) c.weight = Math.max(0, c.weight + delta);
   }
   return { concepts, muted: p.mutedTopics.map((m) => stemPhrase(m).split(" ")).filter((m) => m[0]) };
 }

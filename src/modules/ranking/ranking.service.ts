@@ -212,6 +212,17 @@ export function rankForProfile(
   return { picked: picked.map(strip), alsoToday: alsoToday.map(strip) };
 }
 
+/** The profile concepts a story matches, strongest first: what feedback on that story adjusts. */
+export function matchedConcepts(profile: ProfileVector, story: StoryText): string[] {
+  const { candidates, idf } = prepareCandidates([story]);
+  const cand = candidates[0]!;
+  return profile.concepts
+    .map((c) => ({ label: c.label, v: c.weight * conceptMatch(c, cand, idf).value }))
+    .filter((x) => x.v > 0)
+    .sort((a, b) => b.v - a.v)
+    .map((x) => x.label);
+}
+
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
