@@ -8,7 +8,7 @@ import {
   buildProfileVector,
   matchedConcepts,
   prepareCandidates,
-  rankForProfile,
+  RankingRun,
   type StoryText,
   whyItMattersOffline,
 } from "../ranking/index.ts";
@@ -44,10 +44,12 @@ export async function generateBriefings(
   );
   const usable = stories.filter((s) => summaries.has(s.id));
   const { candidates, idf } = prepareCandidates(usable.map((s) => storyText(summaries.get(s.id)!, s)));
+  // Shared by every subscriber of this call: concept matches and segment expansions are computed once.
+  const run = new RankingRun(candidates, idf);
 
   for (const subscriber of subscribers) {
     const date = opts.date ?? localDate(now, subscriber.timezone);
-    const outcome = await buildBriefing(deps, subscriber, date, { candidates, idf, summaries });
+    const outcome = await buildBriefing(deps, subscriber, date, { run, summaries });
     if (outcome.status === "created") {
       result.generated++;
       result.briefingIds.push(outcome.briefingId);
@@ -56,7 +58,7 @@ export async function generateBriefings(
   return result;
 }
 
-type Prepared = ReturnType<typeof prepareCandidates> & { summaries: Map<string, StorySummary> };
+type Prepared = { run: RankingRun; summaries: Map<string, StorySummary> };
 
 async function buildBriefing(
   deps: Pick<Deps, "db" | "clock" | "logger">,
@@ -71,11 +73,11 @@ async function buildBriefing(
     .from(briefings)
     .where(and(eq(briefings.subscriberId, subscriber.id), eq(briefings.date, date)));
   if (existing) return { status: "skipped", reason: "exists" };
-  if (prepared.candidates.length === 0) return { status: "skipped", reason: "no_stories" };
+  if (prepared.run.candidates.length === 0) return { status: "skipped", reason: "no_stories" };
 
   const alreadyShown = await shownRecently(deps, subscriber.id, date);
-  const profile = buildProfileVector(subscriber);
-  const { picked, alsoToday } = rankForProfile(profile, prepared.candidates, prepared.idf, {
+  const profile = prepared.run.profile(subscriber);
+  const { picked, alsoToday } = prepared.run.rank(profile, {
     now: deps.clock.now(),
     limit: subscriber.briefingLength,
     mutedSources: subscriber.mutedSources,

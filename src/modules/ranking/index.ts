@@ -1,10 +1,17 @@
-export { buildProfileVector, matchEntry, type ProfileVector } from "./profile-vector.ts";
+export {
+  buildProfileVector,
+  matchEntry,
+  type ProfileInput,
+  type ProfileVector,
+  taxonomyConcepts,
+} from "./profile-vector.ts";
 export {
   explain,
   matchedConcepts,
   prepareCandidates,
   type RankCandidate,
   type Ranked,
+  RankingRun,
   rankForProfile,
   type StoryText,
 } from "./ranking.service.ts";

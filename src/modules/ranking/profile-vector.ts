@@ -86,25 +86,42 @@ const freeText = (label: string, weight: number, kind: ProfileConcept["kind"]): 
  * interests); the taxonomy's expansion of role and industry broadens it at lower weight.
  * Free text that matches no taxonomy entry still counts, as its own words.
  */
-export function buildProfileVector(p: ProfileInput): ProfileVector {
+export function buildProfileVector(
+  p: ProfileInput,
+  segmentConcepts: (role: string, industry: string) => ProfileConcept[] = taxonomyConcepts,
+): ProfileVector {
   const concepts: ProfileConcept[] = [];
-  const add = (c: ProfileConcept | null) => {
-    if (c) concepts.push(c);
-  };
   for (const f of p.followed) {
     const terms = conceptTerms([f.name]);
     if (terms.length) concepts.push({ label: f.name, terms, weight: 3, kind: "followed" });
   }
   // A multi-word interest matches as a phrase and, more weakly, by its words.
-  for (const interest of p.interests) add(freeText(interest, 2, "interest"));
-  const industry = matchEntry(INDUSTRIES, p.industry);
-  if (industry) for (const c of industry.concepts) add(stemConcept(c, 1.2, "industry"));
-  else add(freeText(p.industry, 1.2, "industry"));
-  const role = matchEntry(ROLES, p.role);
-  if (role) for (const c of role.concepts) add(stemConcept(c, 0.8, "role"));
-  else add(freeText(p.role, 0.8, "role"));
+  for (const interest of p.interests) {
+    const c = freeText(interest, 2, "interest");
+    if (c) concepts.push(c);
+  }
+  // Copies: preference weights below must not change a shared segment's concepts.
+  for (const c of segmentConcepts(p.role, p.industry)) concepts.push({ ...c });
   for (const [label, delta] of Object.entries(p.preferenceWeights ?? {})) {
     for (const c of concepts) if (c.label === label) c.weight = Math.max(0, c.weight + delta);
   }
   return { concepts, muted: p.mutedTopics.map((m) => stemPhrase(m).split(" ")).filter((m) => m[0]) };
+}
+
+/**
+ * What a role and an industry mean, from the taxonomy (or their own words when the taxonomy has
+ * no entry): the same for everyone in that segment, so it can be computed once per segment.
+ */
+export function taxonomyConcepts(roleText: string, industryText: string): ProfileConcept[] {
+  const concepts: ProfileConcept[] = [];
+  const add = (c: ProfileConcept | null) => {
+    if (c) concepts.push(c);
+  };
+  const industry = matchEntry(INDUSTRIES, industryText);
+  if (industry) for (const c of industry.concepts) add(stemConcept(c, 1.2, "industry"));
+  else add(freeText(industryText, 1.2, "industry"));
+  const role = matchEntry(ROLES, roleText);
+  if (role) for (const c of role.concepts) add(stemConcept(c, 0.8, "role"));
+  else add(freeText(roleText, 0.8, "role"));
+  return concepts;
 }

@@ -1,5 +1,11 @@
 import { terms } from "../../lib/text.ts";
-import type { ProfileConcept, ProfileVector } from "./profile-vector.ts";
+import {
+  buildProfileVector,
+  type ProfileConcept,
+  type ProfileInput,
+  type ProfileVector,
+  taxonomyConcepts,
+} from "./profile-vector.ts";
 
 /** A story prepared once per run and scored against every subscriber. */
 export type RankCandidate = {
@@ -136,80 +142,166 @@ function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: stri
   return mutedSources.length > 0 && cand.domains.every((d) => mutedSources.includes(d));
 }
 
+type ConceptScores = { values: Float64Array; terms: string[] };
+
 /**
- * Scores every candidate for one profile and picks the briefing: relevance to the profile's
- * concepts, importance (outlets), freshness; muted topics and sources out; stories already
- * shown only when they changed since; then maximal marginal relevance for a diverse top.
+ * One ranking run: a day's candidates prepared once, then any number of subscribers ranked
+ * against them. What subscribers share is computed once and kept for the run: each concept's
+ * match against every story (segments share their taxonomy concepts, many readers share
+ * interests), taxonomy expansions per role and industry, and story-to-story similarity.
  */
+export class RankingRun {
+  private readonly conceptScores = new Map<string, ConceptScores>();
+  private readonly segments = new Map<string, ProfileConcept[]>();
+  private readonly similarities: Float32Array;
+
+  constructor(
+    readonly candidates: RankCandidate[],
+    private readonly idf: (t: string) => number,
+  ) {
+    this.similarities = new Float32Array(candidates.length * candidates.length).fill(Number.NaN);
+  }
+
+  /** A subscriber's profile vector, with the segment part shared across the run. */
+  profile(p: ProfileInput): ProfileVector {
+    return buildProfileVector(p, (role, industry) => {
+      const key = `${role.toLowerCase()}\u0000${industry.toLowerCase()}`;
+      let concepts = this.segments.get(key);
+      if (!concepts) {
+        concepts = taxonomyConcepts(role, industry);
+        this.segments.set(key, concepts);
+      }
+      return concepts;
+    });
+  }
+
+  private scores(c: ProfileConcept): ConceptScores {
+    const key = `${c.kind}\u0000${c.label}\u0000${c.terms.map((t) => t.stem).join("|")}`;
+    let cached = this.conceptScores.get(key);
+    if (!cached) {
+      const values = new Float64Array(this.candidates.length);
+      const terms: string[] = [];
+      this.candidates.forEach((cand, i) => {
+        const m = conceptMatch(c, cand, this.idf);
+        values[i] = m.value;
+        terms[i] = m.term;
+      });
+      cached = { values, terms };
+      this.conceptScores.set(key, cached);
+    }
+    return cached;
+  }
+
+  private similarity(i: number, j: number): number {
+    const n = this.candidates.length;
+    let v = this.similarities[i * n + j]!;
+    if (Number.isNaN(v)) {
+      v = similarity(this.candidates[i]!, this.candidates[j]!);
+      this.similarities[i * n + j] = v;
+      this.similarities[j * n + i] = v;
+    }
+    return v;
+  }
+
+  /**
+   * Scores every candidate for one profile and picks the briefing: relevance to the profile's
+   * concepts, importance (outlets), freshness; muted topics and sources out; stories already
+   * shown only when they changed since; then maximal marginal relevance for a diverse top.
+   */
+  rank(profile: ProfileVector, opts: RankOptions): { picked: Ranked[]; alsoToday: Ranked[] } {
+    const n = this.candidates.length;
+    const concepts = profile.concepts.map((c) => ({ c, s: this.scores(c) }));
+    const totalWeight = profile.concepts.reduce((sum, c) => sum + c.weight, 0) || 1;
+    const weighted = new Float64Array(n);
+    for (const { c, s } of concepts) {
+      if (c.weight === 0) continue;
+      for (let i = 0; i < n; i++) weighted[i]! += c.weight * s.values[i]!;
+    }
+    type Scored = {
+      i: number;
+      score: number;
+      relevance: number;
+      importance: number;
+      freshness: number;
+      shown: boolean;
+    };
+    const scored: Scored[] = [];
+    for (let i = 0; i < n; i++) {
+      const cand = this.candidates[i]!;
+      if (isMuted(profile, cand, opts.mutedSources ?? [])) continue;
+      const shownRevision = opts.alreadyShown?.get(cand.storyId);
+      if (shownRevision !== undefined && cand.revision <= shownRevision) continue;
+      // Relative to the profile's size, then squashed to 0..1.
+      const relevance = 1 - Math.exp((-3 * weighted[i]!) / Math.sqrt(totalWeight));
+      const importance = Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6));
+      const ageHours = Math.max(0, (opts.now.getTime() - cand.lastSeenAt.getTime()) / 3600_000);
+      const freshness = Math.exp(-ageHours / 24);
+      const shown = shownRevision !== undefined;
+      const score =
+        (W_RELEVANCE * relevance + W_IMPORTANCE * importance + W_FRESHNESS * freshness) * (shown ? 0.5 : 1);
+      scored.push({ i, score, relevance, importance, freshness, shown });
+    }
+    scored.sort((a, b) => b.score - a.score);
+
+    // Diversity: each next pick trades score against similarity to what is already picked.
+    const pool = scored.slice(0, Math.max(opts.limit * 6, 30));
+    const picked: Scored[] = [];
+    while (picked.length < opts.limit && pool.length > 0) {
+      let bestIdx = 0;
+      let bestValue = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < pool.length; k++) {
+        const c = pool[k]!;
+        let redundancy = 0;
+        for (const p of picked) redundancy = Math.max(redundancy, this.similarity(c.i, p.i));
+        const value = MMR_LAMBDA * c.score - (1 - MMR_LAMBDA) * redundancy;
+        if (value > bestValue) {
+          bestValue = value;
+          bestIdx = k;
+        }
+      }
+      picked.push(pool.splice(bestIdx, 1)[0]!);
+    }
+    // Explanations are built only for what is shown.
+    const describe = (x: Scored): Ranked => {
+      const cand = this.candidates[x.i]!;
+      const matched = concepts
+        .map(({ c, s }) => ({
+          label: c.label,
+          term: s.terms[x.i]!,
+          kind: c.kind,
+          v: c.weight * s.values[x.i]!,
+        }))
+        .filter((m) => m.v > 0)
+        .sort((a, b) => b.v - a.v)
+        .map(({ label, term, kind }) => ({ label, term, kind }));
+      return {
+        storyId: cand.storyId,
+        score: x.score,
+        relevance: x.relevance,
+        features: {
+          relevance: x.relevance,
+          importance: x.importance,
+          freshness: x.freshness,
+          outlets: cand.outletCount,
+          updated: x.shown ? 1 : 0,
+        },
+        reason: explain(matched, cand.outletCount, x.shown),
+        matched,
+      };
+    };
+    const alsoToday = scored.filter((s) => !picked.includes(s)).slice(0, opts.alsoToday ?? 5);
+    return { picked: picked.map(describe), alsoToday: alsoToday.map(describe) };
+  }
+}
+
+/** Ranks one profile against candidates (a run of one; use RankingRun for many subscribers). */
 export function rankForProfile(
   profile: ProfileVector,
   candidates: RankCandidate[],
   idf: (t: string) => number,
   opts: RankOptions,
 ): { picked: Ranked[]; alsoToday: Ranked[] } {
-  const totalWeight = profile.concepts.reduce((s, c) => s + c.weight, 0) || 1;
-  const scored: (Ranked & { cand: RankCandidate })[] = [];
-  for (const cand of candidates) {
-    if (isMuted(profile, cand, opts.mutedSources ?? [])) continue;
-    const shown = opts.alreadyShown?.get(cand.storyId);
-    if (shown !== undefined && cand.revision <= shown) continue;
-    const matched: Ranked["matched"] = [];
-    let weighted = 0;
-    const contributions: { label: string; term: string; kind: ProfileConcept["kind"]; v: number }[] = [];
-    for (const c of profile.concepts) {
-      const m = conceptMatch(c, cand, idf);
-      if (m.value <= 0) continue;
-      weighted += c.weight * m.value;
-      contributions.push({ label: c.label, term: m.term, kind: c.kind, v: c.weight * m.value });
-    }
-    contributions.sort((a, b) => b.v - a.v);
-    for (const c of contributions) matched.push({ label: c.label, term: c.term, kind: c.kind });
-    // Relative to the profile's size, then squashed to 0..1.
-    const relevance = 1 - Math.exp((-3 * weighted) / Math.sqrt(totalWeight));
-    const importance = Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6));
-    const ageHours = Math.max(0, (opts.now.getTime() - cand.lastSeenAt.getTime()) / 3600_000);
-    const freshness = Math.exp(-ageHours / 24);
-    const repeatPenalty = shown !== undefined ? 0.5 : 1;
-    const score =
-      (W_RELEVANCE * relevance + W_IMPORTANCE * importance + W_FRESHNESS * freshness) * repeatPenalty;
-    scored.push({
-      storyId: cand.storyId,
-      score,
-      relevance,
-      features: {
-        relevance,
-        importance,
-        freshness,
-        outlets: cand.outletCount,
-        updated: shown !== undefined ? 1 : 0,
-      },
-      reason: explain(matched, cand.outletCount, shown !== undefined),
-      matched,
-      cand,
-    });
-  }
-  scored.sort((a, b) => b.score - a.score);
-
-  // Diversity: each next pick trades score against similarity to what is already picked.
-  const pool = scored.slice(0, Math.max(opts.limit * 6, 30));
-  const picked: typeof scored = [];
-  while (picked.length < opts.limit && pool.length > 0) {
-    let bestIdx = 0;
-    let bestValue = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < pool.length; i++) {
-      const c = pool[i]!;
-      const redundancy = picked.reduce((m, p) => Math.max(m, similarity(c.cand, p.cand)), 0);
-      const value = MMR_LAMBDA * c.score - (1 - MMR_LAMBDA) * redundancy;
-      if (value > bestValue) {
-        bestValue = value;
-        bestIdx = i;
-      }
-    }
-    picked.push(pool.splice(bestIdx, 1)[0]!);
-  }
-  const strip = ({ cand: _c, ...r }: Ranked & { cand: RankCandidate }): Ranked => r;
-  const alsoToday = scored.filter((s) => !picked.includes(s)).slice(0, opts.alsoToday ?? 5);
-  return { picked: picked.map(strip), alsoToday: alsoToday.map(strip) };
+  return new RankingRun(candidates, idf).rank(profile, opts);
 }
 
 /** The profile concepts a story matches, strongest first: what feedback on that story adjusts. */
