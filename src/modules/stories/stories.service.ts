@@ -152,58 +152,76 @@ async function syncWindow(tx: Tx, cache: StoryWindowCache, since: Date) {
   }
 }
 
+/**
+ * Writes a run's changes in a fixed number of statements, whatever their count: new stories in
+ * one multi-row insert, changed ones in one UPDATE ... FROM (VALUES ...), article assignments in
+ * another (per chunk). Round trips, not rows, are what a run would otherwise pay for.
+ */
 async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
-  let created = 0;
-  let updated = 0;
-  const storyIds: string[] = [];
-  for (const s of changed) {
-    const added = s.added.length;
-    if (s.id === null) {
-      const [row] = await tx
-        .insert(stories)
-        .values({
+  const fresh = changed.filter((s) => s.id === null);
+  const known = changed.filter((s) => s.id !== null);
+  for (let i = 0; i < fresh.length; i += PERSIST_CHUNK) {
+    const chunk = fresh.slice(i, i + PERSIST_CHUNK);
+    const rows = await tx
+      .insert(stories)
+      .values(
+        chunk.map((s) => ({
           // The representative title: the first report's.
           title: s.title,
-          articleCount: added,
+          articleCount: s.added.length,
           outletCount: s.domains.size,
           terms: s.terms,
           firstSeenAt: s.firstSeen,
           lastSeenAt: s.lastSeen,
           embedding: s.embedding,
-        })
-        .returning({ id: stories.id, revision: stories.revision });
-      s.id = row!.id;
-      s.revision = row!.revision;
-      created++;
-    } else {
-      const [row] = await tx
-        .update(stories)
-        .set({
-          articleCount: sql`${stories.articleCount} + ${added}`,
-          outletCount: s.domains.size,
-          terms: s.terms,
-          firstSeenAt: s.firstSeen,
-          lastSeenAt: s.lastSeen,
-          embedding: s.embedding,
-          revision: sql`${stories.revision} + 1`,
-        })
-        .where(eq(stories.id, s.id))
-        .returning({ revision: stories.revision });
-      s.revision = row!.revision;
-      updated++;
-    }
-    await tx
-      .update(articles)
-      .set({ storyId: s.id })
-      .where(
-        inArray(
-          articles.id,
-          s.added.map((a) => a.id),
-        ),
-      );
-    storyIds.push(s.id);
+        })),
+      )
+      .returning({ id: stories.id, revision: stories.revision });
+    // PostgreSQL returns the rows of one INSERT ... VALUES in the order given.
+    chunk.forEach((s, k) => {
+      s.id = rows[k]!.id;
+      s.revision = rows[k]!.revision;
+    });
   }
-  return { assigned, created, updated, storyIds };
+  for (let i = 0; i < known.length; i += PERSIST_CHUNK) {
+    const chunk = known.slice(i, i + PERSIST_CHUNK);
+    const values = sql.join(
+      chunk.map(
+        (s) =>
+          sql`(${s.id}::uuid, ${s.added.length}::int, ${s.domains.size}::int, ${JSON.stringify(s.terms)}::jsonb, ${s.firstSeen.toISOString()}::timestamptz, ${s.lastSeen.toISOString()}::timestamptz, ${s.embedding ? JSON.stringify(s.embedding) : null}::jsonb)`,
+      ),
+      sql`, `,
+    );
+    const result = await tx.execute(sql`
+      update ${stories} as s set
+        article_count = s.article_count + v.added,
+        outlet_count = v.outlets,
+        terms = v.terms,
+        first_seen_at = v.first_seen,
+        last_seen_at = v.last_seen,
+        embedding = coalesce(v.embedding, s.embedding),
+        revision = s.revision + 1
+      from (values ${values}) as v(id, added, outlets, terms, first_seen, last_seen, embedding)
+      where s.id = v.id
+      returning s.id, s.revision`);
+    const revisions = new Map(rowsOf<{ id: string; revision: number }>(result).map((r) => [r.id, Number(r.revision)]));
+    for (const s of chunk) s.revision = revisions.get(s.id!) ?? s.revision + 1;
+  }
+  const assignments = changed.flatMap((s) => s.added.map((a) => sql`(${a.id}::uuid, ${s.id}::uuid)`));
+  for (let i = 0; i < assignments.length; i += PERSIST_CHUNK) {
+    const values = sql.join(assignments.slice(i, i + PERSIST_CHUNK), sql`, `);
+    await tx.execute(
+      sql`update ${articles} as a set story_id = v.story_id from (values ${values}) as v(id, story_id) where a.id = v.id`,
+    );
+  }
+  return { assigned, created: fresh.length, updated: known.length, storyIds: changed.map((s) => s.id!) };
+}
+
+const PERSIST_CHUNK = 500;
+
+/** Rows of a raw query, whichever driver ran it (postgres-js answers an array, PGlite `{ rows }`). */
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
 export async function getStory(deps: Pick<Deps, "db">, id: string): Promise<Story> {
