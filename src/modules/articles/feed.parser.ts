@@ -1,6 +1,6 @@
-import { parseFeed as parseXmlFeed } from "@rowanmanning/feed-parser";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
+import { parseWithFeedsmith } from "./feed.formats.ts";
 
 /** One entry of a feed, format-independent, before normalization. */
 export type FeedEntry = {
@@ -66,8 +66,8 @@ function parseDate(s: string | undefined | null): Date | null {
 }
 
 /**
- * RSS 2.0, RSS 1.0 (RDF) and Atom through @rowanmanning/feed-parser (lenient, tested against
- * real-world feeds, resolves relative links); JSON Feed validated by zod.
+ * RSS 2.0, RSS 1.0 (RDF) and Atom through feedsmith (see feed.formats.ts for why); JSON Feed
+ * validated by zod so a bad one gets a message that names the field.
  */
 export function parseFeed(text: string): ParsedFeed {
   const trimmed = text.trimStart();
@@ -100,28 +100,9 @@ export function parseFeed(text: string): ParsedFeed {
   if (/^(<!doctype html|<html[\s>])/i.test(trimmed)) {
     throw new AppError("VALIDATION", "not a feed: the URL returned an HTML page");
   }
-  let feed: ReturnType<typeof parseXmlFeed>;
   try {
-    feed = parseXmlFeed(text);
+    return parseWithFeedsmith(text);
   } catch (err) {
     throw new AppError("VALIDATION", `not a feed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return {
-    title: feed.title,
-    language: feed.language,
-    url: feed.url,
-    entries: feed.items.map((i) => {
-      const content = i.content ?? null;
-      const description = i.description ?? null;
-      return {
-        guid: i.id,
-        url: i.url,
-        title: i.title,
-        body: content && content.length >= (description?.length ?? 0) ? content : (description ?? content),
-        author: i.authors[0]?.name ?? null,
-        publishedAt: i.published ?? i.updated ?? null,
-        categories: i.categories.map((c) => c.label ?? c.term).filter((c): c is string => Boolean(c)),
-      };
-    }),
-  };
 }

@@ -1,0 +1,94 @@
+import { parseFeed as feedsmithParse } from "feedsmith";
+import type { FeedEntry, ParsedFeed } from "./feed.parser.ts";
+
+/**
+ * feedsmith (fast-xml-parser underneath) reads RSS 2.0, RSS 1.0 (RDF), Atom and JSON Feed into
+ * one shape per format; this maps each to Daybreak's FeedEntry. Chosen over
+ * @rowanmanning/feed-parser after measuring both on ../shared/feeds (same items, links and dates
+ * on every file; feedsmith also found the RDF feed's dc:date and a feed rowanmanning missed the
+ * dates of) and on 250-item feeds of 110-word items: 40 µs an item against 338 µs.
+ */
+
+// feedsmith's types are exact per format; what Daybreak reads is a small, loosely typed subset.
+type Loose = Record<string, unknown> & { [k: string]: unknown };
+
+const text = (v: unknown): string | null => {
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object" && typeof (v as Loose).value === "string")
+    return (v as Loose).value as string;
+  return null;
+};
+const first = <T>(v: unknown): T | undefined => (Array.isArray(v) ? (v[0] as T) : undefined);
+const date = (v: unknown): Date | null => {
+  const s = text(v);
+  if (!s) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : new Date(t);
+};
+const longest = (...vs: (string | null)[]): string | null =>
+  vs.reduce<string | null>((best, v) => (v && v.length > (best?.length ?? 0) ? v : best), null);
+const names = (list: unknown): string[] =>
+  Array.isArray(list)
+    ? list
+        .map((c) => text((c as Loose)?.name) ?? text((c as Loose)?.term) ?? text(c))
+        .filter((c): c is string => Boolean(c))
+    : [];
+
+function rssEntry(i: Loose): FeedEntry {
+  const dc = (i.dc ?? {}) as Loose;
+  const content = (i.content ?? {}) as Loose;
+  const guid = i.guid as Loose | string | undefined;
+  return {
+    guid: text(guid) ?? null,
+    url: text(i.link) ?? (guid && typeof guid === "object" && guid.isPermaLink !== false ? text(guid) : null),
+    title: text(i.title) ?? first<string>(dc.titles) ?? null,
+    body: longest(text(content.encoded), text(i.description)),
+    author: text(i.authors && first(i.authors)) ?? first<string>(dc.creators) ?? null,
+    publishedAt: date(i.pubDate) ?? date(first(dc.dates)) ?? date(((i.atom ?? {}) as Loose).updated),
+    categories: names(i.categories),
+  };
+}
+
+function atomEntry(e: Loose, feedAuthor: string | null): FeedEntry {
+  const links = (Array.isArray(e.links) ? e.links : []) as Loose[];
+  const alternate = links.find((l) => !l.rel || l.rel === "alternate") ?? links[0];
+  return {
+    guid: text(e.id),
+    url: text(alternate?.href),
+    title: text(e.title),
+    body: longest(text(e.content), text(e.summary)),
+    author: text((first<Loose>(e.authors) ?? {}).name) ?? feedAuthor,
+    publishedAt: date(e.published) ?? date(e.updated),
+    categories: names(e.categories),
+  };
+}
+
+function jsonEntry(i: Loose): FeedEntry {
+  return {
+    guid: i.id === undefined ? null : String(i.id),
+    url: text(i.url) ?? text(i.external_url),
+    title: text(i.title),
+    body: longest(text(i.content_html), text(i.content_text), text(i.summary)),
+    author: text((first<Loose>(i.authors) ?? (i.author as Loose) ?? {}).name),
+    publishedAt: date(i.date_published) ?? date(i.date_modified),
+    categories: Array.isArray(i.tags) ? (i.tags as unknown[]).map(String) : [],
+  };
+}
+
+export function parseWithFeedsmith(input: string): ParsedFeed {
+  const { format, feed } = feedsmithParse(input) as { format: string; feed: Loose };
+  const items = ((feed.items ?? feed.entries ?? []) as Loose[]).filter(Boolean);
+  const feedAuthor = text((first<Loose>(feed.authors) ?? {}).name);
+  const map =
+    format === "atom" ? (e: Loose) => atomEntry(e, feedAuthor) : format === "json" ? jsonEntry : rssEntry;
+  const links = Array.isArray(feed.links) ? (feed.links as Loose[]) : [];
+  return {
+    title: text(feed.title),
+    language: text(feed.language) ?? null,
+    url:
+      text(feed.link) ??
+      text(feed.home_page_url) ??
+      text(links.find((l) => !l.rel || l.rel === "alternate")?.href),
+    entries: items.map(map),
+  };
+}
