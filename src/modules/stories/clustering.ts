@@ -155,6 +155,8 @@ export function dot(a: SparseVector, b: SparseVector): number {
 const MAX_SCORED = 32;
 const POSTINGS_PER_PROBE = 64;
 
+type DocVector = { keys: string[]; weights: number[] };
+
 /** A story while clustering: `id` is null until it is stored. */
 export type LiveStory = {
   id: string | null;
@@ -189,6 +191,10 @@ export class StoryClusterer {
   /** Each story's terms as IDF last counted them. */
   private readonly counted = new Map<LiveStory, SparseVector>();
   private weighedAtSize = 0;
+  /** Bumped when IDF has moved; a story weighed in an older epoch is re-weighed on use. */
+  private epoch = 0;
+  private readonly weighedIn = new Map<LiveStory, number>();
+  private readonly termCounts = new Map<LiveStory, number>();
 
   constructor(
     window: LiveStory[] = [],
@@ -219,6 +225,8 @@ export class StoryClusterer {
     const counted = this.counted.get(s);
     if (counted) this.idf.remove(counted);
     this.counted.delete(s);
+    this.termCounts.delete(s);
+    this.weighedIn.delete(s);
     this.weighted.delete(s);
   }
 
@@ -229,9 +237,10 @@ export class StoryClusterer {
       this.docTerms.set(d.id, v);
       this.idf.add(v);
     }
-    // IDF moves as the window grows or shrinks; stories are re-weighed when it has moved enough.
+    // IDF moves as the window grows or shrinks; once it has moved enough, each story is
+    // re-weighed the next time it is a candidate (not all at once).
     if (Math.abs(this.idf.size - this.weighedAtSize) > 0.2 * Math.max(this.weighedAtSize, 50)) {
-      for (const s of this.live) this.index(s);
+      this.epoch++;
       this.weighedAtSize = this.idf.size;
     }
   }
@@ -255,6 +264,7 @@ export class StoryClusterer {
     const before = this.weighted.get(s);
     const vec = this.idf.weigh(s.terms);
     this.weighted.set(s, vec);
+    this.weighedIn.set(s, this.epoch);
     for (const t in vec) {
       if (before && t in before) continue;
       const list = this.postings.get(t);
@@ -269,7 +279,7 @@ export class StoryClusterer {
    */
   private similarity(
     doc: ClusterDoc,
-    vec: SparseVector,
+    vec: DocVector,
     s: LiveStory,
     weighted: SparseVector,
     gap: number,
@@ -280,14 +290,22 @@ export class StoryClusterer {
       // At `needed` this equals the lexical threshold; above it, higher.
       return this.opts.threshold * (1 + (cos - needed) * 4);
     }
-    return dot(vec, weighted) * Math.exp(-gap / this.opts.decayMs);
+    let dotted = 0;
+    for (let i = 0; i < vec.keys.length; i++) {
+      const w = weighted[vec.keys[i]!];
+      if (w !== undefined) dotted += vec.weights[i]! * w;
+    }
+    return dotted * Math.exp(-gap / this.opts.decayMs);
   }
 
   /** Places one article; returns its story and the similarity that decided it. */
   assign(doc: ClusterDoc): { story: LiveStory; score: number; joined: boolean } {
     const raw = this.docTerms.get(doc.id) ?? articleTerms(doc, this.opts);
-    const vec = this.idf.weigh(raw);
-    const probes = heaviest(vec, this.opts.probeTerms);
+    const weighedDoc = this.idf.weigh(raw);
+    const probes = heaviest(weighedDoc, this.opts.probeTerms);
+    // Keys listed once: scoring candidates then reads arrays instead of enumerating an object each time.
+    const keys = Object.keys(weighedDoc);
+    const vec: DocVector = { keys, weights: keys.map((k) => weighedDoc[k]!) };
     // Candidates share probe terms; the ones sharing the most are scored (a story about the same
     // event shares several distinctive terms, one shared rare word is usually chance).
     const hits = new Map<LiveStory, number>();
@@ -330,6 +348,7 @@ export class StoryClusterer {
     let bestScore = 0;
     const t = doc.publishedAt.getTime();
     for (const s of candidates) {
+      if (this.live.has(s) && (this.weighedIn.get(s) ?? -1) < this.epoch) this.index(s);
       const weighted = this.weighted.get(s);
       // Postings may still name a story that left the window.
       if (!weighted || !this.live.has(s)) continue;
@@ -343,12 +362,21 @@ export class StoryClusterer {
     }
     if (best && bestScore >= this.opts.threshold) {
       if (doc.embedding) best.embedding = meanEmbedding(best.embedding, best.embeddedCount++, doc.embedding);
-      const merged = addInto({ ...best.terms }, raw);
+      // IDF must later un-count what it counted: keep that copy before changing terms in place.
+      if (this.counted.get(best) === best.terms) this.counted.set(best, { ...best.terms });
+      let size = this.termCounts.get(best) ?? Object.keys(best.terms).length;
+      for (const k in raw) {
+        if (best.terms[k] === undefined) {
+          best.terms[k] = raw[k]!;
+          size++;
+        } else best.terms[k] += raw[k]!;
+      }
       // Trimmed in steps, not on every join: sorting a story's terms is the costly part.
-      best.terms =
-        Object.keys(merged).length > this.opts.storyTerms * 1.5
-          ? topTerms(merged, this.opts.storyTerms)
-          : merged;
+      if (size > this.opts.storyTerms * 1.5) {
+        best.terms = topTerms(best.terms, this.opts.storyTerms);
+        size = this.opts.storyTerms;
+      }
+      this.termCounts.set(best, size);
       if (doc.publishedAt > best.lastSeen) best.lastSeen = doc.publishedAt;
       if (doc.publishedAt < best.firstSeen) best.firstSeen = doc.publishedAt;
       best.added.push(doc);
