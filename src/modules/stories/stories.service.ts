@@ -204,7 +204,9 @@ async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
       from (values ${values}) as v(id, added, outlets, terms, first_seen, last_seen, embedding)
       where s.id = v.id
       returning s.id, s.revision`);
-    const revisions = new Map(rowsOf<{ id: string; revision: number }>(result).map((r) => [r.id, Number(r.revision)]));
+    const revisions = new Map(
+      rowsOf<{ id: string; revision: number }>(result).map((r) => [r.id, Number(r.revision)]),
+    );
     for (const s of chunk) s.revision = revisions.get(s.id!) ?? s.revision + 1;
   }
   const assignments = changed.flatMap((s) => s.added.map((a) => sql`(${a.id}::uuid, ${s.id}::uuid)`));
