@@ -27,6 +27,10 @@ export const subscribers = pgTable(
     deliveryTime: text().notNull(),
     /** active | pending (double opt-in not confirmed) | paused | unsubscribed | bounced */
     status: text().notNull().default("active"),
+    /** Embedding of the profile's text (role, industry, interests, followed), when a model is configured. */
+    profileEmbedding: jsonb().$type<number[]>(),
+    /** The profile text that embedding was made from: a changed profile is embedded again. */
+    profileEmbeddingText: text(),
     /** Learned from feedback: concept or term -> weight adjustment. */
     preferenceWeights: jsonb().$type<Record<string, number>>().notNull().default(sql`'{}'::jsonb`),
     confirmedAt: timestamp({ withTimezone: true }),

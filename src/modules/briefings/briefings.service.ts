@@ -1,7 +1,14 @@
 import { and, desc, eq, gte, lt } from "drizzle-orm";
-import { briefingItems, briefings, feedback, storySummaries, subscribers } from "../../db/schema/index.ts";
+import {
+  briefingItems,
+  briefings,
+  feedback,
+  llmCalls,
+  storySummaries,
+  subscribers,
+} from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { describeError, isUniqueViolation, notFound } from "../../lib/errors.ts";
 import { localDate } from "../../lib/time.ts";
 import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
 import {
@@ -29,7 +36,7 @@ export type GenerateResult = { generated: number; skipped: number; briefingIds: 
  * a briefing that already exists is left as it is.
  */
 export async function generateBriefings(
-  deps: Pick<Deps, "db" | "clock" | "logger">,
+  deps: Pick<Deps, "db" | "clock" | "logger" | "llm">,
   opts: { date?: string; subscriberIds?: string[] } = {},
 ): Promise<GenerateResult> {
   const now = deps.clock.now();
@@ -46,10 +53,15 @@ export async function generateBriefings(
   const { candidates, idf } = prepareCandidates(usable.map((s) => storyText(summaries.get(s.id)!, s)));
   // Shared by every subscriber of this call: concept matches and segment expansions are computed once.
   const run = new RankingRun(candidates, idf);
+  const profileEmbeddings = deps.llm ? await embedProfiles(deps, subscribers) : new Map<string, number[]>();
 
   for (const subscriber of subscribers) {
     const date = opts.date ?? localDate(now, subscriber.timezone);
-    const outcome = await buildBriefing(deps, subscriber, date, { run, summaries });
+    const outcome = await buildBriefing(deps, subscriber, date, {
+      run,
+      summaries,
+      profileEmbedding: profileEmbeddings.get(subscriber.id) ?? null,
+    });
     if (outcome.status === "created") {
       result.generated++;
       result.briefingIds.push(outcome.briefingId);
@@ -58,7 +70,7 @@ export async function generateBriefings(
   return result;
 }
 
-type Prepared = { run: RankingRun; summaries: Map<string, StorySummary> };
+type Prepared = { run: RankingRun; summaries: Map<string, StorySummary>; profileEmbedding: number[] | null };
 
 async function buildBriefing(
   deps: Pick<Deps, "db" | "clock" | "logger">,
@@ -82,6 +94,7 @@ async function buildBriefing(
     limit: subscriber.briefingLength,
     mutedSources: subscriber.mutedSources,
     alreadyShown,
+    profileEmbedding: prepared.profileEmbedding,
   });
   if (picked.length === 0) return { status: "skipped", reason: "no_stories" };
   try {
@@ -273,10 +286,57 @@ export async function recordFeedback(
   });
 }
 
-/** What ranking reads of a story: its summary's text, outlets, recency and revision. */
+/** The text a profile is embedded from; when it changes, the profile is embedded again. */
+export function profileText(s: Pick<Subscriber, "role" | "industry" | "interests" | "followed">): string {
+  const parts = [`${s.role} in ${s.industry}.`];
+  if (s.interests.length) parts.push(`Interests: ${s.interests.join(", ")}.`);
+  if (s.followed.length) parts.push(`Following: ${s.followed.map((f) => f.name).join(", ")}.`);
+  return parts.join(" ");
+}
+
+/**
+ * Profile embeddings for the semantic half of relevance, made once per profile version and
+ * stored. A failing model leaves the lexical ranking alone; briefings never wait on it.
+ */
+async function embedProfiles(
+  deps: Pick<Deps, "db" | "llm" | "logger">,
+  list: Subscriber[],
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const stale: Subscriber[] = [];
+  for (const s of list) {
+    if (s.profileEmbedding && s.profileEmbeddingText === profileText(s)) out.set(s.id, s.profileEmbedding);
+    else stale.push(s);
+  }
+  const llm = deps.llm;
+  if (!llm) return out;
+  for (let i = 0; i < stale.length; i += 64) {
+    const batch = stale.slice(i, i + 64);
+    const texts = batch.map(profileText);
+    try {
+      const { vectors, tokens } = await llm.embed(texts);
+      await deps.db
+        .insert(llmCalls)
+        .values({ purpose: "embed_profile", model: llm.embeddingModel, tokensIn: tokens, outcome: "ok" });
+      for (const [k, s] of batch.entries()) {
+        out.set(s.id, vectors[k]!);
+        await deps.db
+          .update(subscribers)
+          .set({ profileEmbedding: vectors[k]!, profileEmbeddingText: texts[k]! })
+          .where(eq(subscribers.id, s.id));
+      }
+    } catch (err) {
+      deps.logger.warn({ err: describeError(err) }, "profile embedding failed; ranking lexically");
+      return out;
+    }
+  }
+  return out;
+}
+
+/** What ranking reads of a story: its summary's text, outlets, recency, revision and embedding. */
 function storyText(
   sum: StorySummary,
-  story?: { outletCount: number; lastSeenAt: Date; revision: number },
+  story?: { outletCount: number; lastSeenAt: Date; revision: number; embedding: number[] | null },
 ): StoryText {
   return {
     storyId: sum.storyId,
@@ -286,5 +346,6 @@ function storyText(
     domains: sum.sources.map((x) => x.domain),
     lastSeenAt: story?.lastSeenAt ?? new Date(sum.createdAt),
     revision: story?.revision ?? sum.storyRevision,
+    embedding: story?.embedding ?? null,
   };
 }

@@ -20,6 +20,8 @@ export type RankCandidate = {
   lastSeenAt: Date;
   /** Story revision a subscriber would see now. */
   revision: number;
+  /** The story's mean embedding, when a model is configured. */
+  embedding: number[] | null;
 };
 
 export type StoryText = {
@@ -30,6 +32,7 @@ export type StoryText = {
   domains: string[];
   lastSeenAt: Date;
   revision: number;
+  embedding?: number[] | null;
 };
 
 /** Turns story texts into candidates; document frequencies are shared by the whole set. */
@@ -75,6 +78,7 @@ export function prepareCandidates(stories: StoryText[]): {
       domains: s.domains,
       lastSeenAt: s.lastSeenAt,
       revision: s.revision,
+      embedding: s.embedding ?? null,
     };
   });
   return { candidates, idf };
@@ -99,6 +103,8 @@ export type RankOptions = {
   mutedSources?: string[];
   /** storyId -> revision already shown to this subscriber. */
   alreadyShown?: Map<string, number>;
+  /** The profile's embedding: with story embeddings, semantic similarity joins the relevance. */
+  profileEmbedding?: number[] | null;
 };
 
 const W_RELEVANCE = 0.7;
@@ -221,6 +227,7 @@ export class RankingRun {
       i: number;
       score: number;
       relevance: number;
+      semantic: number | null;
       importance: number;
       freshness: number;
       shown: boolean;
@@ -232,14 +239,19 @@ export class RankingRun {
       const shownRevision = opts.alreadyShown?.get(cand.storyId);
       if (shownRevision !== undefined && cand.revision <= shownRevision) continue;
       // Relative to the profile's size, then squashed to 0..1.
-      const relevance = 1 - Math.exp((-3 * weighted[i]!) / Math.sqrt(totalWeight));
+      const lexical = 1 - Math.exp((-3 * weighted[i]!) / Math.sqrt(totalWeight));
+      const semantic =
+        opts.profileEmbedding && cand.embedding
+          ? semanticRelevance(opts.profileEmbedding, cand.embedding)
+          : null;
+      const relevance = semantic === null ? lexical : (lexical + semantic) / 2;
       const importance = Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6));
       const ageHours = Math.max(0, (opts.now.getTime() - cand.lastSeenAt.getTime()) / 3600_000);
       const freshness = Math.exp(-ageHours / 24);
       const shown = shownRevision !== undefined;
       const score =
         (W_RELEVANCE * relevance + W_IMPORTANCE * importance + W_FRESHNESS * freshness) * (shown ? 0.5 : 1);
-      scored.push({ i, score, relevance, importance, freshness, shown });
+      scored.push({ i, score, relevance, semantic, importance, freshness, shown });
     }
     scored.sort((a, b) => b.score - a.score);
 
@@ -280,6 +292,7 @@ export class RankingRun {
         relevance: x.relevance,
         features: {
           relevance: x.relevance,
+          ...(x.semantic === null ? {} : { semantic: x.semantic }),
           importance: x.importance,
           freshness: x.freshness,
           outlets: cand.outletCount,
@@ -313,6 +326,24 @@ export function matchedConcepts(profile: ProfileVector, story: StoryText): strin
     .filter((x) => x.v > 0)
     .sort((a, b) => b.v - a.v)
     .map((x) => x.label);
+}
+
+/**
+ * Cosine between profile and story embeddings, mapped to 0..1. Unrelated texts sit near 0.15 and
+ * close topics around 0.6 for OpenAI's text-embedding-3 models; other models may need other
+ * bounds (not calibrated here: no model is reachable offline).
+ */
+export function semanticRelevance(profile: number[], story: number[]): number {
+  let dot = 0;
+  let np = 0;
+  let ns = 0;
+  for (let i = 0; i < Math.min(profile.length, story.length); i++) {
+    dot += profile[i]! * story[i]!;
+    np += profile[i]! * profile[i]!;
+    ns += story[i]! * story[i]!;
+  }
+  const cos = dot / (Math.sqrt(np * ns) || 1);
+  return Math.max(0, Math.min(1, (cos - 0.15) / 0.45));
 }
 
 function capitalize(s: string): string {
