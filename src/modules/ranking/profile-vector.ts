@@ -2,7 +2,8 @@ import { stem, terms } from "../../lib/text.ts";
 import { type Concept, INDUSTRIES, type IndustryEntry, ROLES, type RoleEntry } from "./taxonomy.data.ts";
 
 /** A concept after stemming: the unit relevance is scored and explained in. */
-export type ConceptTerm = { stem: string; text: string };
+/** `weight` (default 1) scales what a hit on this term counts. */
+export type ConceptTerm = { stem: string; text: string; weight?: number };
 export type ProfileConcept = {
   label: string;
   terms: ConceptTerm[];
@@ -45,13 +46,16 @@ export function matchEntry<T extends IndustryEntry | RoleEntry>(entries: T[], te
   const qWords = new Set(q.split(" ").map(stem));
   let best: T | null = null;
   let bestScore = 0;
+  let bestOverlap = 0;
   for (const e of entries) {
     for (const name of [e.name, ...e.aliases]) {
       const words = normalizeName(name).split(" ").map(stem);
       const overlap = words.filter((w) => qWords.has(w) && w.length > 2).length;
       const score = overlap / Math.max(words.length, 1);
-      if (score > bestScore) {
+      // Ties go to the name that explains more of the text: "supply chain" over "director".
+      if (score > bestScore || (score === bestScore && overlap > bestOverlap)) {
         bestScore = score;
+        bestOverlap = overlap;
         best = e;
       }
     }
@@ -75,10 +79,17 @@ const stemConcept = (c: Concept, weight: number, kind: ProfileConcept["kind"]): 
   kind,
 });
 
+// A word of a multi-word interest alone is weak evidence: "rules" of "visa rules" is in every
+// other story. It counts a third of the phrase (measured on the ranking corpus).
+const LONE_WORD_WEIGHT = 0.35;
+
 const freeText = (label: string, weight: number, kind: ProfileConcept["kind"]): ProfileConcept | null => {
-  const words = label.split(/[\s,/]+/).filter(Boolean);
-  const terms = conceptTerms(words.length > 1 ? [label, ...words] : [label]);
-  return terms.length ? { label, terms, weight, kind } : null;
+  const phrase = conceptTerms([label]);
+  if (phrase.length === 0) return null;
+  const words = conceptTerms(label.split(/[\s,/]+/).filter(Boolean))
+    .filter((w) => w.stem !== phrase[0]!.stem)
+    .map((w) => ({ ...w, weight: LONE_WORD_WEIGHT }));
+  return { label, terms: [...phrase, ...words], weight, kind };
 };
 
 /**
@@ -108,6 +119,23 @@ export function buildProfileVector(
   return { concepts, muted: p.mutedTopics.map((m) => stemPhrase(m).split(" ")).filter((m) => m[0]) };
 }
 
+// Taxonomy concepts weigh less than what the reader wrote (interests 2, followed 3).
+const INDUSTRY_WEIGHT = 1.2;
+const ROLE_WEIGHT = 0.8;
+
+const ALL_CONCEPTS: Concept[] = [...new Set([...INDUSTRIES, ...ROLES].flatMap((e) => e.concepts))];
+
+/** Taxonomy concepts named by the words of `text` that its matched entry's names do not contain. */
+function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry): Concept[] {
+  const named = new Set([entry.name, ...entry.aliases].flatMap((n) => terms(n)));
+  const leftover = terms(text).filter((w) => !named.has(w) && w.length > 3);
+  if (leftover.length === 0) return [];
+  return ALL_CONCEPTS.filter((c) => {
+    const label = new Set(terms(c.label));
+    return leftover.some((w) => label.has(w));
+  });
+}
+
 /**
  * What a role and an industry mean, from the taxonomy (or their own words when the taxonomy has
  * no entry): the same for everyone in that segment, so it can be computed once per segment.
@@ -118,10 +146,21 @@ export function taxonomyConcepts(roleText: string, industryText: string): Profil
     if (c) concepts.push(c);
   };
   const industry = matchEntry(INDUSTRIES, industryText);
-  if (industry) for (const c of industry.concepts) add(stemConcept(c, 1.2, "industry"));
+  if (industry) for (const c of industry.concepts) add(stemConcept(c, INDUSTRY_WEIGHT, "industry"));
   else add(freeText(industryText, 1.2, "industry"));
   const role = matchEntry(ROLES, roleText);
-  if (role) for (const c of role.concepts) add(stemConcept(c, 0.8, "role"));
+  if (role) for (const c of role.concepts) add(stemConcept(c, ROLE_WEIGHT, "role"));
   else add(freeText(roleText, 0.8, "role"));
+  // What the entry did not explain is often the point: "Immigration attorney" matched Legal on
+  // "attorney"; "immigration" names a concept of its own, weighted like an interest.
+  for (const [text, entry] of [
+    [roleText, role],
+    [industryText, industry],
+  ] as const) {
+    if (!entry) continue;
+    for (const c of leftoverConcepts(text, entry)) {
+      if (!concepts.some((x) => x.label === c.label)) add(stemConcept(c, 2, "interest"));
+    }
+  }
   return concepts;
 }

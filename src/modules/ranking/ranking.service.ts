@@ -111,6 +111,7 @@ const W_RELEVANCE = 0.7;
 const W_IMPORTANCE = 0.2;
 const W_FRESHNESS = 0.1;
 const MMR_LAMBDA = 0.8;
+const CONCEPT_SATURATION = 16;
 
 function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) => number) {
   let sum = 0;
@@ -120,15 +121,16 @@ function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) =
     const tf = cand.tf.get(t.stem);
     if (!tf) continue;
     // Phrases are rarer and more telling than single words.
-    const s = (1 + Math.log(tf)) * idf(t.stem) * (t.stem.includes(" ") ? 1.5 : 1);
+    const s = (1 + Math.log(tf)) * idf(t.stem) * (t.stem.includes(" ") ? 1.5 : 1) * (t.weight ?? 1);
     sum += s;
     if (s > bestTermScore) {
       bestTermScore = s;
       bestTerm = t.text;
     }
   }
-  // Saturates: ten generic hits must not beat two precise ones by much.
-  return { value: 1 - Math.exp(-sum / 4), term: bestTerm };
+  // Saturates slowly: a story squarely about a concept (many telling hits) must clearly beat one
+  // that brushes it with a single generic word (measured on the corpus: /4 made both ~0.85).
+  return { value: 1 - Math.exp(-sum / CONCEPT_SATURATION), term: bestTerm };
 }
 
 function similarity(a: RankCandidate, b: RankCandidate): number {
@@ -217,12 +219,15 @@ export class RankingRun {
   rank(profile: ProfileVector, opts: RankOptions): { picked: Ranked[]; alsoToday: Ranked[] } {
     const n = this.candidates.length;
     const concepts = profile.concepts.map((c) => ({ c, s: this.scores(c) }));
-    const totalWeight = profile.concepts.reduce((sum, c) => sum + c.weight, 0) || 1;
     const weighted = new Float64Array(n);
     for (const { c, s } of concepts) {
       if (c.weight === 0) continue;
       for (let i = 0; i < n; i++) weighted[i]! += c.weight * s.values[i]!;
     }
+    // Relevance is relative to today's best match for this reader, so that it, not outlet counts
+    // or minutes of freshness, orders the stories that matter to them.
+    let best = 0;
+    for (let i = 0; i < n; i++) best = Math.max(best, weighted[i]!);
     type Scored = {
       i: number;
       score: number;
@@ -238,8 +243,7 @@ export class RankingRun {
       if (isMuted(profile, cand, opts.mutedSources ?? [])) continue;
       const shownRevision = opts.alreadyShown?.get(cand.storyId);
       if (shownRevision !== undefined && cand.revision <= shownRevision) continue;
-      // Relative to the profile's size, then squashed to 0..1.
-      const lexical = 1 - Math.exp((-3 * weighted[i]!) / Math.sqrt(totalWeight));
+      const lexical = best > 0 ? weighted[i]! / best : 0;
       const semantic =
         opts.profileEmbedding && cand.embedding
           ? semanticRelevance(opts.profileEmbedding, cand.embedding)
