@@ -57,7 +57,7 @@ function atomEntry(e: Loose, feedAuthor: string | null): FeedEntry {
     url: text(alternate?.href),
     title: text(e.title),
     body: longest(text(e.content), text(e.summary)),
-    author: text((first<Loose>(e.authors) ?? {}).name) ?? feedAuthor,
+    author: text(first<Loose>(e.authors)?.name) ?? feedAuthor,
     publishedAt: date(e.published) ?? date(e.updated),
     categories: names(e.categories),
   };
@@ -69,7 +69,7 @@ function jsonEntry(i: Loose): FeedEntry {
     url: text(i.url) ?? text(i.external_url),
     title: text(i.title),
     body: longest(text(i.content_html), text(i.content_text), text(i.summary)),
-    author: text((first<Loose>(i.authors) ?? (i.author as Loose) ?? {}).name),
+    author: text((first<Loose>(i.authors) ?? (i.author as Loose))?.name),
     publishedAt: date(i.date_published) ?? date(i.date_modified),
     categories: Array.isArray(i.tags) ? (i.tags as unknown[]).map(String) : [],
   };
@@ -78,7 +78,7 @@ function jsonEntry(i: Loose): FeedEntry {
 export function parseWithFeedsmith(input: string): ParsedFeed {
   const { format, feed } = feedsmithParse(input) as { format: string; feed: Loose };
   const items = ((feed.items ?? feed.entries ?? []) as Loose[]).filter(Boolean);
-  const feedAuthor = text((first<Loose>(feed.authors) ?? {}).name);
+  const feedAuthor = text(first<Loose>(feed.authors)?.name);
   const map =
     format === "atom" ? (e: Loose) => atomEntry(e, feedAuthor) : format === "json" ? jsonEntry : rssEntry;
   const links = Array.isArray(feed.links) ? (feed.links as Loose[]) : [];

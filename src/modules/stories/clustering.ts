@@ -1,5 +1,5 @@
 import { entities, terms } from "../../lib/text.ts";
-import { addInto, type SparseVector, termFrequencies, topTerms } from "../../lib/vectors.ts";
+import { type SparseVector, termFrequencies, topTerms } from "../../lib/vectors.ts";
 
 /** What the clusterer reads of an article. */
 export type ClusterDoc = {
