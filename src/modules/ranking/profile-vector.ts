@@ -9,6 +9,8 @@ export type ProfileConcept = {
   terms: ConceptTerm[];
   weight: number;
   kind: "interest" | "followed" | "industry" | "role";
+  /** Identity of the concept's content, for caching its matches (set on first use). */
+  key?: string;
 };
 
 export type ProfileInput = {
@@ -83,6 +85,9 @@ const stemConcept = (c: Concept, weight: number, kind: ProfileConcept["kind"]): 
 // other story. It counts a third of the phrase (measured on the ranking corpus).
 const LONE_WORD_WEIGHT = 0.35;
 
+/** An interest the reader wrote, as a concept. */
+export const interestConcept = (interest: string): ProfileConcept | null => freeText(interest, 2, "interest");
+
 const freeText = (label: string, weight: number, kind: ProfileConcept["kind"]): ProfileConcept | null => {
   const phrase = conceptTerms([label]);
   if (phrase.length === 0) return null;
@@ -100,6 +105,7 @@ const freeText = (label: string, weight: number, kind: ProfileConcept["kind"]): 
 export function buildProfileVector(
   p: ProfileInput,
   segmentConcepts: (role: string, industry: string) => ProfileConcept[] = taxonomyConcepts,
+  interestOf: (interest: string) => ProfileConcept | null = interestConcept,
 ): ProfileVector {
   const concepts: ProfileConcept[] = [];
   for (const f of p.followed) {
@@ -108,8 +114,8 @@ export function buildProfileVector(
   }
   // A multi-word interest matches as a phrase and, more weakly, by its words.
   for (const interest of p.interests) {
-    const c = freeText(interest, 2, "interest");
-    if (c) concepts.push(c);
+    const c = interestOf(interest);
+    if (c) concepts.push({ ...c });
   }
   // Copies: preference weights below must not change a shared segment's concepts.
   for (const c of segmentConcepts(p.role, p.industry)) concepts.push({ ...c });

@@ -1,6 +1,7 @@
 import { terms } from "../../lib/text.ts";
 import {
   buildProfileVector,
+  interestConcept,
   type ProfileConcept,
   type ProfileInput,
   type ProfileVector,
@@ -152,6 +153,12 @@ function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: stri
 
 type ConceptScores = { values: Float64Array; terms: string[] };
 
+/** A concept's identity by content (kind, label, weighted terms), computed once and kept on it. */
+function conceptKey(c: ProfileConcept): string {
+  c.key ??= `${c.kind}\u0000${c.label}\u0000${c.terms.map((t) => `${t.stem}*${t.weight ?? 1}`).join("|")}`;
+  return c.key;
+}
+
 /**
  * One ranking run: a day's candidates prepared once, then any number of subscribers ranked
  * against them. What subscribers share is computed once and kept for the run: each concept's
@@ -161,6 +168,7 @@ type ConceptScores = { values: Float64Array; terms: string[] };
 export class RankingRun {
   private readonly conceptScores = new Map<string, ConceptScores>();
   private readonly segments = new Map<string, ProfileConcept[]>();
+  private readonly interests = new Map<string, ProfileConcept | null>();
   private readonly similarities: Float32Array;
 
   constructor(
@@ -170,21 +178,33 @@ export class RankingRun {
     this.similarities = new Float32Array(candidates.length * candidates.length).fill(Number.NaN);
   }
 
-  /** A subscriber's profile vector, with the segment part shared across the run. */
+  /** A subscriber's profile vector, with the segment and interest parts shared across the run. */
   profile(p: ProfileInput): ProfileVector {
-    return buildProfileVector(p, (role, industry) => {
-      const key = `${role.toLowerCase()}\u0000${industry.toLowerCase()}`;
-      let concepts = this.segments.get(key);
-      if (!concepts) {
-        concepts = taxonomyConcepts(role, industry);
-        this.segments.set(key, concepts);
-      }
-      return concepts;
-    });
+    return buildProfileVector(
+      p,
+      (role, industry) => {
+        const key = `${role.toLowerCase()}\u0000${industry.toLowerCase()}`;
+        let concepts = this.segments.get(key);
+        if (!concepts) {
+          concepts = taxonomyConcepts(role, industry);
+          for (const c of concepts) conceptKey(c);
+          this.segments.set(key, concepts);
+        }
+        return concepts;
+      },
+      (interest) => {
+        if (!this.interests.has(interest)) {
+          const c = interestConcept(interest);
+          if (c) conceptKey(c);
+          this.interests.set(interest, c);
+        }
+        return this.interests.get(interest) ?? null;
+      },
+    );
   }
 
   private scores(c: ProfileConcept): ConceptScores {
-    const key = `${c.kind}\u0000${c.label}\u0000${c.terms.map((t) => t.stem).join("|")}`;
+    const key = conceptKey(c);
     let cached = this.conceptScores.get(key);
     if (!cached) {
       const values = new Float64Array(this.candidates.length);
@@ -198,6 +218,21 @@ export class RankingRun {
       this.conceptScores.set(key, cached);
     }
     return cached;
+  }
+
+  private standingAt = Number.NaN;
+  private standings: { importance: number; freshness: number }[] = [];
+
+  /** Importance (outlets) and freshness: the same for every reader at one instant. */
+  private standing(i: number, now: Date): { importance: number; freshness: number } {
+    if (this.standingAt !== now.getTime()) {
+      this.standingAt = now.getTime();
+      this.standings = this.candidates.map((cand) => ({
+        importance: Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6)),
+        freshness: Math.exp(-Math.max(0, (now.getTime() - cand.lastSeenAt.getTime()) / 3600_000) / 24),
+      }));
+    }
+    return this.standings[i]!;
   }
 
   private similarity(i: number, j: number): number {
@@ -249,9 +284,7 @@ export class RankingRun {
           ? semanticRelevance(opts.profileEmbedding, cand.embedding)
           : null;
       const relevance = semantic === null ? lexical : (lexical + semantic) / 2;
-      const importance = Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6));
-      const ageHours = Math.max(0, (opts.now.getTime() - cand.lastSeenAt.getTime()) / 3600_000);
-      const freshness = Math.exp(-ageHours / 24);
+      const { importance, freshness } = this.standing(i, opts.now);
       const shown = shownRevision !== undefined;
       const score =
         (W_RELEVANCE * relevance + W_IMPORTANCE * importance + W_FRESHNESS * freshness) * (shown ? 0.5 : 1);
