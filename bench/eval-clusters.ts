@@ -26,6 +26,8 @@ async function main() {
   const config = loadConfig({
     DATA_DIR: mkdtempSync(join(tmpdir(), "daybreak-eval-")),
     FETCH_ALLOW_PRIVATE: "true",
+    // The corpus links to real publishers, out of reach here; its excerpts are what is evaluated.
+    FETCH_FULL_TEXT: "false",
     LOG_LEVEL: "silent",
     DATABASE_URL: process.env.EVAL_DATABASE_URL,
   });

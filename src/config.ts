@@ -48,6 +48,8 @@ export const configSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
   OPENAI_EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
   FETCH_ALLOW_PRIVATE: booleanish.default(false),
+  /** Fetch the article page when a feed carries only a teaser (readability extraction). */
+  FETCH_FULL_TEXT: booleanish.default(true),
   /** Seed the bundled sample feeds and a demo subscriber when the database has none. */
   SAMPLE_DATA: booleanish.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

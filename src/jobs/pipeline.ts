@@ -24,7 +24,7 @@ const FETCH_CONCURRENCY = 4;
  * into stories, and summarize every story that changed. Each stage reads what the last wrote.
  */
 export async function runIngest(
-  deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "llm">,
+  deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "llm" | "config">,
   opts: {
     onlyDue?: boolean;
     onProgress?: (done: number, total: number) => void;

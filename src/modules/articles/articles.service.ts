@@ -2,10 +2,11 @@ import { and, eq, gte, inArray, isNull, or } from "drizzle-orm";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
-import { hammingDistance, simhashBands } from "../../lib/simhash.ts";
+import { hammingDistance, simhash, simhashBands } from "../../lib/simhash.ts";
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
+import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
-import { type NormalizedArticle, normalizeEntry } from "./normalize.ts";
+import { contentHash, type NormalizedArticle, normalizeEntry } from "./normalize.ts";
 
 export type Article = typeof articles.$inferSelect;
 
@@ -23,7 +24,7 @@ const DEDUPE_WINDOW_MS = 72 * 3600_000;
 
 /** Fetch one source, parse it, store its new articles; the outcome is recorded on the source. */
 export async function ingestSource(
-  deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger">,
+  deps: Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "config">,
   source: Source,
 ): Promise<SourceIngestResult> {
   try {
@@ -52,6 +53,7 @@ export async function ingestSource(
       if (r.ok) normalized.push(r.article);
       else skipped.push(r.reason);
     }
+    if (deps.config.FETCH_FULL_TEXT) await completeTeasers(deps, normalized);
     const { added, duplicates } = await storeArticles(deps, source.id, normalized);
     await recordFetchSuccess(deps, source, { etag: res.etag, lastModified: res.lastModified });
     return { sourceId: source.id, status: "ok", fetched: feed.entries.length, added, duplicates, skipped };
@@ -61,6 +63,55 @@ export async function ingestSource(
     await recordFetchFailure(deps, source, message);
     return { sourceId: source.id, status: "failed", error: message };
   }
+}
+
+// Pages fetched for teasers per source run, a few at a time: polite to publishers, bounded in time.
+const MAX_PAGES_PER_RUN = 20;
+const PAGE_CONCURRENCY = 4;
+
+/**
+ * For entries whose feed carries only a teaser, fetches the article page and takes its main text
+ * (readability), keeping the feed's URL. Paywalled and unreachable pages are marked, not dropped.
+ * Articles already held are not fetched again.
+ */
+async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, batch: NormalizedArticle[]) {
+  const teasers = batch.filter((a) => a.status === "teaser");
+  if (teasers.length === 0) return;
+  const held = new Set(
+    (
+      await deps.db
+        .select({ url: articles.url })
+        .from(articles)
+        .where(
+          inArray(
+            articles.url,
+            teasers.map((a) => a.url),
+          ),
+        )
+    ).map((r) => r.url),
+  );
+  const todo = teasers.filter((a) => !held.has(a.url)).slice(0, MAX_PAGES_PER_RUN);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PAGE_CONCURRENCY, todo.length) }, async () => {
+      while (next < todo.length) {
+        const a = todo[next++]!;
+        const page = await fetchArticleText(deps.fetcher, a.url);
+        if (page.status === "ok" && page.wordCount > a.wordCount) {
+          a.content = page.text;
+          a.wordCount = page.wordCount;
+          a.author ??= page.byline;
+          a.language ??= page.language;
+          a.contentHash = contentHash(`${a.title}\n${page.text}`);
+          a.simhash = simhash(`${a.title} ${page.text}`);
+          a.status = "ok";
+        } else if (page.status !== "ok") {
+          a.status = page.status;
+          deps.logger.debug({ url: a.url, reason: page.reason }, `article page ${page.status}`);
+        }
+      }
+    }),
+  );
 }
 
 /**

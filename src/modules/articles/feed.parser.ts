@@ -31,10 +31,31 @@ export function decodeBody(body: Buffer, contentType: string | null): string {
   const fromDecl = head.match(/^<\?xml[^>]*encoding=["']([\w.:-]+)["']/i)?.[1];
   const label = (fromHeader ?? fromDecl ?? "utf-8").toLowerCase();
   try {
-    return new TextDecoder(label).decode(body);
+    const text = new TextDecoder(label).decode(body);
+    return WINDOWS_1252_LABELS.has(label) ? repairWindows1252(text) : text;
   } catch {
     return body.toString("utf8");
   }
+}
+
+// The WHATWG labels that all mean windows-1252.
+const WINDOWS_1252_LABELS = new Set(
+  "ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1 iso88591 iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252".split(
+    " ",
+  ),
+);
+// windows-1252 bytes 0x80-0x9f; the five it leaves undefined stay as they are.
+const WINDOWS_1252_C1 =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+/**
+ * Node 20.18.3 and later decode windows-1252 as ISO-8859-1 (nodejs/node#56542), turning curly
+ * quotes, dashes and the euro sign into C1 control characters. Map them back; on a Node that
+ * decodes correctly there are none to map.
+ */
+function repairWindows1252(text: string): string {
+  return text.replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]!);
 }
 
 const jsonFeedSchema = z.object({

@@ -48,7 +48,7 @@ export type NormalizedArticle = {
   wordCount: number;
   contentHash: string;
   simhash: bigint;
-  status: "ok" | "teaser";
+  status: "ok" | "teaser" | "paywalled" | "unreachable";
 };
 
 // Below this many words a feed entry is a teaser, not the article.
