@@ -1,0 +1,97 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps } from "../../deps.ts";
+import { createRouter, problemResponses } from "../../lib/http.ts";
+import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
+import { PAGE_CSP, renderGonePage, renderSharePage } from "./share-page.ts";
+import { createShare, openShare, revokeShare } from "./sharing.service.ts";
+
+const pageHeaders = {
+  "content-security-policy": PAGE_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+export function createSharingRoutes(deps: Deps) {
+  const app = createRouter<SubscriberEnv>();
+  app.use("/v1/stories/:id/share", subscriberAuth(deps));
+  app.use("/v1/shares/*", subscriberAuth(deps));
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/stories/{id}/share",
+      tags: ["subscriber"],
+      summary: "Make a public link to a story (revocable, optional expiry)",
+      security: bearerSecurity,
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .uuid("must be a UUID")
+            .openapi({ param: { name: "id", in: "path" } }),
+        }),
+        body: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: z.object({ expiresInDays: z.number().int().min(1).max(365).optional() }).strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: "The link",
+          content: {
+            "application/json": {
+              schema: z.object({ url: z.string(), token: z.string(), expiresAt: z.string().nullable() }),
+            },
+          },
+        },
+        ...problemResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json") ?? {};
+      return c.json(await createShare(deps, c.get("subscriber").id, c.req.valid("param").id, body), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/shares/{token}",
+      tags: ["subscriber"],
+      summary: "Revoke a share link; the page then answers 410",
+      security: bearerSecurity,
+      request: {
+        params: z.object({
+          token: z
+            .string()
+            .min(1)
+            .openapi({ param: { name: "token", in: "path" } }),
+        }),
+      },
+      responses: { 204: { description: "Revoked" }, ...problemResponses(401, 404) },
+    }),
+    async (c) => {
+      await revokeShare(deps, c.get("subscriber").id, c.req.valid("param").token);
+      return c.body(null, 204);
+    },
+  );
+
+  // The public page: HTML, no JavaScript, nothing about the sharer.
+  app.get("/s/:token", async (c) => {
+    const signupUrl = `${deps.config.publicBaseUrl}/signup`;
+    const shared = await openShare(deps, c.req.param("token"));
+    if (shared.status === "gone") {
+      return c.html(renderGonePage(shared.reason, signupUrl), 410, pageHeaders);
+    }
+    const pageUrl = `${deps.config.publicBaseUrl}/s/${c.req.param("token")}`;
+    return c.html(renderSharePage(shared.story, { pageUrl, signupUrl }), 200, {
+      ...pageHeaders,
+      "cache-control": "public, max-age=300",
+    });
+  });
+  return app;
+}

@@ -1,0 +1,69 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { shareLinks } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError, notFound } from "../../lib/errors.ts";
+import { newToken } from "../../lib/tokens.ts";
+import { latestSummaries, type StoryView, toStoryView } from "../summaries/index.ts";
+
+export type ShareLink = typeof shareLinks.$inferSelect;
+
+/** An unguessable public link to one story (256 random bits), optionally expiring. */
+export async function createShare(
+  deps: Pick<Deps, "db" | "clock" | "config">,
+  subscriberId: string,
+  storyId: string,
+  opts: { expiresInDays?: number } = {},
+): Promise<{ token: string; url: string; expiresAt: string | null }> {
+  const summary = (await latestSummaries(deps, [storyId])).get(storyId);
+  if (!summary) throw notFound("story");
+  const token = newToken();
+  const expiresAt = opts.expiresInDays
+    ? new Date(deps.clock.now().getTime() + opts.expiresInDays * 86400_000)
+    : null;
+  await deps.db.insert(shareLinks).values({ token, storyId, subscriberId, expiresAt });
+  return {
+    token,
+    url: `${deps.config.publicBaseUrl}/s/${token}`,
+    expiresAt: expiresAt?.toISOString() ?? null,
+  };
+}
+
+/** Revokes one of the subscriber's links; another subscriber's link is not found. */
+export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId: string, token: string) {
+  const rows = await deps.db
+    .update(shareLinks)
+    .set({ revokedAt: deps.clock.now() })
+    .where(
+      and(
+        eq(shareLinks.token, token),
+        eq(shareLinks.subscriberId, subscriberId),
+        isNull(shareLinks.revokedAt),
+      ),
+    )
+    .returning({ id: shareLinks.id });
+  if (rows.length === 0) throw notFound("share link");
+}
+
+export type SharedStory =
+  | { status: "ok"; story: StoryView }
+  | { status: "gone"; reason: "revoked" | "expired" };
+
+/**
+ * The story behind a public link, counting the view. Nothing about the sharer is returned: the
+ * page shows the story, never who shared it. Unknown tokens are not found; revoked and expired
+ * ones are gone.
+ */
+export async function openShare(deps: Pick<Deps, "db" | "clock">, token: string): Promise<SharedStory> {
+  if (!/^[\w-]{20,100}$/.test(token)) throw notFound("shared story");
+  const [link] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
+  if (!link) throw notFound("shared story");
+  if (link.revokedAt) return { status: "gone", reason: "revoked" };
+  if (link.expiresAt && link.expiresAt <= deps.clock.now()) return { status: "gone", reason: "expired" };
+  const summary = (await latestSummaries(deps, [link.storyId])).get(link.storyId);
+  if (!summary) throw new AppError("NOT_FOUND", "the shared story is no longer available");
+  await deps.db
+    .update(shareLinks)
+    .set({ viewCount: sql`${shareLinks.viewCount} + 1` })
+    .where(eq(shareLinks.id, link.id));
+  return { status: "ok", story: toStoryView(summary, null) };
+}

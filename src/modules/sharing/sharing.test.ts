@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../../test/db.ts";
+import { ADMIN_TOKEN, createTestDeps } from "../../../test/deps.ts";
+import { createApp } from "../../app.ts";
+import type { DbHandle } from "../../db/client.ts";
+import { groupAndSummarize } from "../../jobs/pipeline.ts";
+import { submitArticle } from "../articles/index.ts";
+import { createSubscriber } from "../profiles/index.ts";
+
+let db: DbHandle;
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let app: ReturnType<typeof createApp>;
+let storyId = "";
+let sharer = { token: "", email: "" };
+let other = { token: "" };
+
+// Entity-escaped in the source, so the stored text literally contains the markup.
+const XSS = `&lt;script&gt;alert("x")&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;`;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  deps = await createTestDeps(db, { now: "2026-11-27T06:30:00Z" });
+  app = createApp(deps);
+  await submitArticle(deps, {
+    url: "https://hostile.example/story",
+    title: `Port of Valmora reopens ${XSS}`,
+    text:
+      `The Port of Valmora reopened on Friday after a three-day closure caused by a cyberattack ${XSS} on its booking systems, ` +
+      "the port authority said. Shipping lines said the backlog of containers would take a week to clear, and " +
+      "forwarders warned of higher storage charges for importers. The authority said no cargo data had been lost.",
+  });
+  const grouped = await groupAndSummarize(deps);
+  storyId = grouped.storyIds[0]!;
+  const a = await createSubscriber(deps, {
+    email: "sharer@example.com",
+    name: "Secret Sharer",
+    role: "Analyst",
+    industry: "Shipping",
+    timezone: "UTC",
+    deliveryTime: "07:00",
+  });
+  sharer = { token: a.token, email: "sharer@example.com" };
+  const b = await createSubscriber(deps, {
+    email: "b@example.com",
+    role: "r",
+    industry: "i",
+    timezone: "UTC",
+    deliveryTime: "07:00",
+  });
+  other = { token: b.token };
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const as = (token: string) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+// DELETE carries no body.
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe("shared stories", () => {
+  it("makes a public page with the story, its citations, Open Graph tags and the invitation, nothing of the sharer", async () => {
+    const res = await app.request(`/v1/stories/${storyId}/share`, {
+      method: "POST",
+      headers: as(sharer.token),
+      body: "{}",
+    });
+    expect(res.status).toBe(201);
+    const { url, token } = (await res.json()) as { url: string; token: string };
+    expect(token.length).toBeGreaterThanOrEqual(40);
+    expect(url).toBe(`http://localhost:3000/s/${token}`);
+
+    const page = await app.request(`/s/${token}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const body = await page.text();
+    expect(body).toContain('property="og:title"');
+    expect(body).toContain("Get your own daily briefing");
+    expect(body).toContain("Shared from Daybreak");
+    expect(body).toContain('href="https://hostile.example/story"');
+    // The hostile headline stays text.
+    expect(body).not.toContain("<script>alert");
+    expect(body).not.toMatch(/<img[^>]+onerror/);
+    expect(body).toContain("&lt;script&gt;");
+    expect(body).not.toContain("<script");
+    expect(body).not.toContain("Secret Sharer");
+    expect(body).not.toContain(sharer.email);
+  });
+
+  it("answers 410 once revoked, and only the sharer can revoke (404 for anyone else)", async () => {
+    const { token } = (await (
+      await app.request(`/v1/stories/${storyId}/share`, {
+        method: "POST",
+        headers: as(sharer.token),
+        body: "{}",
+      })
+    ).json()) as {
+      token: string;
+    };
+    expect(
+      (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(other.token) })).status,
+    ).toBe(404);
+    expect(
+      (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(sharer.token) })).status,
+    ).toBe(204);
+    const gone = await app.request(`/s/${token}`);
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).toContain("no longer available");
+  });
+
+  it("answers 404 for an unknown link and for sharing a story that does not exist; 401 without a token", async () => {
+    expect((await app.request("/s/not-a-real-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa")).status).toBe(404);
+    const missing = await app.request("/v1/stories/00000000-0000-4000-8000-000000000000/share", {
+      method: "POST",
+      headers: as(sharer.token),
+      body: "{}",
+    });
+    expect(missing.status).toBe(404);
+    expect((await app.request(`/v1/stories/${storyId}/share`, { method: "POST" })).status).toBe(401);
+  });
+
+  it("counts views", async () => {
+    const { token } = (await (
+      await app.request(`/v1/stories/${storyId}/share`, {
+        method: "POST",
+        headers: as(sharer.token),
+        body: "{}",
+      })
+    ).json()) as {
+      token: string;
+    };
+    await app.request(`/s/${token}`);
+    await app.request(`/s/${token}`);
+    const { shareLinks } = await import("../../db/schema/index.ts");
+    const { eq } = await import("drizzle-orm");
+    const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
+    expect(row!.viewCount).toBe(2);
+  });
+});
+void ADMIN_TOKEN;
