@@ -9,6 +9,7 @@ import { type AppEnv, problem, STATUS_OF } from "./lib/http.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createProfileRoutes } from "./modules/profiles/index.ts";
 import { createSharingRoutes } from "./modules/sharing/index.ts";
+import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
 
 /** The Hono app: every route mounted, one error handler mapping error codes to RFC 9457 answers. */
@@ -31,6 +32,7 @@ export function createApp(deps: Deps) {
   app.route("/", createBriefingRoutes(deps));
   app.route("/", createJobRoutes(deps));
   app.route("/", createSharingRoutes(deps));
+  app.route("/", createSignupRoutes(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
