@@ -253,6 +253,31 @@ describe("briefings through the API", () => {
     expect((await post(id, { signal: "up" }, {})).status).toBe(401);
   });
 
+  it("answers a question about a story from its sources, with citations; refuses an empty question", async () => {
+    const { token } = await createSubscriber("asker@example.com");
+    const stories = (await (await app.request("/admin/stories", { headers: admin })).json()) as {
+      stories: { id: string; headline: string }[];
+    };
+    const strike = stories.stories.find((s) => /strike|dock/i.test(s.headline))!;
+    const ask = (question: string) =>
+      app.request(`/v1/stories/${strike.id}/questions`, {
+        method: "POST",
+        headers: { ...as(token), "content-type": "application/json" },
+        body: JSON.stringify({ question }),
+      });
+    const res = await ask("How long will the strike at Rotterdam last?");
+    expect(res.status).toBe(200);
+    const a = (await res.json()) as {
+      answer: string;
+      citations: number[];
+      sources: { n: number; url: string }[];
+    };
+    expect(a.answer).toMatch(/72-hour|hours|strike/i);
+    expect(a.citations.length).toBeGreaterThan(0);
+    for (const n of a.citations) expect(a.sources.map((s) => s.n)).toContain(n);
+    expect((await ask("")).status).toBe(400);
+  });
+
   it("answers 401 without a token and 400 for a malformed id", async () => {
     expect((await app.request("/v1/briefings/today")).status).toBe(401);
     const { token } = await createSubscriber("malformed@example.com");

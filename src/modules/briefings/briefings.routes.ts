@@ -3,13 +3,16 @@ import type { Deps } from "../../deps.ts";
 import { adminAuth, createRouter, problemResponses } from "../../lib/http.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
+import { answerQuestion } from "../summaries/index.ts";
 import {
+  answerSchema,
   briefingListSchema,
   briefingSchema,
   feedbackInputSchema,
   generateInputSchema,
   idParamSchema,
   listQuerySchema,
+  questionInputSchema,
   storySchema,
 } from "./briefings.schemas.ts";
 import {
@@ -121,6 +124,23 @@ export function createBriefingRoutes(deps: Deps) {
       await recordFeedback(deps, c.get("subscriber"), c.req.valid("param").id, c.req.valid("json").signal);
       return c.body(null, 204);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/stories/{id}/questions",
+      tags: ["subscriber"],
+      summary: "Ask about a story: answered from that story's sources only, with citations",
+      security: bearerSecurity,
+      request: {
+        params: idParamSchema,
+        body: { required: true, content: { "application/json": { schema: questionInputSchema } } },
+      },
+      responses: { 200: json(answerSchema, "The answer"), ...problemResponses(400, 401, 404) },
+    }),
+    async (c) =>
+      c.json(await answerQuestion(deps, c.req.valid("param").id, c.req.valid("json").question), 200),
   );
 
   if (deps.config.ADMIN_TOKEN) {

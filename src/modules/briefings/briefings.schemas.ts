@@ -90,3 +90,33 @@ export const feedbackInputSchema = z
   })
   .strict()
   .openapi("Feedback");
+
+export const questionInputSchema = z
+  .object({
+    question: z
+      .string()
+      .trim()
+      .min(3, "must be at least 3 characters")
+      .max(500, "must be at most 500 characters"),
+  })
+  .strict()
+  .openapi("Question");
+
+export const answerSchema = z
+  .object({
+    answer: z.string(),
+    citations: z.array(z.number().int()),
+    sentences: z.array(citedTextSchema),
+    sources: z.array(
+      z
+        .object({
+          n: z.number().int(),
+          outlet: z.string(),
+          domain: z.string(),
+          url: z.string(),
+          title: z.string(),
+        })
+        .passthrough(),
+    ),
+  })
+  .openapi("Answer");

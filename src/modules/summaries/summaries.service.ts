@@ -1,6 +1,8 @@
 import { desc, eq, inArray } from "drizzle-orm";
 import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
+import { notFound } from "../../lib/errors.ts";
+import { splitSentences, terms } from "../../lib/text.ts";
 import { articlesOfStories } from "../articles/index.ts";
 import { getStory, recentStories } from "../stories/index.ts";
 import { summarizeExtractive } from "./extractive.ts";
@@ -141,4 +143,48 @@ export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date
     headline: summaries.get(s.id)?.headline ?? s.title,
     sources: byStory.get(s.id) ?? [],
   }));
+}
+
+/**
+ * Answers a reader's question from the story's own sources only. Offline (and the fallback when a
+ * model fails): the sentences of the cited articles that best match the question's terms, each
+ * with its source. When nothing matches, it says so rather than guess.
+ */
+export async function answerQuestion(deps: Pick<Deps, "db">, storyId: string, question: string) {
+  const summary = (await latestSummaries(deps, [storyId])).get(storyId);
+  if (!summary) throw notFound("story");
+  const byArticle = new Map(summary.sources.map((s) => [s.articleId, s]));
+  const arts = (await articlesOfStories(deps, [storyId])).filter((a) => byArticle.has(a.id));
+  const asked = new Set(terms(question));
+  const sentences = arts.flatMap((a) =>
+    splitSentences(a.content).map((text) => ({ text, n: byArticle.get(a.id)!.n })),
+  );
+  const df = new Map<string, number>();
+  const termsOf = sentences.map((s) => new Set(terms(s.text)));
+  for (const set of termsOf) for (const t of set) df.set(t, (df.get(t) ?? 0) + 1);
+  const scored = sentences
+    .map((s, i) => {
+      let score = 0;
+      for (const t of asked)
+        if (termsOf[i]!.has(t)) score += Math.log(1 + sentences.length / (df.get(t) ?? 1));
+      return { ...s, score };
+    })
+    .filter((s) => s.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 3);
+  if (scored.length === 0) {
+    return {
+      answer: "The sources of this story do not address that question.",
+      citations: [] as number[],
+      sentences: [] as { text: string; citations: number[] }[],
+      sources: [] as typeof summary.sources,
+    };
+  }
+  const cited = [...new Set(scored.map((s) => s.n))];
+  return {
+    answer: scored.map((s) => s.text).join(" "),
+    citations: cited,
+    sentences: scored.map((s) => ({ text: s.text, citations: [s.n] })),
+    sources: summary.sources.filter((s) => cited.includes(s.n)),
+  };
 }
