@@ -63,6 +63,15 @@ describe("operations", () => {
     }
   });
 
+  it("serves Prometheus metrics and a documentation page", async () => {
+    const metrics = await app.request("/metrics");
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^daybreak_articles_total \d+$/m);
+    const docs = await app.request("/docs");
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain("/v1/briefings/today");
+  });
+
   it("answers an unknown path with a problem document", async () => {
     const res = await app.request("/nope");
     expect(res.status).toBe(404);

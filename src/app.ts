@@ -4,11 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { Deps } from "./deps.ts";
 import { createJobRoutes } from "./jobs/jobs.routes.ts";
+import { renderMetrics } from "./jobs/metrics.ts";
+import { renderDocs } from "./lib/docs-page.ts";
 import { AppError } from "./lib/errors.ts";
 import { type AppEnv, problem, STATUS_OF } from "./lib/http.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createProfileRoutes } from "./modules/profiles/index.ts";
-import { createSharingRoutes } from "./modules/sharing/index.ts";
+import { createSharingRoutes, PAGE_CSP } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
 
@@ -42,6 +44,17 @@ export function createApp(deps: Deps) {
       version: "0.1.0",
       description: "Personalized daily briefings: every key point linked to the article it comes from.",
     },
+  });
+
+  app.get("/metrics", async (c) =>
+    c.body(await renderMetrics(deps), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
+  // Readable API documentation from the same OpenAPI document, rendered here: no third-party assets.
+  app.get("/docs", (c) => {
+    const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Daybreak", version: "0.1.0" } });
+    return c.html(renderDocs(doc as Parameters<typeof renderDocs>[0]), 200, {
+      "content-security-policy": PAGE_CSP,
+    });
   });
 
   app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
