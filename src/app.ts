@@ -9,7 +9,7 @@ import { renderDocs } from "./lib/docs-page.ts";
 import { AppError } from "./lib/errors.ts";
 import { type AppEnv, problem, STATUS_OF } from "./lib/http.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
-import { createProfileRoutes } from "./modules/profiles/index.ts";
+import { createEmailLinkRoutes, createProfileRoutes } from "./modules/profiles/index.ts";
 import { createSharingRoutes, PAGE_CSP } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
@@ -35,6 +35,7 @@ export function createApp(deps: Deps) {
   app.route("/", createJobRoutes(deps));
   app.route("/", createSharingRoutes(deps));
   app.route("/", createSignupRoutes(deps));
+  app.route("/", createEmailLinkRoutes(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

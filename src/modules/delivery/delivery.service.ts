@@ -4,13 +4,26 @@ import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
 import { localParts } from "../../lib/time.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
-import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
+import { activeSubscribers, linkToken, type Subscriber } from "../profiles/index.ts";
 import { briefingEmailModel, renderBriefingEmail } from "./briefing-email.ts";
 
 export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
 
 const MAX_ATTEMPTS = 5;
+
+/** Signed links every email carries: manage preferences, unsubscribe. */
+export function emailLinks(config: Deps["config"], subscriberId: string) {
+  return {
+    unsubscribeUrl: `${config.publicBaseUrl}/unsubscribe/${linkToken(config.linkSecret, "unsubscribe", subscriberId)}`,
+    preferencesUrl: `${config.publicBaseUrl}/preferences/${linkToken(config.linkSecret, "preferences", subscriberId)}`,
+  };
+}
+
+function unsubscribeMailbox(config: Deps["config"]): string {
+  const domain = config.MAIL_FROM.match(/@([\w.-]+)/)?.[1] ?? new URL(config.publicBaseUrl).hostname;
+  return `unsubscribe@${domain}`;
+}
 
 /** Whether the subscriber's delivery time has come on their local date. */
 export function isDue(subscriber: Pick<Subscriber, "timezone" | "deliveryTime">, now: Date) {
@@ -88,8 +101,18 @@ export async function deliverBriefing(
   const messageId = `<${claimed.id}.${claimed.attempts}@${domain}>`;
   try {
     const template = await deps.templates.get("briefing");
-    const email = renderBriefingEmail(template, briefingEmailModel(briefing, subscriber));
-    const sent = await deps.mailer.send({ to: subscriber.email, ...email, messageId });
+    const links = emailLinks(deps.config, subscriber.id);
+    const email = renderBriefingEmail(template, briefingEmailModel(briefing, subscriber, links));
+    const sent = await deps.mailer.send({
+      to: subscriber.email,
+      ...email,
+      messageId,
+      headers: {
+        // RFC 8058 one-click unsubscribe, with a mailto for clients that only know RFC 2369.
+        "List-Unsubscribe": `<${links.unsubscribeUrl}>, <mailto:${unsubscribeMailbox(deps.config)}?subject=unsubscribe>`,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      },
+    });
     await deps.db
       .update(deliveries)
       .set({ status: "sent", sentAt: deps.clock.now(), messageId: sent.messageId, lastError: null })

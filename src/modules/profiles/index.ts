@@ -1,3 +1,5 @@
+export { createEmailLinkRoutes } from "./email-links.routes.ts";
+export { type LinkPurpose, linkToken, readLinkToken } from "./link-tokens.ts";
 export {
   bearerSecurity,
   createProfileRoutes,
@@ -14,5 +16,6 @@ export {
   issueToken,
   type Subscriber,
   toProfileView,
+  unsubscribe,
   updateProfile,
 } from "./profiles.service.ts";

@@ -140,3 +140,11 @@ export async function findSubscriberByEmail(
     .where(sql`lower(${subscribers.email}) = lower(${email})`);
   return row;
 }
+
+/** Stops all mail for good (until they sign up again). Idempotent. */
+export async function unsubscribe(deps: Pick<Deps, "db" | "clock">, id: string): Promise<void> {
+  await deps.db
+    .update(subscribers)
+    .set({ status: "unsubscribed", updatedAt: deps.clock.now() })
+    .where(eq(subscribers.id, id));
+}
