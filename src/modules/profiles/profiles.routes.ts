@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -16,6 +16,7 @@ import {
   toProfileView,
   updateProfile,
 } from "./profiles.service.ts";
+import { requestSignIn, verifySignIn } from "./signin.service.ts";
 
 export type SubscriberEnv = { Variables: AppEnv["Variables"] & { subscriber: Subscriber } };
 
@@ -59,6 +60,70 @@ export function createProfileRoutes(deps: Deps) {
       },
     );
   }
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/email",
+      tags: ["auth"],
+      summary: "Email a single-use sign-in code (same answer whether or not the address is known)",
+      request: {
+        body: {
+          required: true,
+          content: {
+            "application/json": { schema: z.object({ email: z.email("must be an email address") }).strict() },
+          },
+        },
+      },
+      responses: {
+        202: {
+          description: "Sent if the address is subscribed",
+          content: { "application/json": { schema: z.object({ status: z.literal("sent") }) } },
+        },
+        ...problemResponses(400),
+      },
+    }),
+    async (c) => {
+      await requestSignIn(deps, c.req.valid("json").email);
+      return c.json({ status: "sent" as const }, 202);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/verify",
+      tags: ["auth"],
+      summary: "Exchange the emailed code for an API token",
+      request: {
+        body: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: z
+                .object({
+                  email: z.email("must be an email address"),
+                  code: z.string().trim().min(6).max(20),
+                })
+                .strict(),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: "A new token, shown once",
+          content: {
+            "application/json": { schema: z.object({ token: z.string(), subscriberId: z.string() }) },
+          },
+        },
+        ...problemResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { email, code } = c.req.valid("json");
+      return c.json(await verifySignIn(deps, email, code), 200);
+    },
+  );
 
   app.use("/v1/me", subscriberAuth(deps));
   app.openapi(
