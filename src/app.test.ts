@@ -216,7 +216,16 @@ describe("briefings through the API", () => {
       items: { id: string }[];
     };
     expect(list.items.map((i) => i.id)).toEqual([b.id]);
-    expect((await app.request(`/v1/briefings/${b.id}`, { headers: as(token) })).status).toBe(200);
+    const byId = await app.request(`/v1/briefings/${b.id}`, { headers: as(token) });
+    expect(byId.status).toBe(200);
+    // Conditional reads: the same briefing again answers 304 with no body.
+    const etag = byId.headers.get("etag")!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await app.request(`/v1/briefings/${b.id}`, {
+      headers: { ...as(token), "if-none-match": etag },
+    });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
   });
 
   it("answers 404 for another subscriber's briefing, exactly as for a missing one", async () => {

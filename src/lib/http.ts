@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
@@ -110,4 +111,19 @@ export function problemResponses<S extends number>(...statuses: S[]) {
     S,
     { description: string; content: { "application/problem+json": { schema: typeof problemSchema } } }
   >;
+}
+
+/**
+ * JSON with a strong ETag over its bytes; a matching If-None-Match answers 304 with no body.
+ * Private: briefings and stories are per reader; revalidated because they change during the day.
+ */
+export function jsonWithEtag<T>(c: Context, body: T) {
+  const text = JSON.stringify(body);
+  const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 27)}"`;
+  const headers = { etag, "cache-control": "private, no-cache", "content-type": "application/json" };
+  const match = c.req.header("if-none-match");
+  if (match && match.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+    return c.body(null, 304, headers);
+  }
+  return c.body(text, 200, headers);
 }

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
-import { adminAuth, createRouter, problemResponses } from "../../lib/http.ts";
+import { adminAuth, createRouter, jsonWithEtag, problemResponses } from "../../lib/http.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
@@ -28,6 +28,7 @@ const json = <T>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
+const notModified = { description: "Unchanged since the ETag given in If-None-Match" };
 
 export function createBriefingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
@@ -72,11 +73,18 @@ export function createBriefingRoutes(deps: Deps) {
       tags: ["subscriber"],
       summary: "Today's briefing in the subscriber's time zone (404 before it exists)",
       security: bearerSecurity,
-      responses: { 200: json(briefingSchema, "Today's briefing"), ...problemResponses(401, 404) },
+      responses: {
+        200: json(briefingSchema, "Today's briefing"),
+        304: notModified,
+        ...problemResponses(401, 404),
+      },
     }),
     async (c) => {
       const s = c.get("subscriber");
-      return c.json(await getBriefingForDate(deps, s.id, localDate(deps.clock.now(), s.timezone)), 200);
+      return jsonWithEtag(
+        c,
+        await getBriefingForDate(deps, s.id, localDate(deps.clock.now(), s.timezone)),
+      ) as never;
     },
   );
 
@@ -88,9 +96,14 @@ export function createBriefingRoutes(deps: Deps) {
       summary: "One of the subscriber's briefings",
       security: bearerSecurity,
       request: { params: idParamSchema },
-      responses: { 200: json(briefingSchema, "A briefing"), ...problemResponses(400, 401, 404) },
+      responses: {
+        200: json(briefingSchema, "A briefing"),
+        304: notModified,
+        ...problemResponses(400, 401, 404),
+      },
     }),
-    async (c) => c.json(await getBriefingView(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
+    async (c) =>
+      jsonWithEtag(c, await getBriefingView(deps, c.get("subscriber").id, c.req.valid("param").id)) as never,
   );
 
   app.openapi(
@@ -101,7 +114,7 @@ export function createBriefingRoutes(deps: Deps) {
       summary: "A story with its summary and sources",
       security: bearerSecurity,
       request: { params: idParamSchema },
-      responses: { 200: json(storySchema, "A story"), ...problemResponses(400, 401, 404) },
+      responses: { 200: json(storySchema, "A story"), 304: notModified, ...problemResponses(400, 401, 404) },
     }),
     async (c) =>
       c.json(await getStoryForSubscriber(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
