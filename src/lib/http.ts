@@ -122,7 +122,7 @@ export function jsonWithEtag<T>(c: Context, body: T) {
   const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 27)}"`;
   const headers = { etag, "cache-control": "private, no-cache", "content-type": "application/json" };
   const match = c.req.header("if-none-match");
-  if (match && match.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+  if (match?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, headers);
   }
   return c.body(text, 200, headers);
