@@ -79,6 +79,22 @@ describe("operations", () => {
   });
 });
 
+describe("rate limits", () => {
+  it("answers 429 with Retry-After once a token spends its burst, without touching other tokens", async () => {
+    const limited = createApp(
+      await createTestDeps(db, { env: { RATE_LIMIT_BURST: "2", RATE_LIMIT_PER_SECOND: "0.1" } }),
+    );
+    const { token } = await createSubscriber("limited@example.com");
+    const { token: other } = await createSubscriber("unlimited@example.com");
+    expect((await limited.request("/v1/me", { headers: as(token) })).status).toBe(200);
+    expect((await limited.request("/v1/me", { headers: as(token) })).status).toBe(200);
+    const refused = await limited.request("/v1/me", { headers: as(token) });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await limited.request("/v1/me", { headers: as(other) })).status).toBe(200);
+  });
+});
+
 describe("POST /admin/subscribers", () => {
   it("creates a subscriber and shows a token of at least 128 bits once", async () => {
     const created = await createSubscriber("cfo@example.com");

@@ -7,7 +7,8 @@ import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { renderDocs } from "./lib/docs-page.ts";
 import { AppError } from "./lib/errors.ts";
-import { type AppEnv, problem, STATUS_OF } from "./lib/http.ts";
+import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
+import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createEmailLinkRoutes, createProfileRoutes } from "./modules/profiles/index.ts";
 import { createSharingRoutes, PAGE_CSP } from "./modules/sharing/index.ts";
@@ -18,6 +19,22 @@ import { createSourceRoutes } from "./modules/sources/index.ts";
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // Per bearer token across every app route, before the database is asked.
+  const limiter = new RateLimiter(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
+  app.use("/v1/*", async (c, next) => {
+    const token = bearerToken(c);
+    if (token) {
+      const allowed = limiter.take(token);
+      if (!allowed.ok) {
+        c.header("retry-after", String(allowed.retryAfterSeconds));
+        throw new AppError(
+          "RATE_LIMITED",
+          `too many requests for this token; retry in ${allowed.retryAfterSeconds} s`,
+        );
+      }
+    }
+    await next();
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {

@@ -52,6 +52,9 @@ export const configSchema = z.object({
   FETCH_FULL_TEXT: booleanish.default(true),
   /** Seed the bundled sample feeds and a demo subscriber when the database has none. */
   SAMPLE_DATA: booleanish.optional(),
+  /** Per subscriber token on /v1: sustained requests per second, and the burst allowed. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(10),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,0 +1,27 @@
+/**
+ * Token buckets per key, in process memory: each key may spend `burst` requests at once and earns
+ * `perSecond` back. Counts per process: with several API processes the limit is per process.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Spends one token; when none is left, says how many seconds until one is. */
+  take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
+    b.at = t;
+    if (this.buckets.size > 100_000) this.buckets.clear(); // bounded memory under a flood of keys
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond)) };
+  }
+}
