@@ -8,6 +8,7 @@ import { migrate } from "./db/migrate.ts";
 import { createDeps, type Deps, sampleFeedsDir } from "./deps.ts";
 import { runIngest, runTick } from "./jobs/pipeline.ts";
 import { DEMO_PROFILE, ensureDemoSubscriber, seedSampleSources } from "./jobs/sample-data.ts";
+import { todaysRun } from "./jobs/status.ts";
 import { localDate } from "./lib/time.ts";
 import { generateBriefings, getBriefingForDate } from "./modules/briefings/index.ts";
 import {
@@ -32,7 +33,7 @@ export const USAGE = `daybreak <command>
   generate [--date YYYY-MM-DD]   build briefings now
   send [--date YYYY-MM-DD]       send what is due now (or all of that date)
   sources add <url> [--name N] | sources list | sources remove <id|url>
-  status            today's counts
+  status            today's run: due, built, sent, failed; failing sources
 `;
 
 const TICK_MS = 60_000;
@@ -91,10 +92,13 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
       return sourcesCommand(config, rest, out);
     case "status":
       return withDeps(config, async (deps) => {
-        const sources = await listSources(deps);
-        const failing = sources.filter((s) => s.consecutiveFailures > 0);
-        out.log(`${sources.length} sources, ${failing.length} failing`);
-        for (const s of failing) out.log(`  ${s.name}: ${s.lastError}`);
+        const r = await todaysRun(deps);
+        const bar = r.due ? ` ${progressBar(r.sent, r.due)}` : "";
+        out.log(
+          `subscribers ${r.subscribers}, due now ${r.due}; last 24 h: built ${r.built}, sent ${r.sent}, failed ${r.failed}, in progress ${r.inProgress}${bar}`,
+        );
+        out.log(`sources ${r.sources}, failing ${r.failingSources.length}`);
+        for (const s of r.failingSources) out.log(`  ${s.name}: ${s.error}`);
       });
     case undefined:
     case "help":
