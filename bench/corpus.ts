@@ -127,3 +127,41 @@ export function bcubed(gold: Map<string, string>, predicted: Map<string, string>
   const R = recall / n;
   return { precision: P, recall: R, f1: (2 * P * R) / (P + R) };
 }
+
+/**
+ * The corpus ingested for real: served as loopback feeds, fetched, parsed, stored, clustered and
+ * summarized by the pipeline on an in-memory database (or EVAL_DATABASE_URL) at `corpusNow`.
+ */
+export async function ingestCorpus(events: CorpusEvent[]) {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { loadConfig } = await import("../src/config.ts");
+  const { createDeps } = await import("../src/deps.ts");
+  const { migrate } = await import("../src/db/migrate.ts");
+  const { fixedClock } = await import("../src/lib/clock.ts");
+  const { silentLogger } = await import("../src/lib/logger.ts");
+  const { addSource } = await import("../src/modules/sources/index.ts");
+  const { runIngest } = await import("../src/jobs/pipeline.ts");
+  const { server, urls } = await serveFeeds(buildFeeds(events));
+  const config = loadConfig({
+    DATA_DIR: mkdtempSync(join(tmpdir(), "daybreak-eval-")),
+    FETCH_ALLOW_PRIVATE: "true",
+    // The corpus links to real publishers, out of reach here; its excerpts are what is evaluated.
+    FETCH_FULL_TEXT: "false",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: process.env.EVAL_DATABASE_URL,
+  });
+  const deps = await createDeps(config, {
+    inMemoryDb: true,
+    clock: fixedClock(corpusNow(events)),
+    logger: silentLogger,
+    llm: null,
+  });
+  await migrate(deps.dbHandle);
+  for (const url of urls) await addSource(deps, { url });
+  const started = performance.now();
+  const ingest = await runIngest(deps);
+  const seconds = (performance.now() - started) / 1000;
+  server.close();
+  return { deps, ingest, seconds };
+}

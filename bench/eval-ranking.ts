@@ -5,17 +5,10 @@
  * (nDCG@5, nDCG@10, precision@5). The baseline, in the same run, orders stories by recency.
  *   npm run eval:ranking -- ../shared/corpus
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { loadConfig } from "../src/config.ts";
-import { migrate } from "../src/db/migrate.ts";
 import { articleAppearances, articles } from "../src/db/schema/index.ts";
-import { createDeps } from "../src/deps.ts";
-import { runIngest } from "../src/jobs/pipeline.ts";
-import { fixedClock } from "../src/lib/clock.ts";
-import { silentLogger } from "../src/lib/logger.ts";
 import { canonicalUrl } from "../src/modules/articles/index.ts";
 import { createSubscriber, type SubscriberInput } from "../src/modules/profiles/index.ts";
 import {
@@ -25,10 +18,9 @@ import {
   rankForProfile,
   type StoryText,
 } from "../src/modules/ranking/index.ts";
-import { addSource } from "../src/modules/sources/index.ts";
 import { recentStories, type Story } from "../src/modules/stories/index.ts";
 import { latestSummaries, type StorySummary } from "../src/modules/summaries/index.ts";
-import { buildFeeds, corpusNow, loadCorpus, serveFeeds } from "./corpus.ts";
+import { corpusNow, ingestCorpus, loadCorpus } from "./corpus.ts";
 
 type DevProfile = {
   id: string;
@@ -100,25 +92,7 @@ async function main() {
   const { grades } = JSON.parse(readFileSync(join(dir, "relevance-dev.json"), "utf8")) as { grades: Grades };
   const now = corpusNow(events);
 
-  const { server, urls } = await serveFeeds(buildFeeds(events));
-  const config = loadConfig({
-    DATA_DIR: mkdtempSync(join(tmpdir(), "daybreak-eval-")),
-    FETCH_ALLOW_PRIVATE: "true",
-    // The corpus links to real publishers, out of reach here; its excerpts are what is evaluated.
-    FETCH_FULL_TEXT: "false",
-    LOG_LEVEL: "silent",
-    DATABASE_URL: process.env.EVAL_DATABASE_URL,
-  });
-  const deps = await createDeps(config, {
-    inMemoryDb: true,
-    clock: fixedClock(now),
-    logger: silentLogger,
-    llm: null,
-  });
-  await migrate(deps.dbHandle);
-  for (const url of urls) await addSource(deps, { url });
-  const ingest = await runIngest(deps);
-  server.close();
+  const { deps, ingest } = await ingestCorpus(events);
 
   // Story -> event: the event most of the story's article appearances belong to.
   const goldEvent = new Map<string, string>();

@@ -226,13 +226,13 @@ export async function storeArticles(
   });
 }
 
-/** Articles not yet grouped into a story, oldest first. */
+/** Articles not yet grouped into a story, oldest first (ties by URL: the outcome must not depend on fetch order). */
 export function unassignedArticles(deps: Pick<Deps, "db">, limit = 5000): Promise<Article[]> {
   return deps.db
     .select()
     .from(articles)
     .where(isNull(articles.storyId))
-    .orderBy(articles.publishedAt)
+    .orderBy(articles.publishedAt, articles.url)
     .limit(limit);
 }
 
