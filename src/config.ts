@@ -48,6 +48,20 @@ export const configSchema = z.object({
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
   OPENAI_EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
   FETCH_ALLOW_PRIVATE: booleanish.default(false),
+  /** Hosts (names or IPs, comma separated) admitted even when private: development and tests. */
+  FETCH_ALLOW_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(",")
+            .map((h) => h.trim().toLowerCase())
+            .filter(Boolean)
+        : [],
+    ),
+  /** Politeness: the least time between two requests to one host. */
+  FETCH_HOST_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   /** Fetch the article page when a feed carries only a teaser (readability extraction). */
   FETCH_FULL_TEXT: booleanish.default(true),
   /** Seed the bundled sample feeds and a demo subscriber when the database has none. */

@@ -76,6 +76,8 @@ export async function createDeps(
       createHttpFetcher({
         userAgent: "DaybreakBot/0.1 (+https://github.com/daybreak; news briefing feed reader)",
         allowPrivate: config.FETCH_ALLOW_PRIVATE,
+        allowHosts: config.FETCH_ALLOW_HOSTS,
+        hostDelayMs: config.FETCH_HOST_DELAY_MS,
       }),
     );
   const llm =

@@ -2,6 +2,8 @@ import { lookup as dnsLookup } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { pipeline, Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { AppError } from "../../lib/errors.ts";
 
@@ -30,55 +32,233 @@ export interface Fetcher {
 
 export type HttpFetcherOptions = {
   userAgent: string;
+  /** The whole of one attempt (connection, headers and body), in ms. */
   timeoutMs?: number;
+  /** Largest body accepted, counted after decompression. */
   maxBytes?: number;
   maxRedirects?: number;
   /** Development and tests only: let requests reach loopback and private addresses. */
   allowPrivate?: boolean;
+  /**
+   * Hostnames or IP literals that may be fetched even though they are (or resolve to) private
+   * addresses: the explicit allow-list for an intranet feed. Matched against the URL's host on
+   * every hop, so a redirect from an allowed host to another private one is still refused.
+   */
+  allowHosts?: string[];
+  /** Requests in flight to one host at a time. */
+  perHostConcurrency?: number;
+  /** Politeness: least time between the starts of two requests to one host, in ms. */
+  hostDelayMs?: number;
+  /** Further attempts after a transient failure (connection reset or refused, timeout, 429/502/503/504). */
+  retries?: number;
+  /** Wait before the first retry; it doubles for each further one. */
+  retryDelayMs?: number;
+  /** A Retry-After longer than this is not waited for: the response is returned as it is. */
+  maxRetryAfterMs?: number;
 };
+
+function ipv4Private(address: string): boolean {
+  const [a, b, c] = address.split(".").map(Number) as [number, number, number];
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
+    (a === 192 && b === 168) ||
+    (a === 198 && (b === 18 || b === 19)) ||
+    (a === 198 && b === 51 && c === 100) ||
+    (a === 203 && b === 0 && c === 113) ||
+    a >= 224
+  );
+}
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included). */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = text.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const parse = (s: string) => (s ? s.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+}
+
+const embeddedIpv4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 
 /** True for addresses a server-side fetch must never reach: loopback, private, link-local, ULA, metadata. */
 export function isPrivateAddress(address: string): boolean {
   const v = isIP(address);
-  if (v === 4) {
-    const [a, b] = address.split(".").map(Number) as [number, number];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 198 && (b === 18 || b === 19)) ||
-      a >= 224
-    );
-  }
-  if (v === 6) {
-    const lower = address.toLowerCase();
-    const mapped = lower.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-    if (mapped) return isPrivateAddress(mapped[1]!);
-    return (
-      lower === "::" ||
-      lower === "::1" ||
-      lower.startsWith("fc") ||
-      lower.startsWith("fd") ||
-      /^fe[89ab]/.test(lower) ||
-      lower.startsWith("ff")
-    );
-  }
-  return true;
+  if (v === 4) return ipv4Private(address);
+  if (v !== 6) return true;
+  const g = ipv6Groups(address);
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4
+  // 2002::/16): judged by the IPv4 address, which is where the connection ends up.
+  if (zeros(5) && g[5] === 0xffff) return ipv4Private(embeddedIpv4(g[6]!, g[7]!));
+  if (zeros(6)) return g[7]! <= 1 || ipv4Private(embeddedIpv4(g[6]!, g[7]!));
+  if (g[0] === 0x64 && g[1] === 0xff9b) return g[2] !== 0 || ipv4Private(embeddedIpv4(g[6]!, g[7]!));
+  if (g[0] === 0x2002) return ipv4Private(embeddedIpv4(g[1]!, g[2]!));
+  const first = g[0]!;
+  return (
+    (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
+    (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
+    (first & 0xffc0) === 0xfec0 || // site-local fec0::/10
+    (first & 0xff00) === 0xff00 || // multicast
+    (first === 0x2001 && (g[1] === 0 || g[1] === 0xdb8)) || // Teredo, documentation
+    (first === 0x100 && zeros(4)) // discard-only
+  );
 }
+
+/** Failures worth another attempt: the next one may well succeed. */
+class TransientError extends AppError {
+  constructor(message: string) {
+    super("UPSTREAM", message);
+  }
+}
+
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+]);
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as NodeJS.ErrnoException;
+  // The response had begun: say so rather than Node's bare "aborted".
+  if (e.message === "aborted" || e.code === "ERR_STREAM_PREMATURE_CLOSE") {
+    return new TransientError("the connection closed before the body was complete");
+  }
+  if (e.code && TRANSIENT_CODES.has(e.code)) return new TransientError(e.message);
+  if (e.code?.startsWith("Z_") || e.code?.startsWith("ERR__")) {
+    return new AppError("UPSTREAM", `bad response body: ${e.message}`);
+  }
+  return new AppError("UPSTREAM", e.message ?? String(err));
+}
+
+/** Retry-After as ms: delta-seconds or an HTTP date; null when absent or unreadable. */
+function retryAfterMs(value: string | undefined): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+/**
+ * Per-host gate: at most `limit` requests in flight to a host, and their starts at least `gapMs`
+ * apart. Waiters are served in arrival order.
+ */
+function createHostGate(limit: number, gapMs: number) {
+  type Host = { active: number; waiting: (() => void)[]; nextStartAt: number };
+  const hosts = new Map<string, Host>();
+
+  function release(key: string, h: Host) {
+    const next = h.waiting.shift();
+    if (next) return next(); // the slot passes straight to the next waiter
+    h.active--;
+    if (h.active === 0 && h.nextStartAt <= Date.now()) hosts.delete(key);
+  }
+
+  return async function acquire(key: string): Promise<() => void> {
+    if (hosts.size > 1000) {
+      for (const [k, idle] of hosts) if (idle.active === 0 && idle.nextStartAt <= Date.now()) hosts.delete(k);
+    }
+    let h = hosts.get(key);
+    if (!h) {
+      h = { active: 0, waiting: [], nextStartAt: 0 };
+      hosts.set(key, h);
+    }
+    const host = h;
+    if (host.active < limit) host.active++;
+    else await new Promise<void>((resolve) => host.waiting.push(resolve));
+    const now = Date.now();
+    const startAt = Math.max(now, host.nextStartAt);
+    host.nextStartAt = startAt + gapMs;
+    if (startAt > now) await sleep(startAt - now);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release(key, host);
+    };
+  };
+}
+
+type Attempt = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+type Scheme = "http:" | "https:";
+
+const bareHost = (url: URL) => url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
 
 /**
  * GET over http(s) with the guards a feed fetcher needs: the address is checked after DNS
  * resolution on every hop (the connection uses the checked address, so DNS rebinding cannot
  * slip past), redirects are followed by hand up to a limit, bodies are capped and decompressed.
+ * Hosts are treated politely (few requests at once, spaced out) and transient failures retried.
  */
 export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
   const maxRedirects = opts.maxRedirects ?? 5;
+  const retries = opts.retries ?? 2;
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 30_000;
+  const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.replace(/^\[|\]$/g, "").toLowerCase()));
+  const mayReachPrivate = (host: string) =>
+    Boolean(opts.allowPrivate) || allowedHosts.has(host.toLowerCase());
+  const acquireHost = createHostGate(opts.perHostConcurrency ?? 2, opts.hostDelayMs ?? 500);
+  // Own agents: a pooled socket opened for another fetcher (other guards) is never reused.
+  const agents = {
+    "http:": new http.Agent({ keepAlive: false }),
+    "https:": new https.Agent({ keepAlive: false }),
+  };
+  const tooLarge = () => new AppError("UPSTREAM", `response too large: over ${maxBytes} bytes`);
+
+  /** Reads a response: redirects and 304 without a body, others decompressed up to the cap. */
+  function receive(res: http.IncomingMessage, finish: (err: AppError | null, attempt?: Attempt) => void) {
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400) {
+      res.resume();
+      return finish(null, { status, headers: res.headers, body: Buffer.alloc(0) });
+    }
+    if (Number(res.headers["content-length"] ?? 0) > maxBytes) return finish(tooLarge());
+    const enc = String(res.headers["content-encoding"] ?? "")
+      .trim()
+      .toLowerCase();
+    const decoder =
+      enc === "gzip" || enc === "x-gzip"
+        ? createGunzip()
+        : enc === "deflate"
+          ? createInflate()
+          : enc === "br"
+            ? createBrotliDecompress()
+            : null;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Counted after decompression, so a compression bomb stops at the cap too.
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(tooLarge());
+        chunks.push(chunk);
+        done();
+      },
+    });
+    pipeline(decoder ? [res, decoder, sink] : [res, sink], (err) => {
+      if (err) finish(toAppError(err));
+      else finish(null, { status, headers: res.headers, body: Buffer.concat(chunks) });
+    });
+  }
 
   const guardedLookup: typeof dnsLookup = ((
     hostname: string,
@@ -89,7 +269,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
       if (err) return callback(err, "");
       const list = addresses as { address: string; family: number }[];
       const bad = list.find((a) => isPrivateAddress(a.address));
-      if (bad && !opts.allowPrivate) {
+      if (bad && !mayReachPrivate(hostname)) {
         return callback(
           new AppError(
             "UPSTREAM",
@@ -103,17 +283,9 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
     });
   }) as never;
 
-  function once(url: URL, req: FetchRequest): Promise<{ res: http.IncomingMessage; body: Buffer }> {
+  /** One request, one hop, no retry. */
+  function once(url: URL, req: FetchRequest): Promise<Attempt> {
     return new Promise((resolve, reject) => {
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
-        return reject(new AppError("VALIDATION", `unsupported URL scheme ${url.protocol}`));
-      }
-      if (isIP(url.hostname.replace(/^\[|\]$/g, "")) && !opts.allowPrivate) {
-        const host = url.hostname.replace(/^\[|\]$/g, "");
-        if (isPrivateAddress(host)) {
-          return reject(new AppError("UPSTREAM", `refused to fetch ${url.host}: private address`));
-        }
-      }
       const headers: Record<string, string> = {
         "user-agent": opts.userAgent,
         accept:
@@ -124,66 +296,100 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
       if (req.etag) headers["if-none-match"] = req.etag;
       if (req.lastModified) headers["if-modified-since"] = req.lastModified;
       const mod = url.protocol === "https:" ? https : http;
-      const r = mod.get(url, { headers, lookup: guardedLookup, timeout: timeoutMs }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400) {
-          res.resume();
-          return resolve({ res, body: Buffer.alloc(0) });
-        }
-        const declared = Number(res.headers["content-length"] ?? 0);
-        if (declared > maxBytes) {
-          res.destroy();
-          return reject(
-            new AppError("UPSTREAM", `response too large: ${declared} bytes (limit ${maxBytes})`),
-          );
-        }
-        const enc = String(res.headers["content-encoding"] ?? "").toLowerCase();
-        const stream =
-          enc === "gzip" || enc === "x-gzip"
-            ? res.pipe(createGunzip())
-            : enc === "deflate"
-              ? res.pipe(createInflate())
-              : enc === "br"
-                ? res.pipe(createBrotliDecompress())
-                : res;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        stream.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            res.destroy();
-            stream.destroy();
-            reject(new AppError("UPSTREAM", `response too large: over ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        stream.on("end", () => resolve({ res, body: Buffer.concat(chunks) }));
-        stream.on("error", (e) => reject(new AppError("UPSTREAM", `bad response body: ${e.message}`)));
-      });
-      r.on("timeout", () => r.destroy(new AppError("UPSTREAM", `timed out after ${timeoutMs} ms`)));
-      r.on("error", (e) => reject(e instanceof AppError ? e : new AppError("UPSTREAM", e.message)));
+      let settled = false;
+      let request: http.ClientRequest | undefined;
+      const finish = (err: AppError | null, attempt?: Attempt) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          request?.destroy();
+          reject(err);
+        } else resolve(attempt!);
+      };
+      const timer = setTimeout(
+        () => finish(new TransientError(`timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      try {
+        request = mod.get(
+          url,
+          { headers, lookup: guardedLookup, agent: agents[url.protocol as Scheme] },
+          (res) => receive(res, finish),
+        );
+      } catch (err) {
+        return finish(toAppError(err));
+      }
+      request.on("error", (e) => finish(toAppError(e)));
     });
+  }
+
+  /** How long to wait before trying again, or null to stop here. */
+  function retryWait(outcome: Attempt | AppError, attempt: number): number | null {
+    if (attempt >= retries) return null;
+    const backoff = retryDelayMs * 2 ** attempt;
+    if (outcome instanceof Error) return outcome instanceof TransientError ? backoff : null;
+    if (!RETRY_STATUSES.has(outcome.status)) return null;
+    const after = retryAfterMs(outcome.headers["retry-after"] as string | undefined);
+    if (after === null) return backoff;
+    // Asked to come back much later: the source's own back-off schedule will.
+    return after <= maxRetryAfterMs ? after : null;
+  }
+
+  async function fetchHop(url: URL, req: FetchRequest): Promise<Attempt> {
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new AppError("VALIDATION", `unsupported URL scheme ${url.protocol}`);
+    }
+    const host = bareHost(url);
+    if (isIP(host) && isPrivateAddress(host) && !mayReachPrivate(host)) {
+      throw new AppError("UPSTREAM", `refused to fetch ${host}: private address`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const release = await acquireHost(host);
+      let outcome: Attempt | AppError;
+      try {
+        outcome = await once(url, req);
+      } catch (err) {
+        outcome = toAppError(err);
+      } finally {
+        release();
+      }
+      const wait = retryWait(outcome, attempt);
+      if (wait === null) {
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      }
+      if (wait > 0) await sleep(wait);
+    }
   }
 
   return {
     async get(req) {
-      let url = new URL(req.url);
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        throw new AppError("VALIDATION", `not a URL: ${req.url.slice(0, 200)}`);
+      }
       for (let hop = 0; ; hop++) {
-        const { res, body } = await once(url, req);
-        const status = res.statusCode ?? 0;
+        const res = await fetchHop(url, req);
+        const status = res.status;
         if (status >= 300 && status < 400 && status !== 304) {
           const location = res.headers.location;
           if (!location) throw new AppError("UPSTREAM", `redirect ${status} without a Location header`);
           if (hop >= maxRedirects)
             throw new AppError("UPSTREAM", `too many redirects (over ${maxRedirects})`);
-          url = new URL(location, url);
+          try {
+            url = new URL(location, url);
+          } catch {
+            throw new AppError("UPSTREAM", `redirect to an invalid URL: ${location.slice(0, 200)}`);
+          }
           continue;
         }
         return {
           status,
           url: url.toString(),
-          body,
+          body: res.body,
           contentType: res.headers["content-type"] ?? null,
           etag: (res.headers.etag as string | undefined) ?? null,
           lastModified: (res.headers["last-modified"] as string | undefined) ?? null,

@@ -38,7 +38,7 @@ export async function ingestSource(
       return { sourceId: source.id, status: "not_modified" };
     }
     if (res.status >= 400) throw new Error(`the feed answered HTTP ${res.status}`);
-    const feed = parseFeed(decodeBody(res.body, res.contentType));
+    const feed = parseFeed(decodeBody(res.body, res.contentType), res.url);
     const now = deps.clock.now();
     const ctx = {
       feedUrl: res.url,

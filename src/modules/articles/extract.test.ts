@@ -244,7 +244,12 @@ const CP1252_SENTENCE =
 describe("fetchArticleText", () => {
   let server: http.Server;
   let base: string;
-  const fetcher = createHttpFetcher({ userAgent: "test", allowPrivate: true });
+  const fetcher = createHttpFetcher({
+    userAgent: "test",
+    allowPrivate: true,
+    hostDelayMs: 0,
+    retryDelayMs: 0,
+  });
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {

@@ -48,7 +48,7 @@ beforeAll(async () => {
   db = await createTestDb();
   deps = await createTestDeps(db, {
     now: "2026-11-27T06:00:00Z",
-    fetcher: createHttpFetcher({ userAgent: "test", allowPrivate: true }),
+    fetcher: createHttpFetcher({ userAgent: "test", allowPrivate: true, hostDelayMs: 0, retryDelayMs: 0 }),
   });
 });
 afterAll(async () => {

@@ -1,0 +1,235 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDb } from "../../../test/db.ts";
+import { createTestDeps } from "../../../test/deps.ts";
+import { startHttpServer, streamBytes, type TestHttpServer } from "../../../test/http-server.ts";
+import type { DbHandle } from "../../db/client.ts";
+import { articles } from "../../db/schema/index.ts";
+import { createHttpFetcher } from "../../integrations/http/fetcher.ts";
+import { runIngest } from "../../jobs/pipeline.ts";
+import { addSource, listSources, type Source } from "../sources/index.ts";
+
+const NOW = "2026-11-27T06:30:00Z";
+const MAX_BYTES = 1024 * 1024;
+const HUGE_BYTES = 100 * 1024 * 1024;
+
+let server: TestHttpServer;
+let db: DbHandle;
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+let hugeWritten: number | undefined;
+let flakyBroken = false;
+
+const item = (fields: Record<string, string>) =>
+  `<item>${Object.entries(fields)
+    .map(([k, v]) => `<${k}>${v}</${k}>`)
+    .join("")}</item>`;
+const rss = (title: string, items: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>${title}</title><link>${server.origin}/</link>${items}</channel></rss>`;
+
+/** A valid feed with two dated items whose links and texts belong to `name` alone. */
+const goodFeed = (name: string) =>
+  rss(
+    `${name} news`,
+    [1, 2]
+      .map((n) =>
+        item({
+          guid: `${name}-${n}`,
+          link: `${server.origin}/a/${name}/${n}`,
+          title: `${name} report ${n}`,
+          description: `Story ${n} as told by the ${name} desk.`,
+          pubDate: `Fri, 27 Nov 2026 0${n}:00:00 GMT`,
+        }),
+      )
+      .join(""),
+  );
+
+const BOMB = `<?xml version="1.0"?>
+<!DOCTYPE rss [
+<!ENTITY a "aaaaaaaaaa">
+${Array.from({ length: 9 }, (_, n) => `<!ENTITY ${"b".repeat(n + 1)} "${`&${n === 0 ? "a" : "b".repeat(n)};`.repeat(10)}">`).join("\n")}
+]>
+<rss version="2.0"><channel><title>&bbbbbbbbb;</title><item><title>&bbbbbbbbb;</title><link>https://bomb.example/1</link></item></channel></rss>`;
+
+beforeAll(async () => {
+  server = await startHttpServer(async (req, res) => {
+    const send = (type: string, body: string) => res.writeHead(200, { "content-type": type }).end(body);
+    switch (req.url) {
+      case "/good.xml":
+        return send("application/rss+xml", goodFeed("good"));
+      case "/malformed.xml":
+        return send("application/rss+xml", rss("Broken", "<item><title>Unclosed</link></item>"));
+      case "/bomb.xml":
+        return send("application/rss+xml", BOMB);
+      case "/huge.xml":
+        res.writeHead(200, { "content-type": "application/rss+xml" });
+        hugeWritten = await streamBytes(res, HUGE_BYTES, Buffer.alloc(64 * 1024, 0x20));
+        return;
+      case "/page.html":
+        return send(
+          "text/html",
+          "<!DOCTYPE html><html><head><title>Welcome</title></head><body>Hi</body></html>",
+        );
+      case "/feed-as-html":
+        return send("text/html; charset=utf-8", goodFeed("htmltyped"));
+      case "/feed-as-octets":
+        return send("application/octet-stream", goodFeed("octets"));
+      case "/bad-dates.xml":
+        return send(
+          "application/rss+xml",
+          rss(
+            "Dates",
+            item({ link: `${server.origin}/a/dates/1`, title: "Undated item" }) +
+              item({ link: `${server.origin}/a/dates/2`, title: "Garbled date", pubDate: "yesterday-ish" }) +
+              item({
+                link: `${server.origin}/a/dates/3`,
+                title: "Impossible date",
+                pubDate: "2026-13-45T99:00:00Z",
+              }),
+          ),
+        );
+      case "/dup-guids.xml":
+        return send(
+          "application/rss+xml",
+          rss(
+            "Dups",
+            item({ guid: "same", link: `${server.origin}/a/dup/1`, title: "First telling" }) +
+              item({ guid: "same", link: `${server.origin}/a/dup/1`, title: "First telling, repeated" }) +
+              item({
+                guid: "same",
+                link: `${server.origin}/a/dup/2`,
+                title: "A different article, same guid",
+              }),
+          ),
+        );
+      case "/to-metadata":
+        return void res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
+      case "/flaky.xml":
+        return flakyBroken
+          ? send("application/rss+xml", "<rss><channel>")
+          : send("application/rss+xml", goodFeed("flaky"));
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  db = await createTestDb();
+  deps = await createTestDeps(db, {
+    now: NOW,
+    // Feeds only: teaser pages are another test's business.
+    env: { FETCH_FULL_TEXT: "false" },
+    fetcher: createHttpFetcher({
+      userAgent: "test",
+      // Only the test server's loopback address is admitted; any other private target is refused.
+      allowHosts: ["127.0.0.1"],
+      maxBytes: MAX_BYTES,
+      hostDelayMs: 0,
+      retryDelayMs: 0,
+      timeoutMs: 5000,
+    }),
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await db.close();
+});
+
+const paths = {
+  good: "/good.xml",
+  malformed: "/malformed.xml",
+  bomb: "/bomb.xml",
+  huge: "/huge.xml",
+  html: "/page.html",
+  feedAsHtml: "/feed-as-html",
+  feedAsOctets: "/feed-as-octets",
+  badDates: "/bad-dates.xml",
+  dupGuids: "/dup-guids.xml",
+  toPrivate: "/to-metadata",
+  flaky: "/flaky.xml",
+} as const;
+type Name = keyof typeof paths;
+
+const expectedErrors: Partial<Record<Name, string>> = {
+  malformed: "not a feed: malformed XML",
+  bomb: "not a feed: entity declarations are not allowed",
+  huge: `response too large: over ${MAX_BYTES} bytes`,
+  html: "not a feed: the URL returned an HTML page",
+  toPrivate: "refused to fetch 169.254.169.254: private address",
+};
+
+const sourceRows = async () => {
+  const all = await listSources(deps);
+  const byName = {} as Record<Name, Source>;
+  for (const [name, path] of Object.entries(paths))
+    byName[name as Name] = all.find((s) => s.url.endsWith(path))!;
+  return byName;
+};
+const articlesOf = (source: Source) =>
+  deps.db.select().from(articles).where(eq(articles.sourceId, source.id));
+
+describe("ingesting bad input alongside good sources", () => {
+  let firstRun: Awaited<ReturnType<typeof runIngest>>;
+  beforeAll(async () => {
+    for (const path of Object.values(paths)) await addSource(deps, { url: server.url(path) });
+    firstRun = await runIngest(deps);
+  });
+
+  it("records each bad source's failure with a clear message and stores the good sources' articles", async () => {
+    expect(firstRun.sources).toBe(11);
+    expect(firstRun.failed).toBe(Object.keys(expectedErrors).length);
+
+    const rows = await sourceRows();
+    const now = deps.clock.now().getTime();
+    for (const [name, message] of Object.entries(expectedErrors)) {
+      const row = rows[name as Name];
+      expect({ name, lastError: row.lastError }).toEqual({
+        name,
+        lastError: expect.stringContaining(message),
+      });
+      expect(row.consecutiveFailures).toBe(1);
+      expect(row.nextFetchAt!.getTime()).toBeGreaterThan(now);
+      expect(await articlesOf(row)).toHaveLength(0);
+    }
+    // A valid feed parses whatever content type it is served with.
+    const served = { good: "good", feedAsHtml: "htmltyped", feedAsOctets: "octets", flaky: "flaky" } as const;
+    for (const [name, feed] of Object.entries(served)) {
+      const row = rows[name as Name];
+      expect(row).toMatchObject({ consecutiveFailures: 0, lastError: null });
+      expect((await articlesOf(row)).map((a) => a.title).sort()).toEqual([
+        `${feed} report 1`,
+        `${feed} report 2`,
+      ]);
+    }
+  });
+
+  it("stops reading a 100 MB response at the size cap", async () => {
+    await expect.poll(() => hugeWritten).toBeDefined();
+    expect(hugeWritten!).toBeLessThan(HUGE_BYTES);
+  });
+
+  it("stores items with missing or unreadable dates as published at fetch time", async () => {
+    const rows = await sourceRows();
+    const stored = await articlesOf(rows.badDates);
+    expect(stored).toHaveLength(3);
+    for (const a of stored) expect(a.publishedAt.toISOString()).toBe(new Date(NOW).toISOString());
+  });
+
+  it("stores an item repeated under one GUID once, and a different article sharing that GUID too", async () => {
+    const rows = await sourceRows();
+    const stored = await articlesOf(rows.dupGuids);
+    expect(stored.map((a) => a.url).sort()).toEqual([server.url("/a/dup/1"), server.url("/a/dup/2")]);
+    expect(stored.find((a) => a.url.endsWith("/dup/1"))!.title).toBe("First telling");
+  });
+
+  it("keeps a source's earlier articles when it later fails, and counts failures up", async () => {
+    flakyBroken = true;
+    deps.clock.advance(60 * 60_000);
+    const run = await runIngest(deps);
+    expect(run.failed).toBe(Object.keys(expectedErrors).length + 1);
+    const rows = await sourceRows();
+    expect(rows.flaky.lastError).toMatch(/^not a feed: /);
+    expect(rows.flaky.consecutiveFailures).toBe(1);
+    expect(rows.flaky.nextFetchAt!.getTime()).toBeGreaterThan(deps.clock.now().getTime());
+    expect(await articlesOf(rows.flaky)).toHaveLength(2);
+    expect(rows.bomb.consecutiveFailures).toBe(2);
+    expect(rows.good).toMatchObject({ consecutiveFailures: 0, lastError: null });
+  });
+});
