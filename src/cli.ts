@@ -176,8 +176,16 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
   let stopping = false;
   let ticking: Promise<unknown> = Promise.resolve();
   const state = { storyWindow: new StoryWindowCache() };
+  let busy = false;
+  // A slow turn (a dead feed host, a big send) is never overlapped by the next one: it is skipped.
   const tick = () => {
-    ticking = runTick(deps, state).catch((err) => deps.logger.error({ err }, "tick failed"));
+    if (busy) return;
+    busy = true;
+    ticking = runTick(deps, state)
+      .catch((err) => deps.logger.error({ err }, "tick failed"))
+      .finally(() => {
+        busy = false;
+      });
   };
   tick();
   const timer = setInterval(() => {
