@@ -60,3 +60,8 @@ export class DatabaseUnavailableError extends Error {
     super(`cannot reach the database at ${safe}: ${why}`, { cause });
   }
 }
+
+/** Rows of a raw `db.execute`, whichever driver ran it (postgres-js answers an array, PGlite `{ rows }`). */
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 
 type Row = Record<string, string | number | bigint>;
-const rows = (r: unknown): Row[] => (Array.isArray(r) ? r : (r as { rows: Row[] }).rows) as Row[];
+const rows = (r: unknown) => rowsOf<Row>(r);
 
 /**
  * Prometheus exposition of the pipeline's totals, read from the database (so any number of

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { isDue } from "../modules/delivery/index.ts";
 import { activeSubscribers } from "../modules/profiles/index.ts";
 import { listSources } from "../modules/sources/index.ts";
 
 type Row = Record<string, string | number | bigint>;
-const rows = (r: unknown): Row[] => (Array.isArray(r) ? r : (r as { rows: Row[] }).rows) as Row[];
+const rows = (r: unknown) => rowsOf<Row>(r);
 
 /** Today's run at a glance: who is due, what was built and sent in the last 24 hours, failing sources. */
 export async function todaysRun(deps: Pick<Deps, "db" | "clock">) {

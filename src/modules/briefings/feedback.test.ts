@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb } from "../../../test/db.ts";
-import { createTestDeps } from "../../../test/deps.ts";
+import type { createTestDeps } from "../../../test/deps.ts";
+import { withSampleNews } from "../../../test/sample-news.ts";
 import type { DbHandle } from "../../db/client.ts";
-import { sampleFeedsDir } from "../../deps.ts";
-import { runIngest } from "../../jobs/pipeline.ts";
-import { seedSampleSources } from "../../jobs/sample-data.ts";
 import { createSubscriber, getSubscriber } from "../profiles/index.ts";
 import { generateBriefings, getBriefingForDate, recordFeedback } from "./briefings.service.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
 beforeAll(async () => {
-  db = await createTestDb();
-  deps = await createTestDeps(db, { now: "2026-11-27T07:05:00Z" });
-  await seedSampleSources(deps, sampleFeedsDir);
-  await runIngest(deps);
+  ({ db, deps } = await withSampleNews());
 });
 afterAll(async () => {
   await db.close();

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb } from "../../../test/db.ts";
-import { createTestDeps } from "../../../test/deps.ts";
+import type { createTestDeps } from "../../../test/deps.ts";
+import { withSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
 import type { DbHandle } from "../../db/client.ts";
-import { sampleFeedsDir } from "../../deps.ts";
-import { runIngest } from "../../jobs/pipeline.ts";
-import { seedSampleSources } from "../../jobs/sample-data.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
 import { findSubscriberByEmail } from "../profiles/index.ts";
 
@@ -13,11 +10,8 @@ let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
 let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
-  db = await createTestDb();
-  deps = await createTestDeps(db, { now: "2026-11-27T07:05:00Z" });
+  ({ db, deps } = await withSampleNews());
   app = createApp(deps);
-  await seedSampleSources(deps, sampleFeedsDir);
-  await runIngest(deps);
 });
 afterAll(async () => {
   await db.close();

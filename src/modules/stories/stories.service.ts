@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
-import type { Tx } from "../../db/client.ts";
+import { rowsOf, type Tx } from "../../db/client.ts";
 import { articles, llmCalls, stories } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError, notFound } from "../../lib/errors.ts";
@@ -220,11 +220,6 @@ async function persist(tx: Tx, changed: LiveStory[], assigned: number) {
 }
 
 const PERSIST_CHUNK = 500;
-
-/** Rows of a raw query, whichever driver ran it (postgres-js answers an array, PGlite `{ rows }`). */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
 
 export async function getStory(deps: Pick<Deps, "db">, id: string): Promise<Story> {
   const [row] = await deps.db.select().from(stories).where(eq(stories.id, id));

@@ -1,0 +1,14 @@
+import { sampleFeedsDir } from "../src/deps.ts";
+import { runIngest } from "../src/jobs/pipeline.ts";
+import { seedSampleSources } from "../src/jobs/sample-data.ts";
+import { createTestDb } from "./db.ts";
+import { createTestDeps } from "./deps.ts";
+
+/** A test database holding the sample feeds' news, ingested, grouped and summarized as of `now`. */
+export async function withSampleNews(now = "2026-11-27T07:05:00Z") {
+  const db = await createTestDb();
+  const deps = await createTestDeps(db, { now });
+  await seedSampleSources(deps, sampleFeedsDir);
+  await runIngest(deps);
+  return { db, deps };
+}
