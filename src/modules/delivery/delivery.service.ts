@@ -11,6 +11,8 @@ export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
 
 const MAX_ATTEMPTS = 5;
+// A send takes seconds; a claim this old belongs to a process that is gone.
+const STALE_CLAIM_MS = 10 * 60_000;
 
 /** Signed links every email carries: manage preferences, unsubscribe. */
 export function emailLinks(config: Deps["config"], subscriberId: string) {
@@ -72,10 +74,17 @@ export async function deliverBriefing(
     .values({ subscriberId: subscriber.id, briefingId: briefing.id, localDate: date })
     .onConflictDoNothing();
   const now = deps.clock.now();
-  // The claim: only one process moves a row from queued (or a due retry) to sending.
+  // The claim: only one process moves a row from queued (or a due retry) to sending. A row left in
+  // sending by a process that died is claimed again once its claim is stale: the day is never
+  // skipped, and the resend carries the same Message-ID, which mail providers collapse.
   const [claimed] = await deps.db
     .update(deliveries)
-    .set({ status: "sending", attempts: sql`${deliveries.attempts} + 1`, claimedAt: now })
+    .set({
+      status: "sending",
+      attempts: sql`${deliveries.attempts} + 1`,
+      claimedAt: now,
+      briefingId: briefing.id,
+    })
     .where(
       and(
         eq(deliveries.subscriberId, subscriber.id),
@@ -84,6 +93,10 @@ export async function deliverBriefing(
         or(
           eq(deliveries.status, "queued"),
           and(eq(deliveries.status, "failed_retryable"), lte(deliveries.nextAttemptAt, now)),
+          and(
+            eq(deliveries.status, "sending"),
+            lte(deliveries.claimedAt, new Date(now.getTime() - STALE_CLAIM_MS)),
+          ),
         ),
       ),
     )
@@ -98,7 +111,8 @@ export async function deliverBriefing(
     return { status: "skipped", reason };
   }
   const domain = new URL(deps.config.publicBaseUrl).hostname || "daybreak.localhost";
-  const messageId = `<${claimed.id}.${claimed.attempts}@${domain}>`;
+  // One Message-ID per delivery, whatever the attempt: a resend after a crash is recognisably the same email.
+  const messageId = `<${claimed.id}@${domain}>`;
   try {
     const template = await deps.templates.get("briefing");
     const links = emailLinks(deps.config, subscriber.id);
