@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
+import { and, eq, lte, or, sql } from "drizzle-orm";
 import { deliveries } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
@@ -148,11 +148,4 @@ export async function deliverBriefing(
     deps.logger.warn({ deliveryId: claimed.id, error, permanent }, "briefing email failed");
     return { status: "failed", error, permanent };
   }
-}
-
-export function deliveriesFor(deps: Pick<Deps, "db">, date: string, subscriberIds: string[]) {
-  return deps.db
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.localDate, date), inArray(deliveries.subscriberId, subscriberIds)));
 }

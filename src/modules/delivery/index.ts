@@ -7,7 +7,6 @@ export {
 export {
   type DeliveryOutcome,
   deliverBriefing,
-  deliveriesFor,
   isDue,
   type SendSummary,
   sendDueBriefings,

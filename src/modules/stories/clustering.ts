@@ -141,16 +141,6 @@ function meanEmbedding(mean: number[] | null, count: number, next: number[]): nu
   return unitLength(mean.map((m, i) => m * count + (next[i] ?? 0)));
 }
 
-/** Dot product, iterating over `a` (pass the smaller vector first). */
-export function dot(a: SparseVector, b: SparseVector): number {
-  let s = 0;
-  for (const k in a) {
-    const w = b[k];
-    if (w !== undefined) s += a[k]! * w;
-  }
-  return s;
-}
-
 // At most this many candidate stories get a full similarity computation per article.
 const MAX_SCORED = 32;
 const POSTINGS_PER_PROBE = 64;

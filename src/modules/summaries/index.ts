@@ -1,7 +1,6 @@
 export { type ExtractiveSummary, type SourceArticle, summarizeExtractive } from "./extractive.ts";
 export {
   answerQuestion,
-  getSummary,
   latestSummaries,
   listStoriesWithSources,
   type StorySummary,

@@ -92,11 +92,6 @@ export async function latestSummaries(
   return new Map(rows.map((r) => [r.storyId, r]));
 }
 
-export async function getSummary(deps: Pick<Deps, "db">, id: string): Promise<StorySummary | undefined> {
-  const [row] = await deps.db.select().from(storySummaries).where(eq(storySummaries.id, id));
-  return row;
-}
-
 /** A story as readers see it (API.md "A story"): the summary, its sources, and why it matters. */
 export function toStoryView(summary: StorySummary, whyItMatters: string | null) {
   const domains = new Set(summary.sources.map((s) => s.domain));
