@@ -10,16 +10,16 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { articleAppearances, articles } from "../src/db/schema/index.ts";
 import { canonicalUrl } from "../src/modules/articles/index.ts";
+import { storyText } from "../src/modules/briefings/index.ts";
 import { createSubscriber, type SubscriberInput } from "../src/modules/profiles/index.ts";
 import {
   buildProfileVector,
   prepareCandidates,
   type Ranked,
   rankForProfile,
-  type StoryText,
 } from "../src/modules/ranking/index.ts";
-import { recentStories, type Story } from "../src/modules/stories/index.ts";
-import { latestSummaries, type StorySummary } from "../src/modules/summaries/index.ts";
+import { recentStories } from "../src/modules/stories/index.ts";
+import { latestSummaries } from "../src/modules/summaries/index.ts";
 import { corpusNow, ingestCorpus, loadCorpus } from "./corpus.ts";
 
 type DevProfile = {
@@ -34,19 +34,6 @@ type DevProfile = {
 };
 type Grades = Record<string, Record<string, number>>;
 type Metrics = { ndcg5: number; ndcg10: number; p5: number };
-
-/** What ranking reads of a story; mirrors storyText in briefings.service.ts, which is not exported. */
-function storyText(sum: StorySummary, story: Story): StoryText {
-  return {
-    storyId: sum.storyId,
-    headline: sum.headline,
-    texts: [...sum.keyPoints, ...sum.analysis].map((t) => t.text).concat(sum.sources.map((x) => x.title)),
-    outletCount: story.outletCount,
-    domains: sum.sources.map((x) => x.domain),
-    lastSeenAt: story.lastSeenAt,
-    revision: story.revision,
-  };
-}
 
 /** Grade of each ranked story; a story repeating an event already shown earns nothing. */
 function gradesOf(order: string[], eventOf: Map<string, string>, grades: Record<string, number>): number[] {

@@ -7,11 +7,12 @@ import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { renderDocs } from "./lib/docs-page.ts";
 import { AppError } from "./lib/errors.ts";
+import { PAGE_CSP } from "./lib/html-page.ts";
 import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createEmailLinkRoutes, createProfileRoutes } from "./modules/profiles/index.ts";
-import { createSharingRoutes, PAGE_CSP } from "./modules/sharing/index.ts";
+import { createSharingRoutes } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
 

@@ -334,7 +334,7 @@ async function embedProfiles(
 }
 
 /** What ranking reads of a story: its summary's text, outlets, recency, revision and embedding. */
-function storyText(
+export function storyText(
   sum: StorySummary,
   story?: { outletCount: number; lastSeenAt: Date; revision: number; embedding: number[] | null },
 ): StoryText {

@@ -10,4 +10,5 @@ export {
   getBriefingView,
   listBriefings,
   recordFeedback,
+  storyText,
 } from "./briefings.service.ts";

@@ -1,3 +1,2 @@
-export { PAGE_CSP } from "./share-page.ts";
 export { createSharingRoutes } from "./sharing.routes.ts";
 export { createShare, openShare, revokeShare, type SharedStory } from "./sharing.service.ts";

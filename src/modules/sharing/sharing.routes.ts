@@ -1,15 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
+import { PAGE_HEADERS } from "../../lib/html-page.ts";
 import { createRouter, problemResponses } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
-import { PAGE_CSP, renderGonePage, renderSharePage } from "./share-page.ts";
+import { renderGonePage, renderSharePage } from "./share-page.ts";
 import { createShare, openShare, revokeShare } from "./sharing.service.ts";
-
-const pageHeaders = {
-  "content-security-policy": PAGE_CSP,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
 
 export function createSharingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
@@ -85,11 +80,11 @@ export function createSharingRoutes(deps: Deps) {
     const signupUrl = `${deps.config.publicBaseUrl}/signup`;
     const shared = await openShare(deps, c.req.param("token"));
     if (shared.status === "gone") {
-      return c.html(renderGonePage(shared.reason, signupUrl), 410, pageHeaders);
+      return c.html(renderGonePage(shared.reason, signupUrl), 410, PAGE_HEADERS);
     }
     const pageUrl = `${deps.config.publicBaseUrl}/s/${c.req.param("token")}`;
     return c.html(renderSharePage(shared.story, { pageUrl, signupUrl }), 200, {
-      ...pageHeaders,
+      ...PAGE_HEADERS,
       "cache-control": "public, max-age=300",
     });
   });

@@ -1,30 +1,15 @@
 import type { Context } from "hono";
-import { html, raw } from "hono/html";
+import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
+import { htmlPage, PAGE_HEADERS } from "../../lib/html-page.ts";
 import { type AppEnv, createRouter } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
-import { PAGE_CSP } from "../sharing/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
-
-const headers = { "content-security-policy": PAGE_CSP, "x-content-type-options": "nosniff" };
-
-const STYLE = `
-  :root { color-scheme: light dark; }
-  body { margin: 0; font: 17px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; background: #f6f5f2; color: #1d232b; }
-  main { max-width: 560px; margin: 0 auto; padding: 24px 20px 48px; }
-  .brand { font-size: 13px; letter-spacing: 1px; text-transform: uppercase; color: #5b6470; }
-  label { display: block; margin: 14px 0 4px; font-weight: 600; }
-  input { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px; border: 1px solid #c9c6bf; border-radius: 8px; }
-  button { margin-top: 20px; padding: 12px 20px; font-size: 16px; background: #1a5fb4; color: #fff; border: 0; border-radius: 8px; font-weight: 600; }
-  .error { color: #a4262c; } .hint { color: #5b6470; font-size: 14px; }
-  @media (prefers-color-scheme: dark) { body { background: #111418; color: #e6e9ee; } input { background: #1b2027; color: #e6e9ee; border-color: #39414c; } }`;
 
 type Form = Record<string, string>;
 
-function page(title: string, body: ReturnType<typeof html>) {
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · Daybreak</title><style>${raw(STYLE)}</style></head><body><main><div class="brand">Daybreak</div>${body}</main></body></html>`;
-}
+const page = (title: string, body: unknown) => htmlPage(title, body);
 
 function form(values: Form, errors: { location: string; message: string }[] = []) {
   const err = (field: string) => {
@@ -73,7 +58,7 @@ async function readForm(c: Context): Promise<Form> {
 /** The sign-up funnel behind "Get your own daily briefing": form, double opt-in, first briefing. */
 export function createSignupRoutes(deps: Deps) {
   const app = createRouter<AppEnv>();
-  app.get("/signup", (c) => c.html(form({ timezone: "UTC", deliveryTime: "07:00" }), 200, headers));
+  app.get("/signup", (c) => c.html(form({ timezone: "UTC", deliveryTime: "07:00" }), 200, PAGE_HEADERS));
   app.post("/signup", async (c) => {
     const values = await readForm(c);
     const parsed = subscriberInputSchema.safeParse(toInput(values));
@@ -82,7 +67,7 @@ export function createSignupRoutes(deps: Deps) {
         location: ["body", ...i.path.map(String)].join("."),
         message: i.message,
       }));
-      return c.html(form(values, errors), 400, headers);
+      return c.html(form(values, errors), 400, PAGE_HEADERS);
     }
     await requestSignup(deps, parsed.data);
     return c.html(
@@ -91,7 +76,7 @@ export function createSignupRoutes(deps: Deps) {
         html`<h1>Check your inbox</h1><p>If ${parsed.data.email} can receive a new subscription, a confirmation link is on its way. Your first briefing follows your click.</p>`,
       ),
       200,
-      headers,
+      PAGE_HEADERS,
     );
   });
   app.get("/signup/confirm/:code", async (c) => {
@@ -103,7 +88,7 @@ export function createSignupRoutes(deps: Deps) {
           html`<h1>You're in</h1><p>Your subscription is confirmed. ${r.briefing ? "Your first briefing is ready and will be in your inbox shortly; after that, every morning at your chosen time." : "Your first briefing arrives at your chosen time."}</p>`,
         ),
         200,
-        headers,
+        PAGE_HEADERS,
       );
     } catch (err) {
       if (err instanceof AppError && err.code === "NOT_FOUND") {
@@ -113,7 +98,7 @@ export function createSignupRoutes(deps: Deps) {
             html`<h1>This link is not valid</h1><p>${err.message}. <a href="/signup">Sign up again</a>.</p>`,
           ),
           404,
-          headers,
+          PAGE_HEADERS,
         );
       }
       throw err;

@@ -1,0 +1,44 @@
+import { html, raw } from "hono/html";
+
+/**
+ * Daybreak's public HTML pages (shared stories, sign-up, unsubscribe, preferences, docs): no
+ * script, no third-party request, inline styles only. One policy and one shell for all of them.
+ */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export const PAGE_HEADERS = {
+  "content-security-policy": PAGE_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+const BASE_STYLE = `
+  :root { color-scheme: light dark; }
+  body { margin: 0; font: 17px/1.55 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; background: #f6f5f2; color: #1d232b; }
+  main { max-width: 620px; margin: 0 auto; padding: 24px 20px 48px; }
+  .brand { font-size: 13px; letter-spacing: 1px; text-transform: uppercase; color: #5b6470; }
+  a { color: #1a5fb4; }
+  label { display: block; margin: 14px 0 4px; font-weight: 600; }
+  input, select { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px; border: 1px solid #c9c6bf; border-radius: 8px; }
+  button { margin-top: 20px; padding: 12px 20px; font-size: 16px; background: #1a5fb4; color: #fff; border: 0; border-radius: 8px; font-weight: 600; }
+  .error { color: #a4262c; } .ok { color: #1e6b34; } .hint { color: #5b6470; font-size: 14px; }
+  @media (prefers-color-scheme: dark) {
+    body { background: #111418; color: #e6e9ee; } a { color: #8ab4f8; }
+    input, select { background: #1b2027; color: #e6e9ee; border-color: #39414c; }
+  }`;
+
+/** The page shell; `head` adds page-specific meta tags, `style` page-specific rules. */
+export function htmlPage(title: string, body: unknown, opts: { head?: unknown; style?: string } = {}) {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Daybreak</title>
+${opts.head ?? ""}
+<style>${raw(BASE_STYLE + (opts.style ?? ""))}</style>
+</head>
+<body><main><div class="brand">Daybreak</div>${body}</main></body>
+</html>`;
+}
