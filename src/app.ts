@@ -11,7 +11,7 @@ import { PAGE_CSP } from "./lib/html-page.ts";
 import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
-import { createEmailLinkRoutes, createProfileRoutes } from "./modules/profiles/index.ts";
+import { createEmailLinkRoutes, createProfileRoutes, subscriberAuth } from "./modules/profiles/index.ts";
 import { createSharingRoutes } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
@@ -36,6 +36,11 @@ export function createApp(deps: Deps) {
     }
     await next();
   });
+  // Every /v1 route but sign-in reads as one subscriber: authenticated once here, not per module.
+  const authenticated = subscriberAuth(deps);
+  app.use("/v1/*", (c, next) =>
+    c.req.path.startsWith("/v1/auth/") ? next() : authenticated(c as never, next),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {

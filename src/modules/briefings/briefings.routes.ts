@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { adminAuth, createRouter, jsonWithEtag, problemResponses } from "../../lib/http.ts";
 import { localDate } from "../../lib/time.ts";
-import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
+import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
 import {
   answerSchema,
@@ -32,9 +32,6 @@ const notModified = { description: "Unchanged since the ETag given in If-None-Ma
 
 export function createBriefingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
-  app.use("/v1/briefings/*", subscriberAuth(deps));
-  app.use("/v1/briefings", subscriberAuth(deps));
-  app.use("/v1/stories/*", subscriberAuth(deps));
 
   app.openapi(
     createRoute({

@@ -20,7 +20,10 @@ import { requestSignIn, verifySignIn } from "./signin.service.ts";
 
 export type SubscriberEnv = { Variables: AppEnv["Variables"] & { subscriber: Subscriber } };
 
-/** Subscriber routes: the bearer token names the subscriber; everything they read is theirs. */
+/**
+ * Subscriber routes: the bearer token names the subscriber; everything they read is theirs.
+ * Mounted once for all of /v1 by createApp; route modules read `c.get("subscriber")`.
+ */
 export function subscriberAuth(deps: Pick<Deps, "db">): MiddlewareHandler<SubscriberEnv> {
   return async (c, next) => {
     const token = bearerToken(c);
@@ -125,7 +128,6 @@ export function createProfileRoutes(deps: Deps) {
     },
   );
 
-  app.use("/v1/me", subscriberAuth(deps));
   app.openapi(
     createRoute({
       method: "get",

@@ -2,14 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
 import { createRouter, problemResponses } from "../../lib/http.ts";
-import { bearerSecurity, type SubscriberEnv, subscriberAuth } from "../profiles/index.ts";
+import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
 import { createShare, openShare, revokeShare } from "./sharing.service.ts";
 
 export function createSharingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
-  app.use("/v1/stories/:id/share", subscriberAuth(deps));
-  app.use("/v1/shares/*", subscriberAuth(deps));
 
   app.openapi(
     createRoute({
