@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testArticle } from "../../../test/articles.ts";
 import { createTestDb } from "../../../test/db.ts";
 import { createTestDeps } from "../../../test/deps.ts";
 import type { DbHandle } from "../../db/client.ts";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
 import { storeArticles } from "./articles.service.ts";
-import { normalizeEntry } from "./normalize.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
@@ -23,27 +23,12 @@ const wire =
   "and forwarders said spot rates for a 40-foot container from Shanghai had risen by about 20 percent since Monday. " +
   "Port authorities said dozens of ships were expected to wait at anchor while talks continued in The Hague.";
 
-function article(
+const article = (
   url: string,
   outlet: string,
   body: string,
   title = "Rotterdam and Antwerp dockworkers strike",
-) {
-  const r = normalizeEntry(
-    {
-      guid: url,
-      url,
-      title,
-      body,
-      author: null,
-      publishedAt: new Date("2026-11-27T05:00:00Z"),
-      categories: [],
-    },
-    { feedUrl: "https://feeds.example/", outlet, language: "en", now: new Date("2026-11-27T06:30:00Z") },
-  );
-  if (!r.ok) throw new Error(r.reason);
-  return r.article;
-}
+) => testArticle(url, title, body, { outlet });
 
 describe("storeArticles", () => {
   it("keeps one article for a URL seen again with tracking parameters, and for a wire copy", async () => {

@@ -54,6 +54,16 @@ afterAll(async () => {
 });
 
 const as = (token: string) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+const shareAsSharer = async () =>
+  (await (
+    await app.request(`/v1/stories/${storyId}/share`, {
+      method: "POST",
+      headers: as(sharer.token),
+      body: "{}",
+    })
+  ).json()) as {
+    token: string;
+  };
 // DELETE carries no body.
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -87,15 +97,7 @@ describe("shared stories", () => {
   });
 
   it("answers 410 once revoked, and only the sharer can revoke (404 for anyone else)", async () => {
-    const { token } = (await (
-      await app.request(`/v1/stories/${storyId}/share`, {
-        method: "POST",
-        headers: as(sharer.token),
-        body: "{}",
-      })
-    ).json()) as {
-      token: string;
-    };
+    const { token } = await shareAsSharer();
     expect(
       (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(other.token) })).status,
     ).toBe(404);
@@ -119,15 +121,7 @@ describe("shared stories", () => {
   });
 
   it("counts views", async () => {
-    const { token } = (await (
-      await app.request(`/v1/stories/${storyId}/share`, {
-        method: "POST",
-        headers: as(sharer.token),
-        body: "{}",
-      })
-    ).json()) as {
-      token: string;
-    };
+    const { token } = await shareAsSharer();
     await app.request(`/s/${token}`);
     await app.request(`/s/${token}`);
     const { shareLinks } = await import("../../db/schema/index.ts");

@@ -1,12 +1,13 @@
 import { eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testArticle } from "../../../test/articles.ts";
 import { createTestDb } from "../../../test/db.ts";
 import { createTestDeps } from "../../../test/deps.ts";
 import { type FakeOpenAi, startFakeOpenAi } from "../../../test/openai-server.ts";
 import type { DbHandle } from "../../db/client.ts";
 import { articles, llmCalls } from "../../db/schema/index.ts";
 import { createOpenAiClient } from "../../integrations/llm/openai-client.ts";
-import { normalizeEntry, storeArticles } from "../articles/index.ts";
+import { storeArticles } from "../articles/index.ts";
 import { StoryClusterer } from "./clustering.ts";
 import { clusterArticles } from "./stories.service.ts";
 
@@ -21,27 +22,8 @@ function topicVector(text: string): number[] {
   return [...v, 0.1];
 }
 
-function article(url: string, title: string, body: string) {
-  const r = normalizeEntry(
-    {
-      guid: url,
-      url,
-      title,
-      body,
-      author: null,
-      publishedAt: new Date("2026-11-27T05:00:00Z"),
-      categories: [],
-    },
-    {
-      feedUrl: "https://feeds.example/",
-      outlet: new URL(url).hostname,
-      language: "en",
-      now: new Date("2026-11-27T06:00:00Z"),
-    },
-  );
-  if (!r.ok) throw new Error(r.reason);
-  return r.article;
-}
+const article = (url: string, title: string, body: string) =>
+  testArticle(url, title, body, { now: "2026-11-27T06:00:00Z" });
 
 beforeAll(async () => {
   db = await createTestDb();
