@@ -38,6 +38,12 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: optionalUrl(["http:", "https:"]),
   SMTP_URL: optionalUrl(["smtp:", "smtps:"]),
   MAIL_FROM: z.string().min(3).default("Daybreak <briefing@daybreak.localhost>"),
+  /** Emails handed to the SMTP relay per second at most (nodemailer's pool rate limit). */
+  SMTP_RATE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** DKIM signing: all three set, or none. The key is a PEM string or a path to a PEM file. */
+  DKIM_DOMAIN: z.preprocess(blankToUndefined, z.string().min(3).optional()),
+  DKIM_SELECTOR: z.preprocess(blankToUndefined, z.string().min(1).optional()),
+  DKIM_PRIVATE_KEY: z.preprocess(blankToUndefined, z.string().min(1).optional()),
   /** Signs links in emails (unsubscribe, preferences, feedback). Defaults to a per-data-dir secret. */
   LINK_SECRET: z.preprocess(
     blankToUndefined,
@@ -47,6 +53,10 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl(["http:", "https:"]),
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
   OPENAI_EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
+  /** One model request's time limit; past it the call fails and the offline path is used. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** Tokens (in + out) the model may spend per UTC day; past it summaries fall back to extractive. */
+  LLM_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(2_000_000),
   FETCH_ALLOW_PRIVATE: booleanish.default(false),
   /** Hosts (names or IPs, comma separated) admitted even when private: development and tests. */
   FETCH_ALLOW_HOSTS: z
@@ -72,7 +82,7 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-const SECRETS = new Set(["ADMIN_TOKEN", "LINK_SECRET", "OPENAI_API_KEY"]);
+const SECRETS = new Set(["ADMIN_TOKEN", "LINK_SECRET", "OPENAI_API_KEY", "DKIM_PRIVATE_KEY"]);
 
 export type Config = z.infer<typeof configSchema> & {
   publicBaseUrl: string;
@@ -104,6 +114,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const c = parsed.data;
+  const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter((v) => v !== undefined).length;
+  if (dkim !== 0 && dkim !== 3) {
+    throw new ConfigError(
+      "invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together",
+    );
+  }
   return {
     ...c,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, ""),
