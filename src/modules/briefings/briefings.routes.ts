@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { adminAuth, createRouter, jsonWithEtag, problemResponses } from "../../lib/http.ts";
 import { localDate } from "../../lib/time.ts";
-import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
+import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
 import {
   answerSchema,
@@ -114,7 +114,10 @@ export function createBriefingRoutes(deps: Deps) {
       responses: { 200: json(storySchema, "A story"), 304: notModified, ...problemResponses(400, 401, 404) },
     }),
     async (c) =>
-      c.json(await getStoryForSubscriber(deps, c.get("subscriber").id, c.req.valid("param").id), 200),
+      jsonWithEtag(
+        c,
+        await getStoryForSubscriber(deps, c.get("subscriber").id, c.req.valid("param").id),
+      ) as never,
   );
 
   app.openapi(
@@ -131,7 +134,10 @@ export function createBriefingRoutes(deps: Deps) {
       responses: { 204: { description: "Recorded" }, ...problemResponses(400, 401, 404) },
     }),
     async (c) => {
-      await recordFeedback(deps, c.get("subscriber"), c.req.valid("param").id, c.req.valid("json").signal);
+      const subscriber = c.get("subscriber");
+      await recordFeedback(deps, subscriber, c.req.valid("param").id, c.req.valid("json").signal);
+      // hide_source changed the stored profile: the next request must not see a cached copy.
+      forgetSubscriberAuth(deps, subscriber.id);
       return c.body(null, 204);
     },
   );

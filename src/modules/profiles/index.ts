@@ -19,3 +19,10 @@ export {
   unsubscribe,
   updateProfile,
 } from "./profiles.service.ts";
+export {
+  authenticateToken,
+  forgetSubscriberAuth,
+  listTokens,
+  revokeToken,
+  type TokenView,
+} from "./tokens.service.ts";

@@ -8,27 +8,34 @@ import {
   profilePatchSchema,
   profileSchema,
   subscriberInputSchema,
+  tokenIdParamSchema,
+  tokenListSchema,
 } from "./profiles.schemas.ts";
 import {
-  authenticate,
   createSubscriber,
+  getSubscriber,
   type Subscriber,
   toProfileView,
   updateProfile,
 } from "./profiles.service.ts";
 import { requestSignIn, verifySignIn } from "./signin.service.ts";
+import { authenticateToken, listTokens, revokeToken } from "./tokens.service.ts";
 
-export type SubscriberEnv = { Variables: AppEnv["Variables"] & { subscriber: Subscriber } };
+export type SubscriberEnv = {
+  Variables: AppEnv["Variables"] & { subscriber: Subscriber; tokenId: string };
+};
 
 /**
  * Subscriber routes: the bearer token names the subscriber; everything they read is theirs.
  * Mounted once for all of /v1 by createApp; route modules read `c.get("subscriber")`.
  */
-export function subscriberAuth(deps: Pick<Deps, "db">): MiddlewareHandler<SubscriberEnv> {
+export function subscriberAuth(deps: Pick<Deps, "db" | "clock">): MiddlewareHandler<SubscriberEnv> {
   return async (c, next) => {
     const token = bearerToken(c);
     if (!token) throw new AppError("UNAUTHORIZED", "a subscriber bearer token is required");
-    c.set("subscriber", await authenticate(deps, token));
+    const { subscriber, tokenId } = await authenticateToken(deps, token);
+    c.set("subscriber", subscriber);
+    c.set("tokenId", tokenId);
     await next();
   };
 }
@@ -140,7 +147,8 @@ export function createProfileRoutes(deps: Deps) {
         ...problemResponses(401),
       },
     }),
-    (c) => c.json(toProfileView(c.get("subscriber")), 200),
+    // Read fresh: the authenticated subscriber may come from the short-lived auth cache.
+    async (c) => c.json(toProfileView(await getSubscriber(deps, c.get("subscriber").id)), 200),
   );
   app.openapi(
     createRoute({
@@ -158,6 +166,35 @@ export function createProfileRoutes(deps: Deps) {
     async (c) => {
       const updated = await updateProfile(deps, c.get("subscriber").id, c.req.valid("json"));
       return c.json(toProfileView(updated), 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tokens",
+      tags: ["subscriber"],
+      summary: "The subscriber's live API tokens (never the secret), newest first",
+      security: bearerSecurity,
+      responses: {
+        200: { description: "Tokens", content: { "application/json": { schema: tokenListSchema } } },
+        ...problemResponses(401),
+      },
+    }),
+    async (c) => c.json({ tokens: await listTokens(deps, c.get("subscriber").id, c.get("tokenId")) }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/tokens/{id}",
+      tags: ["subscriber"],
+      summary: "Revoke a token (a lost phone); it answers 401 from then on",
+      security: bearerSecurity,
+      request: { params: tokenIdParamSchema },
+      responses: { 204: { description: "Revoked" }, ...problemResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      await revokeToken(deps, c.get("subscriber").id, c.req.valid("param").id);
+      return c.body(null, 204);
     },
   );
   return app;

@@ -80,3 +80,24 @@ export const profileSchema = z
 export const createdSubscriberSchema = profileSchema
   .extend({ token: z.string().openapi({ description: "Bearer token for the app; shown once." }) })
   .openapi("CreatedSubscriber");
+
+export const tokenListSchema = z
+  .object({
+    tokens: z.array(
+      z.object({
+        id: z.string().uuid(),
+        label: z.string().openapi({ description: "default, app (magic-link sign-in), or a device name" }),
+        createdAt: z.string(),
+        lastUsedAt: z.string().nullable().openapi({ description: "To the minute" }),
+        current: z.boolean().openapi({ description: "The token this request was made with" }),
+      }),
+    ),
+  })
+  .openapi("TokenList");
+
+export const tokenIdParamSchema = z.object({
+  id: z
+    .string()
+    .uuid("must be a UUID")
+    .openapi({ param: { name: "id", in: "path" } }),
+});

@@ -1,9 +1,10 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { apiTokens, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
 import { hashToken, newToken } from "../../lib/tokens.ts";
 import type { ProfilePatch, SubscriberInput } from "./profiles.schemas.ts";
+import { authenticateToken, forgetSubscriberAuth } from "./tokens.service.ts";
 
 export type Subscriber = typeof subscribers.$inferSelect;
 
@@ -50,17 +51,7 @@ export async function createSubscriber(
 
 /** The subscriber a bearer token belongs to; revoked and unknown tokens are refused alike. */
 export async function authenticate(deps: Pick<Deps, "db">, token: string): Promise<Subscriber> {
-  const rows = await deps.db
-    .select({ subscriber: subscribers })
-    .from(apiTokens)
-    .innerJoin(subscribers, eq(apiTokens.subscriberId, subscribers.id))
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .limit(1);
-  const row = rows[0];
-  if (!row || row.subscriber.status === "unsubscribed") {
-    throw new AppError("UNAUTHORIZED", "the bearer token is not valid");
-  }
-  return row.subscriber;
+  return (await authenticateToken(deps, token)).subscriber;
 }
 
 export async function getSubscriber(deps: Pick<Deps, "db">, id: string): Promise<Subscriber> {
@@ -87,6 +78,7 @@ export async function updateProfile(
     .set({ ...fields, ...(status ? { status } : {}), updatedAt: deps.clock.now() })
     .where(eq(subscribers.id, id))
     .returning();
+  forgetSubscriberAuth(deps, id);
   return row!;
 }
 
@@ -147,4 +139,5 @@ export async function unsubscribe(deps: Pick<Deps, "db" | "clock">, id: string):
     .update(subscribers)
     .set({ status: "unsubscribed", updatedAt: deps.clock.now() })
     .where(eq(subscribers.id, id));
+  forgetSubscriberAuth(deps, id);
 }
