@@ -144,6 +144,17 @@ async function main() {
     const score = (order: string[]) => metrics(gradesOf(order, eventOf, profileGrades), ideal);
     const ids = (rs: Ranked[]) => rs.map((r) => r.storyId);
     const briefingGrades = gradesOf(ids(briefing), eventOf, profileGrades);
+    if (process.env.EVAL_VERBOSE) {
+      // For whoever tunes the ranking: the top of the full order and where the graded stories sit.
+      const fullGrades = gradesOf(ids(full), eventOf, profileGrades);
+      console.error(`\n${p.id}`);
+      full.forEach((r, i) => {
+        if (i < 12 || fullGrades[i]! >= 2)
+          console.error(
+            `  ${String(i + 1).padStart(3)} g${fullGrades[i]} ${r.relevance.toFixed(2)} ${summaries.get(r.storyId)!.headline.slice(0, 60)} | ${r.reason}`,
+          );
+      });
+    }
     results.push({
       id: p.id,
       ...score(ids(briefing)),

@@ -128,6 +128,7 @@ export function buildProfileVector(
 // Taxonomy concepts weigh less than what the reader wrote (interests 2, followed 3).
 const INDUSTRY_WEIGHT = 1.2;
 const ROLE_WEIGHT = 0.8;
+const SPECIALTY_WEIGHT = 3;
 
 const ALL_CONCEPTS: Concept[] = [...new Set([...INDUSTRIES, ...ROLES].flatMap((e) => e.concepts))];
 
@@ -148,8 +149,17 @@ function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry): Conce
  */
 export function taxonomyConcepts(roleText: string, industryText: string): ProfileConcept[] {
   const concepts: ProfileConcept[] = [];
+  // A concept named by both the role and the industry (courts for a lawyer in legal services) is
+  // one interest of the reader, not two: counted twice, it outweighed what the reader asked for.
   const add = (c: ProfileConcept | null) => {
-    if (c) concepts.push(c);
+    if (!c) return;
+    const same = concepts.find((x) => x.label === c.label);
+    if (!same) {
+      concepts.push(c);
+      return;
+    }
+    same.weight = Math.max(same.weight, c.weight);
+    for (const t of c.terms) if (!same.terms.some((x) => x.stem === t.stem)) same.terms.push(t);
   };
   const industry = matchEntry(INDUSTRIES, industryText);
   if (industry) for (const c of industry.concepts) add(stemConcept(c, INDUSTRY_WEIGHT, "industry"));
@@ -158,14 +168,15 @@ export function taxonomyConcepts(roleText: string, industryText: string): Profil
   if (role) for (const c of role.concepts) add(stemConcept(c, ROLE_WEIGHT, "role"));
   else add(freeText(roleText, 0.8, "role"));
   // What the entry did not explain is often the point: "Immigration attorney" matched Legal on
-  // "attorney"; "immigration" names a concept of its own, weighted like an interest.
+  // "attorney"; "immigration" names the reader's specialty, which weighs like a followed topic
+  // (above any one interest: with less, generic court stories outranked immigration ones).
   for (const [text, entry] of [
     [roleText, role],
     [industryText, industry],
   ] as const) {
     if (!entry) continue;
     for (const c of leftoverConcepts(text, entry)) {
-      if (!concepts.some((x) => x.label === c.label)) add(stemConcept(c, 2, "interest"));
+      add(stemConcept(c, SPECIALTY_WEIGHT, "interest"));
     }
   }
   return concepts;

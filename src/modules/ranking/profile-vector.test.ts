@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { taxonomyConcepts } from "./profile-vector.ts";
+
+describe("taxonomyConcepts", () => {
+  it("counts a concept named by both the role and the industry once, at the higher weight", () => {
+    // Lawyers and legal services both list courts & litigation and regulation & enforcement.
+    const concepts = taxonomyConcepts("Attorney", "Legal services");
+    const labels = concepts.map((c) => c.label);
+    expect(new Set(labels).size).toBe(labels.length);
+    const courts = concepts.find((c) => c.label === "Courts & litigation");
+    expect(courts?.weight).toBe(1.2);
+  });
+
+  it("weighs the specialty a role names beyond its taxonomy entry above the generic concepts", () => {
+    const concepts = taxonomyConcepts("Immigration attorney", "Legal services");
+    const immigration = concepts.find((c) => c.label === "Immigration & visas");
+    expect(immigration).toBeDefined();
+    const others = concepts.filter((c) => c !== immigration).map((c) => c.weight);
+    expect(immigration!.weight).toBeGreaterThan(Math.max(...others));
+  });
+
+  it("keeps every term of merged concepts", () => {
+    const concepts = taxonomyConcepts("Attorney", "Legal services");
+    const enforcement = concepts.find((c) => c.label === "Regulation & enforcement")!;
+    const stems = enforcement.terms.map((t) => t.stem);
+    // "rulemaking" is only on the role's list, "deferred prosecution" only on the industry's.
+    expect(stems.some((s) => s.startsWith("rulemak"))).toBe(true);
+    expect(stems.some((s) => s.startsWith("defer"))).toBe(true);
+  });
+});
