@@ -8,7 +8,12 @@ import { createHttpFetcher, type Fetcher } from "./integrations/http/fetcher.ts"
 import { createSampleFetcher } from "./integrations/http/sample-fetcher.ts";
 import type { LlmClient } from "./integrations/llm/llm.ts";
 import { createOpenAiClient } from "./integrations/llm/openai-client.ts";
-import { createOutboxMailer, createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
+import {
+  createOutboxMailer,
+  createSmtpMailer,
+  loadDkimKey,
+  type Mailer,
+} from "./integrations/mail/mailer.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createTemplateStore, type TemplateStore } from "./lib/mjml-templates.ts";
@@ -63,11 +68,24 @@ export async function createDeps(
     }));
   const from = config.MAIL_FROM;
   const messageIdDomain = new URL(config.publicBaseUrl).hostname || "daybreak.localhost";
+  const dkim =
+    config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+      ? {
+          domainName: config.DKIM_DOMAIN,
+          keySelector: config.DKIM_SELECTOR,
+          privateKey: loadDkimKey(config.DKIM_PRIVATE_KEY),
+        }
+      : undefined;
   const mailer =
     overrides.mailer ??
     (config.SMTP_URL
-      ? createSmtpMailer(config.SMTP_URL, { from, messageIdDomain })
-      : createOutboxMailer(join(config.DATA_DIR, "outbox"), { from, messageIdDomain }));
+      ? createSmtpMailer(config.SMTP_URL, {
+          from,
+          messageIdDomain,
+          dkim,
+          ratePerSecond: config.SMTP_RATE_PER_SECOND,
+        })
+      : createOutboxMailer(join(config.DATA_DIR, "outbox"), { from, messageIdDomain, dkim }));
   const fetcher =
     overrides.fetcher ??
     createSampleFetcher(

@@ -1,6 +1,7 @@
-import { and, eq, lte, or, sql } from "drizzle-orm";
-import { deliveries } from "../../db/schema/index.ts";
+import { and, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
+import { deliveries, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
+import { classifySendError } from "../../integrations/mail/mailer.ts";
 import { describeError } from "../../lib/errors.ts";
 import { localParts } from "../../lib/time.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
@@ -10,9 +11,13 @@ import { briefingEmailModel, renderBriefingEmail } from "./briefing-email.ts";
 export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
 
-const MAX_ATTEMPTS = 5;
+// Across ticks: 1, 2, 4, 8, 16, 30, 30 minutes apart, about an hour and a half of retrying in all.
+const MAX_ATTEMPTS = 8;
+const MAX_BACKOFF_MS = 30 * 60_000;
 // A send takes seconds; a claim this old belongs to a process that is gone.
 const STALE_CLAIM_MS = 10 * 60_000;
+// Within one run, a lost connection or a 4xx is tried again this many times, after these pauses.
+const IN_RUN_RETRY_MS = [200, 1_000];
 
 /** Signed links every email carries: manage preferences, unsubscribe. */
 export function emailLinks(config: Deps["config"], subscriberId: string) {
@@ -40,14 +45,14 @@ export function isDue(subscriber: Pick<Subscriber, "timezone" | "deliveryTime">,
  */
 export async function sendDueBriefings(
   deps: Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config">,
-  opts: { date?: string; subscriberIds?: string[] } = {},
+  opts: { date?: string; subscriberIds?: string[]; retryDelaysMs?: number[] } = {},
 ): Promise<SendSummary> {
   const now = deps.clock.now();
   const summary: SendSummary = { sent: 0, failed: 0, skipped: 0 };
   for (const subscriber of await activeSubscribers(deps, opts.subscriberIds)) {
     const { due, date } = isDue(subscriber, now);
     if (!opts.date && !due) continue;
-    const outcome = await deliverBriefing(deps, subscriber, opts.date ?? date);
+    const outcome = await deliverBriefing(deps, subscriber, opts.date ?? date, opts);
     summary[outcome.status === "sent" ? "sent" : outcome.status === "failed" ? "failed" : "skipped"]++;
   }
   return summary;
@@ -56,12 +61,29 @@ export async function sendDueBriefings(
 export type DeliveryOutcome =
   | { status: "sent"; messageId: string; location?: string }
   | { status: "failed"; error: string; permanent: boolean }
-  | { status: "skipped"; reason: "already_sent" | "in_progress" | "no_briefing" | "retry_later" };
+  | {
+      status: "skipped";
+      reason: "already_sent" | "in_progress" | "no_briefing" | "retry_later" | "later_date_sent";
+    };
 
+type DeliveryDeps = Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config">;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One subscriber's email for one local date, at most once. The row moves
+ *   queued -> rendered (claimed by this process; nothing handed to the relay yet)
+ *          -> sending  (the relay holds the whole message; recorded just before its end mark)
+ *          -> sent,
+ * or to failed_retryable / failed_permanent. A process that dies in 'rendered' sent nothing, so
+ * the row is claimed again once stale and the day is not skipped; one that dies in 'sending' may
+ * have delivered, so the row is closed as sent and never mailed twice.
+ */
 export async function deliverBriefing(
-  deps: Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config">,
+  deps: DeliveryDeps,
   subscriber: Subscriber,
   date: string,
+  opts: { retryDelaysMs?: number[] } = {},
 ): Promise<DeliveryOutcome> {
   let briefing: Awaited<ReturnType<typeof getBriefingForDate>>;
   try {
@@ -69,83 +91,174 @@ export async function deliverBriefing(
   } catch {
     return { status: "skipped", reason: "no_briefing" };
   }
+  // A subscriber who moved west during the day is back on an earlier local date: that date's
+  // briefing would be a second email in the same morning.
+  const [later] = await deps.db
+    .select({ localDate: deliveries.localDate })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.subscriberId, subscriber.id),
+        eq(deliveries.channel, "email"),
+        gt(deliveries.localDate, date),
+        inArray(deliveries.status, ["rendered", "sending", "sent"]),
+      ),
+    )
+    .limit(1);
+  if (later) return { status: "skipped", reason: "later_date_sent" };
+
   await deps.db
     .insert(deliveries)
     .values({ subscriberId: subscriber.id, briefingId: briefing.id, localDate: date })
     .onConflictDoNothing();
   const now = deps.clock.now();
-  // The claim: only one process moves a row from queued (or a due retry) to sending. A row left in
-  // sending by a process that died is claimed again once its claim is stale: the day is never
-  // skipped, and the resend carries the same Message-ID, which mail providers collapse.
+  const stale = new Date(now.getTime() - STALE_CLAIM_MS);
+  const thisDelivery = and(
+    eq(deliveries.subscriberId, subscriber.id),
+    eq(deliveries.localDate, date),
+    eq(deliveries.channel, "email"),
+  );
+  // The claim: only one process moves a row from queued (or a due retry, or a stale claim that
+  // never reached the relay) to rendered.
   const [claimed] = await deps.db
     .update(deliveries)
     .set({
-      status: "sending",
+      status: "rendered",
       attempts: sql`${deliveries.attempts} + 1`,
       claimedAt: now,
       briefingId: briefing.id,
     })
     .where(
       and(
-        eq(deliveries.subscriberId, subscriber.id),
-        eq(deliveries.localDate, date),
-        eq(deliveries.channel, "email"),
+        thisDelivery,
         or(
           eq(deliveries.status, "queued"),
           and(eq(deliveries.status, "failed_retryable"), lte(deliveries.nextAttemptAt, now)),
-          and(
-            eq(deliveries.status, "sending"),
-            lte(deliveries.claimedAt, new Date(now.getTime() - STALE_CLAIM_MS)),
-          ),
+          and(eq(deliveries.status, "rendered"), lte(deliveries.claimedAt, stale)),
         ),
       ),
     )
     .returning();
   if (!claimed) {
-    const [row] = await deps.db
-      .select({ status: deliveries.status })
-      .from(deliveries)
-      .where(and(eq(deliveries.subscriberId, subscriber.id), eq(deliveries.localDate, date)));
+    // A sender that died after handing the message over: delivered as far as anyone can tell.
+    const closed = await deps.db
+      .update(deliveries)
+      .set({
+        status: "sent",
+        lastError: "unconfirmed: the sender stopped after handing the message to the relay",
+      })
+      .where(and(thisDelivery, eq(deliveries.status, "sending"), lte(deliveries.claimedAt, stale)))
+      .returning({ id: deliveries.id });
+    if (closed.length) deps.logger.warn({ deliveryId: closed[0]!.id }, "unconfirmed delivery closed as sent");
+    const [row] = await deps.db.select({ status: deliveries.status }).from(deliveries).where(thisDelivery);
     const reason =
-      row?.status === "sent" ? "already_sent" : row?.status === "sending" ? "in_progress" : "retry_later";
+      row?.status === "sent"
+        ? "already_sent"
+        : row?.status === "sending" || row?.status === "rendered"
+          ? "in_progress"
+          : "retry_later";
     return { status: "skipped", reason };
   }
+
   const domain = new URL(deps.config.publicBaseUrl).hostname || "daybreak.localhost";
-  // One Message-ID per delivery, whatever the attempt: a resend after a crash is recognisably the same email.
+  // One Message-ID per delivery, whatever the attempt: a resend is recognisably the same email.
   const messageId = `<${claimed.id}@${domain}>`;
+  let email: Parameters<Deps["mailer"]["send"]>[0];
   try {
     const template = await deps.templates.get("briefing");
     const links = emailLinks(deps.config, subscriber.id);
-    const email = renderBriefingEmail(template, briefingEmailModel(briefing, subscriber, links));
-    const sent = await deps.mailer.send({
+    email = {
       to: subscriber.email,
-      ...email,
+      ...renderBriefingEmail(template, briefingEmailModel(briefing, subscriber, links)),
       messageId,
       headers: {
         // RFC 8058 one-click unsubscribe, with a mailto for clients that only know RFC 2369.
         "List-Unsubscribe": `<${links.unsubscribeUrl}>, <mailto:${unsubscribeMailbox(deps.config)}?subject=unsubscribe>`,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
       },
-    });
-    await deps.db
-      .update(deliveries)
-      .set({ status: "sent", sentAt: deps.clock.now(), messageId: sent.messageId, lastError: null })
-      .where(eq(deliveries.id, claimed.id));
-    return { status: "sent", messageId: sent.messageId, location: sent.location };
+    };
   } catch (err) {
+    // A template that does not compile is ours to fix: retried later, the run goes on.
     const error = describeError(err);
-    const code = (err as { responseCode?: number }).responseCode;
-    const permanent = (code !== undefined && code >= 500) || claimed.attempts >= MAX_ATTEMPTS;
-    const backoffMs = 60_000 * 2 ** Math.min(claimed.attempts, 6);
     await deps.db
       .update(deliveries)
       .set({
-        status: permanent ? "failed_permanent" : "failed_retryable",
+        status: "failed_retryable",
         lastError: error.slice(0, 500),
-        nextAttemptAt: permanent ? null : new Date(deps.clock.now().getTime() + backoffMs),
+        nextAttemptAt: new Date(now.getTime() + MAX_BACKOFF_MS),
       })
       .where(eq(deliveries.id, claimed.id));
-    deps.logger.warn({ deliveryId: claimed.id, error, permanent }, "briefing email failed");
-    return { status: "failed", error, permanent };
+    deps.logger.error({ deliveryId: claimed.id, error }, "briefing email could not be rendered");
+    return { status: "failed", error, permanent: false };
+  }
+  const retryDelays = opts.retryDelaysMs ?? IN_RUN_RETRY_MS;
+  let handedOver = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const sent = await deps.mailer.send({
+        ...email,
+        beforeCommit: async () => {
+          await deps.db
+            .update(deliveries)
+            .set({ status: "sending" })
+            .where(and(eq(deliveries.id, claimed.id), eq(deliveries.status, "rendered")));
+          handedOver = true;
+        },
+      });
+      await deps.db
+        .update(deliveries)
+        .set({ status: "sent", sentAt: deps.clock.now(), messageId: sent.messageId, lastError: null })
+        .where(eq(deliveries.id, claimed.id));
+      return { status: "sent", messageId: sent.messageId, location: sent.location };
+    } catch (err) {
+      const error = describeError(err);
+      const failure = classifySendError(err);
+      if (handedOver && failure.code === undefined) {
+        // The relay had the message and no answer came back (the connection dropped after the
+        // end mark, or the sender failed afterwards): it may be delivered, so it is not sent again.
+        await deps.db
+          .update(deliveries)
+          .set({
+            status: "sent",
+            sentAt: deps.clock.now(),
+            messageId,
+            lastError: `unconfirmed: ${error}`.slice(0, 500),
+          })
+          .where(eq(deliveries.id, claimed.id));
+        deps.logger.warn(
+          { deliveryId: claimed.id, error },
+          "briefing email handed over without confirmation",
+        );
+        return { status: "sent", messageId };
+      }
+      handedOver = false;
+      if (failure.kind === "transient" && attempt < retryDelays.length) {
+        await sleep(retryDelays[attempt]!);
+        continue;
+      }
+      const attempts = claimed.attempts;
+      const permanent = failure.kind !== "transient" || attempts >= MAX_ATTEMPTS;
+      const backoffMs = Math.min(60_000 * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+      await deps.db
+        .update(deliveries)
+        .set({
+          status: permanent ? "failed_permanent" : "failed_retryable",
+          lastError: error.slice(0, 500),
+          nextAttemptAt: permanent ? null : new Date(deps.clock.now().getTime() + backoffMs),
+        })
+        .where(eq(deliveries.id, claimed.id));
+      if (failure.kind === "rejected_recipient") {
+        // The address does not take mail: no more briefings until the subscriber changes it.
+        await deps.db
+          .update(subscribers)
+          .set({ status: "bounced", updatedAt: deps.clock.now() })
+          .where(eq(subscribers.id, subscriber.id));
+      }
+      deps.logger.warn(
+        { deliveryId: claimed.id, error, kind: failure.kind, permanent },
+        "briefing email failed",
+      );
+      return { status: "failed", error, permanent };
+    }
   }
 }

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe("delivery after a crash", () => {
-  it("resends a delivery left in 'sending' by a dead process, with the same Message-ID, once", async () => {
+  it("sends, once, a delivery a dead process claimed but never handed to the relay, with the same Message-ID", async () => {
     const { subscriber } = await createSubscriber(deps, {
       email: "crash@example.com",
       role: "Analyst",
@@ -27,11 +27,11 @@ describe("delivery after a crash", () => {
       deliveryTime: "07:00",
     });
     await generateBriefings(deps, { subscriberIds: [subscriber.id] });
-    // A process claimed the delivery and died before sending: the row says sending.
+    // A process claimed the delivery and died before handing it over: the row says rendered.
     await deps.db.insert(deliveries).values({
       subscriberId: subscriber.id,
       localDate: "2026-11-27",
-      status: "sending",
+      status: "rendered",
       attempts: 1,
       claimedAt: deps.clock.now(),
     });
