@@ -73,7 +73,23 @@ export function createSharingRoutes(deps: Deps) {
     },
   );
 
-  // The public page: HTML, no JavaScript, nothing about the sharer.
+  // The public page: HTML, no JavaScript, nothing about the sharer. Documented, not validated:
+  // an odd token is simply not found.
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/s/{token}",
+    tags: ["public"],
+    summary: "The shared story page (HTML, Open Graph and Twitter card tags, no script)",
+    request: { params: z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) }) },
+    responses: {
+      200: { description: "The story", content: { "text/html": { schema: z.string() } } },
+      410: {
+        description: "Revoked or expired: a friendly page inviting to sign up",
+        content: { "text/html": { schema: z.string() } },
+      },
+      ...problemResponses(404),
+    },
+  });
   app.get("/s/:token", async (c) => {
     const signupUrl = `${deps.config.publicBaseUrl}/signup`;
     const shared = await openShare(deps, c.req.param("token"));

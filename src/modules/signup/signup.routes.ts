@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
@@ -58,6 +59,52 @@ async function readForm(c: Context): Promise<Form> {
 /** The sign-up funnel behind "Get your own daily briefing": form, double opt-in, first briefing. */
 export function createSignupRoutes(deps: Deps) {
   const app = createRouter<AppEnv>();
+  // Pages, not API: documented here, validated by the handlers, which re-show the form on errors.
+  const htmlAnswer = (description: string) => ({
+    description,
+    content: { "text/html": { schema: z.string() } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/signup",
+    tags: ["public"],
+    summary: "The sign-up form (no script)",
+    responses: { 200: htmlAnswer("The form") },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/signup",
+    tags: ["public"],
+    summary: "Sign up: sends a double opt-in email; the same answer whether or not the address is known",
+    request: {
+      body: {
+        content: {
+          "application/x-www-form-urlencoded": {
+            schema: z.object({
+              email: z.string(),
+              role: z.string(),
+              industry: z.string(),
+              interests: z.string().optional().openapi({ description: "Comma separated" }),
+              timezone: z.string().optional().openapi({ description: "IANA zone; UTC when empty" }),
+              deliveryTime: z.string().optional().openapi({ description: "HH:MM; 07:00 when empty" }),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: htmlAnswer("Check your inbox"),
+      400: htmlAnswer("The form again, naming each bad field"),
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/signup/confirm/{code}",
+    tags: ["public"],
+    summary: "Confirms the subscription (once) and builds the first briefing",
+    request: { params: z.object({ code: z.string().openapi({ param: { name: "code", in: "path" } }) }) },
+    responses: { 200: htmlAnswer("Confirmed"), 404: htmlAnswer("Used, expired or unknown link") },
+  });
   app.get("/signup", (c) => c.html(form({ timezone: "UTC", deliveryTime: "07:00" }), 200, PAGE_HEADERS));
   app.post("/signup", async (c) => {
     const values = await readForm(c);
