@@ -106,6 +106,9 @@ export async function createDeps(
             apiKey: config.OPENAI_API_KEY,
             baseURL: config.OPENAI_BASE_URL,
             model: config.OPENAI_MODEL,
+            embeddingModel: config.OPENAI_EMBEDDING_MODEL,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            dailyTokenBudget: config.LLM_DAILY_TOKEN_BUDGET,
           })
         : null;
   return {

@@ -1,5 +1,6 @@
 import OpenAI from "openai";
-import { AppError } from "../../lib/errors.ts";
+import { AppError, describeError } from "../../lib/errors.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
 import type { LlmClient } from "./llm.ts";
 
 export type OpenAiOptions = {
@@ -7,28 +8,89 @@ export type OpenAiOptions = {
   baseURL?: string;
   model: string;
   embeddingModel?: string;
+  /** One attempt's time limit. */
   timeoutMs?: number;
+  /** Attempts after the first, on 429, 5xx, timeouts and dropped connections. */
   maxRetries?: number;
+  /** A Retry-After longer than this is not waited for: the call fails and the caller falls back. */
+  maxRetryWaitMs?: number;
+  /** Consecutive failures that open the circuit, and how long it stays open. */
+  breakerThreshold?: number;
+  breakerCooldownMs?: number;
+  dailyTokenBudget?: number;
+  now?: () => number;
 };
 
-/** Any OpenAI-compatible endpoint through the official SDK (which retries 429/5xx honouring retry-after). */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long the server asked us to wait (retry-after-ms, or retry-after in seconds or as a date). */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | null {
+  const ms = headers?.get("retry-after-ms");
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = headers?.get("retry-after");
+  if (!ra) return null;
+  if (/^\d+(\.\d+)?$/.test(ra.trim())) return Number(ra) * 1000;
+  const at = Date.parse(ra);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+function retryable(err: unknown): boolean {
+  if (err instanceof OpenAI.APIConnectionError) return true; // includes timeouts
+  if (err instanceof OpenAI.APIError) return err.status === 429 || (err.status ?? 0) >= 500;
+  return false;
+}
+
+function upstream(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return new AppError("UPSTREAM", "the model timed out");
+  if (err instanceof OpenAI.APIError && err.status === 429)
+    return new AppError("RATE_LIMITED", "the model is rate limited");
+  if (err instanceof OpenAI.APIError && err.status)
+    return new AppError("UPSTREAM", `the model answered ${err.status}`);
+  return new AppError("UPSTREAM", `the model call failed: ${describeError(err)}`);
+}
+
+/**
+ * Any OpenAI-compatible endpoint through the official SDK. Retries are ours, not the SDK's: the
+ * SDK would wait for whatever Retry-After says (an hour, if asked). Here every attempt has a
+ * timeout, attempts are bounded, waits are bounded, and a circuit breaker stops calling a model
+ * that keeps failing, so callers reach their offline path quickly.
+ */
 export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
-  const client = new OpenAI({
-    apiKey: opts.apiKey,
-    baseURL: opts.baseURL,
-    timeout: opts.timeoutMs ?? 30_000,
-    maxRetries: opts.maxRetries ?? 2,
+  const timeout = opts.timeoutMs ?? 30_000;
+  const client = new OpenAI({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout, maxRetries: 0 });
+  const maxRetries = opts.maxRetries ?? 2;
+  const maxRetryWaitMs = opts.maxRetryWaitMs ?? 10_000;
+  const breaker = new CircuitBreaker({
+    threshold: opts.breakerThreshold ?? 5,
+    cooldownMs: opts.breakerCooldownMs ?? 5 * 60_000,
+    now: opts.now,
   });
   const embeddingModel = opts.embeddingModel ?? "text-embedding-3-small";
+
+  async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!retryable(err) || attempt >= maxRetries) throw upstream(err);
+        const asked = err instanceof OpenAI.APIError ? retryAfterMs(err.headers) : null;
+        if (asked !== null && asked > maxRetryWaitMs) throw upstream(err);
+        // Exponential backoff with jitter when the server did not say how long.
+        await sleep(asked ?? Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
   return {
     model: opts.model,
     embeddingModel,
+    dailyTokenBudget: opts.dailyTokenBudget,
+    available: () => breaker.allows(),
     async embed(texts) {
-      const res = await client.embeddings.create({
-        model: embeddingModel,
-        input: texts,
-        encoding_format: "float",
-      });
+      const res = await withRetries(() =>
+        client.embeddings.create({ model: embeddingModel, input: texts, encoding_format: "float" }),
+      );
       const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       if (vectors.length !== texts.length) {
         throw new AppError(
@@ -38,24 +100,41 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
       }
       return { vectors, tokens: res.usage?.total_tokens ?? 0 };
     },
-    async completeJson({ system, user }) {
-      const res = await client.chat.completions.create({
-        model: opts.model,
-        response_format: { type: "json_object" },
-        temperature: 0.2,
-        messages: [
-          { role: "system", content: system },
-          { role: "user", content: user },
-        ],
-      });
+    async completeJson({ system, user, maxTokens }) {
+      if (!breaker.allows())
+        throw new AppError("UPSTREAM", "the model's circuit is open after repeated failures");
+      let res: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        res = await withRetries(() =>
+          client.chat.completions.create({
+            model: opts.model,
+            response_format: { type: "json_object" },
+            temperature: 0.2,
+            max_tokens: maxTokens,
+            messages: [
+              { role: "system", content: system },
+              { role: "user", content: user },
+            ],
+          }),
+        );
+      } catch (err) {
+        breaker.failed();
+        throw err;
+      }
+      breaker.succeeded();
       const content = res.choices[0]?.message?.content ?? "";
       let json: unknown;
       try {
         json = JSON.parse(content);
       } catch {
-        throw new AppError("UPSTREAM", "the model answered with malformed JSON");
+        json = undefined;
       }
-      return { json, tokensIn: res.usage?.prompt_tokens ?? 0, tokensOut: res.usage?.completion_tokens ?? 0 };
+      return {
+        json,
+        content,
+        tokensIn: res.usage?.prompt_tokens ?? 0,
+        tokensOut: res.usage?.completion_tokens ?? 0,
+      };
     },
   };
 }

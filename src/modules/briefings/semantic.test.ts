@@ -71,12 +71,12 @@ describe("ranking with embeddings", () => {
     // The profile's embedding is stored with the text it was made from, and reused next time.
     const stored = await getSubscriber(withModel, subscriber.id);
     expect(stored.profileEmbeddingText).toContain("Seafaring");
-    const calls = fake.requests.filter((r) =>
-      (r.body.input as string[]).some((t) => t.includes("Seafaring")),
-    ).length;
+    const embedsOfProfile = () =>
+      fake.requests.filter(
+        (r) => r.path === "/embeddings" && (r.body.input as string[]).some((t) => t.includes("Seafaring")),
+      ).length;
+    const calls = embedsOfProfile();
     await generateBriefings(withModel, { subscriberIds: [subscriber.id], date: "2026-11-28" });
-    expect(
-      fake.requests.filter((r) => (r.body.input as string[]).some((t) => t.includes("Seafaring"))).length,
-    ).toBe(calls);
+    expect(embedsOfProfile()).toBe(calls);
   });
 });

@@ -4,7 +4,7 @@ import { type SparseVector, termFrequencies } from "../../lib/vectors.ts";
 import { Idf } from "../stories/index.ts";
 
 /** An article as the summarizer sees it: its text and the citation number it will carry. */
-export type SourceArticle = { n: number; title: string; content: string };
+export type SourceArticle = { n: number; title: string; content: string; outlet?: string };
 
 export type ExtractiveSummary = { headline: string; keyPoints: CitedText[]; analysis: CitedText[] };
 

@@ -5,7 +5,8 @@ import { notFound } from "../../lib/errors.ts";
 import { splitSentences, terms } from "../../lib/text.ts";
 import { articlesOfStories } from "../articles/index.ts";
 import { getStory, recentStories } from "../stories/index.ts";
-import { summarizeExtractive } from "./extractive.ts";
+import { type SourceArticle, summarizeExtractive } from "./extractive.ts";
+import { SUMMARY_PROMPT_VERSION, summarizeWithLlm } from "./llm-summarizer.ts";
 
 export type StorySummary = typeof storySummaries.$inferSelect;
 
@@ -17,7 +18,7 @@ const MAX_SOURCES = 8;
  * Made once per story and shared by every subscriber.
  */
 export async function summarizeStory(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<Deps, "db" | "clock" | "llm" | "logger">,
   storyId: string,
 ): Promise<
   | { status: "created"; summary: StorySummary }
@@ -48,20 +49,32 @@ export async function summarizeStory(
     title: a.title,
     publishedAt: a.publishedAt.toISOString(),
   }));
-  const summary = summarizeExtractive(
-    picked.map((a, i) => ({ n: i + 1, title: a.title, content: a.content })),
-  );
+  const articles: SourceArticle[] = picked.map((a, i) => ({
+    n: i + 1,
+    title: a.title,
+    content: a.content,
+    outlet: a.outlet,
+  }));
+  // The model's summary when one is configured and its draft passes verification; else extractive.
+  const llm = deps.llm ? await summarizeWithLlm(deps, storyId, articles) : null;
+  const written =
+    llm?.status === "verified"
+      ? { ...llm.summary, provider: "llm", model: deps.llm!.model, promptVersion: SUMMARY_PROMPT_VERSION }
+      : { ...summarizeExtractive(articles), provider: "extractive", model: null, promptVersion: null };
   const [row] = await deps.db
     .insert(storySummaries)
     .values({
       storyId,
       version: (latest?.version ?? 0) + 1,
       storyRevision: story.revision,
-      headline: summary.headline,
-      keyPoints: summary.keyPoints,
-      analysis: summary.analysis,
+      headline: written.headline,
+      keyPoints: written.keyPoints,
+      analysis: written.analysis,
       sources,
-      provider: "extractive",
+      provider: written.provider,
+      model: written.model,
+      promptVersion: written.promptVersion,
+      rejections: llm?.rejections ?? [],
     })
     .onConflictDoNothing()
     .returning();

@@ -1,0 +1,206 @@
+import type { CitedText } from "../../db/schema/index.ts";
+import { STOPWORDS, splitSentences, terms } from "../../lib/text.ts";
+import type { SourceArticle } from "./extractive.ts";
+
+export type Problem = {
+  reason:
+    | "invalid_citation"
+    | "missing_citation"
+    | "unsupported"
+    | "unknown_number"
+    | "unknown_name"
+    | "unknown_quote"
+    | "format";
+  /** Where in the draft: "keyPoints[1]", "analysis[0]", "headline", "answer[2]". */
+  where: string;
+  detail: string;
+};
+
+export type Verification = {
+  ok: boolean;
+  problems: Problem[];
+  /** Cited sentences checked for support, and how many passed. */
+  sentences: number;
+  supported: number;
+  /** Citations seen, and how many point at a source of the story. */
+  citations: number;
+  validCitations: number;
+  /** Key points and paragraphs, and how many carry at least one citation. */
+  items: number;
+  citedItems: number;
+};
+
+/**
+ * The share of a sentence's content words found in its cited source, within the best window of
+ * WINDOW consecutive sentences (a claim is usually made in one place, not assembled from words
+ * scattered over an article). Below SUPPORT_THRESHOLD the sentence is unsupported.
+ */
+export const SUPPORT_THRESHOLD = 0.6;
+const WINDOW = 3;
+// Sentences this short carry too few content words to test; they must still cite a source.
+const MIN_TERMS = 3;
+
+type IndexedSource = {
+  n: number;
+  windows: Set<string>[];
+  lower: string;
+  normalized: string;
+  numbers: Set<string>;
+};
+
+const normalize = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[‘’]/g, "'")
+    .replace(/[“”]/g, '"')
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+
+/** Figures as written ("3.5", "1,200" -> "1200"), without units: "$4 billion" and "4bn" both give "4". */
+export function numbersIn(text: string): string[] {
+  return [...text.matchAll(/\d[\d,]*(?:\.\d+)?/g)].map((m) =>
+    m[0].replace(/,(?=\d{3}\b)/g, "").replace(/,$/, ""),
+  );
+}
+
+/** Capitalized words that are not the first of a sentence or a quote: names, places, organisations. */
+export function namesIn(text: string): string[] {
+  const out: string[] = [];
+  for (const sentence of splitSentences(text)) {
+    const words = [...sentence.matchAll(/(^|[\s(])["“‘']?([A-Z][\p{L}'’.-]*[\p{L}])/gu)];
+    for (const m of words) {
+      if (m.index === 0 || m.index === undefined) continue;
+      const before = sentence.slice(0, m.index + m[1]!.length);
+      if (/[:;.!?]\s*$/.test(before)) continue;
+      const w = m[2]!.replace(/['’]s$/, "");
+      if (STOPWORDS.has(w.toLowerCase())) continue;
+      out.push(w);
+    }
+  }
+  return out;
+}
+
+/** Quoted passages of three or more words. */
+export function quotesIn(text: string): string[] {
+  return [...text.matchAll(/[“"]([^”"]{3,}?)[”"]/g)]
+    .map((m) => m[1]!.trim())
+    .filter((q) => q.split(/\s+/).length >= 3);
+}
+
+function indexSource(s: SourceArticle): IndexedSource {
+  const sentences = [s.title, ...splitSentences(s.content)].map((x) => terms(x));
+  const windows: Set<string>[] = [];
+  for (let i = 0; i < sentences.length; i++) {
+    windows.push(new Set(sentences.slice(i, i + WINDOW).flat()));
+  }
+  const full = `${s.title}\n${s.content}`;
+  return {
+    n: s.n,
+    windows,
+    lower: ` ${normalize(full)} `,
+    normalized: normalize(full),
+    numbers: new Set(numbersIn(full)),
+  };
+}
+
+/** Content-word recall of `sentence` against the best window of the given sources. */
+export function supportScore(sentence: string, sources: { windows: Set<string>[] }[]): number {
+  const want = [...new Set(terms(sentence))];
+  if (want.length === 0) return 1;
+  let best = 0;
+  for (const s of sources) {
+    for (const w of s.windows) {
+      let hit = 0;
+      for (const t of want) if (w.has(t)) hit++;
+      best = Math.max(best, hit / want.length);
+    }
+  }
+  return best;
+}
+
+/**
+ * Checks a draft against the story's own articles: citations name real sources, every key point
+ * and paragraph cites at least one, every sentence is supported by what it cites, and figures,
+ * names and quotes occur in the cited articles (in any source, for the uncited headline).
+ */
+export function verifySummary(
+  draft: { headline?: string; keyPoints: CitedText[]; analysis: CitedText[] },
+  sources: SourceArticle[],
+  opts: { threshold?: number; section?: [string, string] } = {},
+): Verification {
+  const threshold = opts.threshold ?? SUPPORT_THRESHOLD;
+  const indexed = new Map(sources.map((s) => [s.n, indexSource(s)]));
+  const all = [...indexed.values()];
+  const v: Verification = {
+    ok: true,
+    problems: [],
+    sentences: 0,
+    supported: 0,
+    citations: 0,
+    validCitations: 0,
+    items: 0,
+    citedItems: 0,
+  };
+  const [first, second] = opts.section ?? ["keyPoints", "analysis"];
+  const checkFacts = (text: string, where: string, against: IndexedSource[]) => {
+    for (const num of numbersIn(text)) {
+      if (!against.some((s) => s.numbers.has(num)))
+        v.problems.push({ reason: "unknown_number", where, detail: `"${num}" is not in the cited sources` });
+    }
+    for (const name of namesIn(text)) {
+      if (!against.some((s) => s.lower.includes(` ${normalize(name)} `)))
+        v.problems.push({ reason: "unknown_name", where, detail: `"${name}" is not in the cited sources` });
+    }
+    for (const q of quotesIn(text)) {
+      if (!against.some((s) => s.normalized.includes(normalize(q))))
+        v.problems.push({
+          reason: "unknown_quote",
+          where,
+          detail: `the quote "${q}" is not in the cited sources`,
+        });
+    }
+  };
+
+  if (draft.headline) checkFacts(draft.headline, "headline", all);
+  const sections: [string, CitedText[]][] = [
+    [first, draft.keyPoints],
+    [second, draft.analysis],
+  ];
+  for (const [name, items] of sections) {
+    items.forEach((item, i) => {
+      const where = `${name}[${i}]`;
+      v.items++;
+      v.citations += item.citations.length;
+      const cited = item.citations.map((n) => indexed.get(n)).filter((s): s is IndexedSource => !!s);
+      v.validCitations += cited.length;
+      for (const n of item.citations) {
+        if (!indexed.has(n))
+          v.problems.push({
+            reason: "invalid_citation",
+            where,
+            detail: `[${n}] is not a source of this story`,
+          });
+      }
+      if (item.citations.length === 0) {
+        v.problems.push({ reason: "missing_citation", where, detail: "cites no source" });
+        return;
+      }
+      v.citedItems++;
+      if (cited.length === 0) return;
+      for (const sentence of splitSentences(item.text)) {
+        v.sentences++;
+        const score = terms(sentence).length < MIN_TERMS ? 1 : supportScore(sentence, cited);
+        if (score >= threshold) v.supported++;
+        else
+          v.problems.push({
+            reason: "unsupported",
+            where,
+            detail: `only ${Math.round(score * 100)}% of "${sentence.slice(0, 80)}" is found in [${item.citations.join(", ")}]`,
+          });
+      }
+      checkFacts(item.text, where, cited);
+    });
+  }
+  v.ok = v.problems.length === 0;
+  return v;
+}
