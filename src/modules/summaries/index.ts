@@ -8,3 +8,4 @@ export {
   summarizeStory,
   toStoryView,
 } from "./summaries.service.ts";
+export { type Problem, type Verification, verifySummary } from "./verify.ts";
