@@ -8,9 +8,17 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type DbOrTx = Db | Tx;
 
+/** What a job queue (pg-boss) needs to reach the same database: a URL, or raw SQL on PGlite. */
+export type RawSql = {
+  /** Runs SQL with $1..$n parameters, or a multi-statement script when there are none. */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+};
+
 export type DbHandle = {
   db: Db;
   driver: "postgres" | "pglite";
+  /** The server's URL (postgres) or raw SQL over the embedded database (pglite). */
+  raw?: { url: string } | RawSql;
   /** Closes the pool or the embedded database. */
   close(): Promise<void>;
 };
@@ -36,7 +44,7 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
       throw new DatabaseUnavailableError(opts.url, err);
     }
     const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
-    return { db, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+    return { db, driver: "postgres", raw: { url: opts.url }, close: () => client.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
@@ -49,7 +57,21 @@ export async function openDb(opts: DbOptions): Promise<DbHandle> {
   }
   await client.waitReady;
   const db = drizzle(client, { schema, casing: "snake_case" }) as unknown as Db;
-  return { db, driver: "pglite", close: () => client.close() };
+  const raw: RawSql = {
+    async executeSql(text, values) {
+      // PGlite's extended protocol takes one statement; pg-boss sends its schema as a script.
+      if (values && values.length > 0) return client.query(text, values);
+      try {
+        const results = await client.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      } catch (err) {
+        // A script that failed inside its own BEGIN would leave the one session aborted.
+        await client.exec("ROLLBACK").catch(() => {});
+        throw err;
+      }
+    },
+  };
+  return { db, driver: "pglite", raw, close: () => client.close() };
 }
 
 export class DatabaseUnavailableError extends Error {

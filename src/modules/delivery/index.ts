@@ -11,3 +11,4 @@ export {
   type SendSummary,
   sendDueBriefings,
 } from "./delivery.service.ts";
+export { claimDueDeliveries, type DueDelivery, stalledDeliveries } from "./due.service.ts";
