@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,4 +51,16 @@ describe("the daybreak command", () => {
       /^daybreak: cannot reach the database at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere/,
     );
   });
+
+  it("tick enqueues what is due and works it off through the job queue, then exits", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "daybreak-cli-"));
+    const feed = readdirSync(join(import.meta.dirname, "..", "samples", "feeds"))[0]!;
+    expect(daybreak(["sources", "add", `sample:${feed}`], { DATA_DIR: dataDir }).status).toBe(0);
+    const tick = daybreak(["tick"], { DATA_DIR: dataDir });
+    expect(tick.status, tick.stderr).toBe(0);
+    expect(tick.stdout).toMatch(/planned 1 source fetches and 0 briefings/);
+    // The fetch job ran before tick returned: the source is healthy.
+    const list = daybreak(["sources", "list"], { DATA_DIR: dataDir });
+    expect(list.stdout).toMatch(/\[ok\]/);
+  }, 120_000);
 });

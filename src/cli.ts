@@ -4,9 +4,12 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import type { DbHandle } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { createDeps, type Deps, sampleFeedsDir } from "./deps.ts";
-import { runIngest, runTick } from "./jobs/pipeline.ts";
+import { openJobQueue } from "./integrations/queue/job-queue.ts";
+import { drained, planDailyRun, QUEUE_SPECS, QUEUES, startWorkers } from "./jobs/daily-run.ts";
+import { runIngest } from "./jobs/pipeline.ts";
 import { DEMO_PROFILE, ensureDemoSubscriber, seedSampleSources } from "./jobs/sample-data.ts";
 import { todaysRun } from "./jobs/status.ts";
 import { localDate } from "./lib/time.ts";
@@ -24,12 +27,12 @@ type Out = { log(line: string): void };
 
 export const USAGE = `daybreak <command>
 
-  serve             HTTP API, with the daily cycle running inside (migrates on start)
-  worker            the daily cycle only: fetch, build, send, every minute
+  serve             HTTP API, with job workers inside unless SERVE_WORKERS=false (migrates on start)
+  worker            job workers only: fetch, summarize, build, send (any number, one database)
   migrate           apply database migrations
   demo              sample feeds -> stories -> a briefing -> an email, in one process
   ingest            fetch every source now and print what happened
-  tick              one turn of the daily cycle (for cron)
+  tick              enqueue what is due and work it off (for cron)
   generate [--date YYYY-MM-DD]   build briefings now
   send [--date YYYY-MM-DD]       send what is due now (or all of that date)
   sources add <url> [--name N] | sources list | sources remove <id|url>
@@ -37,6 +40,8 @@ export const USAGE = `daybreak <command>
 `;
 
 const TICK_MS = 60_000;
+// `daybreak tick` gives up waiting for the queue to empty after this (cron runs it again).
+const TICK_DRAIN_MS = 10 * 60_000;
 
 export async function runCli(argv: string[], config: Config, out: Out = console): Promise<number> {
   const [command, ...rest] = argv;
@@ -69,10 +74,28 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
       });
     case "tick":
       return withDeps(config, async (deps) => {
-        const t = await runTick(deps);
-        out.log(
-          `ingested ${t.ingest.articles} articles; built ${t.generated} briefings; sent ${t.delivery.sent}, failed ${t.delivery.failed}`,
-        );
+        // Enqueue what is due, then help work it off until the queue is empty: with workers
+        // running elsewhere they share it; alone (cron and nothing else) this process does it all.
+        const queue = await openJobQueue(deps.dbHandle, QUEUE_SPECS, deps.logger);
+        try {
+          const plan = await planDailyRun(deps, queue);
+          await startWorkers(
+            deps,
+            queue,
+            { storyWindow: new StoryWindowCache() },
+            {
+              concurrency: config.WORKER_CONCURRENCY,
+              pollingIntervalSeconds: 0.5,
+            },
+          );
+          const done = await drained(queue, TICK_DRAIN_MS);
+          const r = await todaysRun(deps);
+          out.log(
+            `planned ${plan.sources} source fetches and ${plan.planned} briefings (${plan.resent} resends); last 24 h: built ${r.built}, sent ${r.sent}, failed ${r.failed}${done ? "" : "; jobs still queued"}`,
+          );
+        } finally {
+          await queue.stop(30_000);
+        }
       });
     case "generate": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
@@ -116,7 +139,10 @@ function progressBar(done: number, total: number, width = 30): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-async function withDeps(config: Config, fn: (deps: Deps) => Promise<void>): Promise<number> {
+async function withDeps(
+  config: Config,
+  fn: (deps: Deps & { dbHandle: DbHandle }) => Promise<void>,
+): Promise<number> {
   const deps = await createDeps(config);
   try {
     await migrate(deps.dbHandle);
@@ -173,24 +199,28 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
   await migrate(deps.dbHandle);
   if (config.sampleData) await prepareSampleData(deps, out);
 
+  // The daily run's workers; any number of processes share the queue. A plan is asked for every
+  // minute; the queue keeps one waiting at most, however many processes ask.
   let stopping = false;
-  let ticking: Promise<unknown> = Promise.resolve();
-  const state = { storyWindow: new StoryWindowCache() };
-  let busy = false;
-  // A slow turn (a dead feed host, a big send) is never overlapped by the next one: it is skipped.
-  const tick = () => {
-    if (busy) return;
-    busy = true;
-    ticking = runTick(deps, state)
-      .catch((err) => deps.logger.error({ err }, "tick failed"))
-      .finally(() => {
-        busy = false;
-      });
+  const queue =
+    !opts.http || config.SERVE_WORKERS ? await openJobQueue(deps.dbHandle, QUEUE_SPECS, deps.logger) : null;
+  if (queue) {
+    await startWorkers(
+      deps,
+      queue,
+      { storyWindow: new StoryWindowCache() },
+      { concurrency: config.WORKER_CONCURRENCY },
+    );
+  }
+  const plan = () => {
+    if (!stopping && queue) {
+      queue
+        .send(QUEUES.plan, { data: {}, singletonKey: "plan" })
+        .catch((err) => deps.logger.error({ err }, "could not enqueue the plan"));
+    }
   };
-  tick();
-  const timer = setInterval(() => {
-    if (!stopping) tick();
-  }, TICK_MS);
+  plan();
+  const timer = setInterval(plan, TICK_MS);
 
   const server = opts.http
     ? serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -205,7 +235,7 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
       stopping = true;
       clearInterval(timer);
       server?.close();
-      await ticking;
+      await queue?.stop(30_000);
       await deps.close();
       resolveExit(0);
     };

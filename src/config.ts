@@ -79,6 +79,10 @@ export const configSchema = z.object({
   /** Per subscriber token on /v1: sustained requests per second, and the burst allowed. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(10),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
+  /** `serve` also runs the daily run's job workers; set false to keep API processes API-only. */
+  SERVE_WORKERS: booleanish.default(true),
+  /** Jobs a worker process runs at once per queue (bounded by the database pool). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

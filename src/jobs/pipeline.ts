@@ -1,8 +1,5 @@
 import type { Deps } from "../deps.ts";
 import { ingestSource, type SourceIngestResult } from "../modules/articles/index.ts";
-import { generateBriefings } from "../modules/briefings/index.ts";
-import { isDue, type SendSummary, sendDueBriefings } from "../modules/delivery/index.ts";
-import { activeSubscribers } from "../modules/profiles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
 import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
 import { summarizeStory } from "../modules/summaries/index.ts";
@@ -69,25 +66,4 @@ export async function groupAndSummarize(
     if (r.status === "created") summarized++;
   }
   return { stories: clustered.created + clustered.updated, summarized, storyIds: clustered.storyIds };
-}
-
-export type TickSummary = { ingest: IngestSummary; generated: number; delivery: SendSummary };
-
-/**
- * One turn of the daily cycle, safe to run any number of times: fetch what is due, build the
- * briefings of subscribers whose morning has come, send what is due.
- */
-export async function runTick(
-  deps: Deps,
-  state: { storyWindow?: StoryWindowCache } = {},
-): Promise<TickSummary> {
-  const ingest = await runIngest(deps, { onlyDue: true, storyWindow: state.storyWindow });
-  const now = deps.clock.now();
-  // Briefings are built when a subscriber's delivery time arrives, from the news up to then.
-  const dueIds = (await activeSubscribers(deps)).filter((s) => isDue(s, now).due).map((s) => s.id);
-  const generated = dueIds.length ? (await generateBriefings(deps, { subscriberIds: dueIds })).generated : 0;
-  const delivery = dueIds.length
-    ? await sendDueBriefings(deps, { subscriberIds: dueIds })
-    : { sent: 0, failed: 0, skipped: 0 };
-  return { ingest, generated, delivery };
 }
