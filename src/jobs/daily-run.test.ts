@@ -11,6 +11,7 @@ import { createSubscriber } from "../modules/profiles/index.ts";
 import { StoryWindowCache } from "../modules/stories/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
 import { drained, planDailyRun, QUEUE_SPECS, startWorkers } from "./daily-run.ts";
+import { renderMetrics } from "./metrics.ts";
 import { seedSampleSources } from "./sample-data.ts";
 
 // 06:00 UTC nobody is due. At 07:05 UTC London (07:00) and Lisbon (06:30) are; New York (02:05)
@@ -101,5 +102,12 @@ describe("the daily run on the PostgreSQL job queue", () => {
     expect(plan.resent).toBe(1);
     expect(await drained(queue, 30_000)).toBe(true);
     expect(deps.mailer.sent.length).toBe(before + 1);
+  });
+
+  it("reports queue depth, job latency and emails by status on /metrics", async () => {
+    const text = await renderMetrics(deps);
+    expect(text).toMatch(/^daybreak_emails_total\{status="sent"\} 16$/m);
+    expect(text).toMatch(/^daybreak_queue_wait_seconds\{queue="send-briefing"\} [\d.]+$/m);
+    expect(text).toMatch(/^daybreak_job_run_seconds\{queue="fetch-source"\} [\d.]+$/m);
   });
 });
