@@ -156,7 +156,15 @@ export function createBriefingRoutes(deps: Deps) {
       responses: { 200: json(answerSchema, "The answer"), ...problemResponses(400, 401, 404) },
     }),
     async (c) =>
-      c.json(await answerQuestion(deps, c.req.valid("param").id, c.req.valid("json").question), 200),
+      c.json(
+        await answerQuestion(
+          deps,
+          c.req.valid("param").id,
+          c.req.valid("json").question,
+          c.get("subscriber").id,
+        ),
+        200,
+      ),
   );
 
   if (deps.config.ADMIN_TOKEN) {

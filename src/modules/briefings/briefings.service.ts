@@ -16,8 +16,8 @@ import {
   matchedConcepts,
   prepareCandidates,
   RankingRun,
+  SegmentInsights,
   type StoryText,
-  whyItMattersOffline,
 } from "../ranking/index.ts";
 import { recentStories } from "../stories/index.ts";
 import { latestSummaries, type StorySummary, toStoryView } from "../summaries/index.ts";
@@ -54,6 +54,8 @@ export async function generateBriefings(
   // Shared by every subscriber of this call: concept matches and segment expansions are computed once.
   const run = new RankingRun(candidates, idf);
   const profileEmbeddings = deps.llm ? await embedProfiles(deps, subscribers) : new Map<string, number[]>();
+  // "Why it matters" per (story, role × industry), shared by the run's subscribers.
+  const insights = new SegmentInsights(deps);
 
   for (const subscriber of subscribers) {
     const date = opts.date ?? localDate(now, subscriber.timezone);
@@ -61,6 +63,7 @@ export async function generateBriefings(
       run,
       summaries,
       profileEmbedding: profileEmbeddings.get(subscriber.id) ?? null,
+      insights,
     });
     if (outcome.status === "created") {
       result.generated++;
@@ -70,7 +73,12 @@ export async function generateBriefings(
   return result;
 }
 
-type Prepared = { run: RankingRun; summaries: Map<string, StorySummary>; profileEmbedding: number[] | null };
+type Prepared = {
+  run: RankingRun;
+  summaries: Map<string, StorySummary>;
+  profileEmbedding: number[] | null;
+  insights: SegmentInsights;
+};
 
 async function buildBriefing(
   deps: Pick<Deps, "db" | "clock" | "logger">,
@@ -97,6 +105,9 @@ async function buildBriefing(
     profileEmbedding: prepared.profileEmbedding,
   });
   if (picked.length === 0) return { status: "skipped", reason: "no_stories" };
+  const whys: string[] = [];
+  for (const r of picked)
+    whys.push(await prepared.insights.whyItMatters(r, subscriber, prepared.summaries.get(r.storyId)!));
   try {
     const briefingId = await deps.db.transaction(async (tx) => {
       const [b] = await tx
@@ -120,7 +131,7 @@ async function buildBriefing(
           summaryId: prepared.summaries.get(r.storyId)!.id,
           score: round(r.score),
           reason: r.reason,
-          whyItMatters: whyItMattersOffline(r, subscriber),
+          whyItMatters: whys[i]!,
           features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, round(v)])),
         })),
       );

@@ -16,4 +16,4 @@ export {
   type StoryText,
 } from "./ranking.service.ts";
 export { INDUSTRIES, ROLES } from "./taxonomy.data.ts";
-export { whyItMattersOffline } from "./why-it-matters.ts";
+export { SegmentInsights, segmentOf, whyItMattersOffline } from "./why-it-matters.ts";

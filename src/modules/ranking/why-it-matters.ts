@@ -1,3 +1,9 @@
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import { storyInsights } from "../../db/schema/index.ts";
+import type { Deps } from "../../deps.ts";
+import { splitSentences, wordCount } from "../../lib/text.ts";
+import { callModel, rejectCall, type StorySummary, verifyFacts } from "../summaries/index.ts";
 import { type Ranked, tellingTerm } from "./ranking.service.ts";
 
 /**
@@ -16,4 +22,104 @@ export function whyItMattersOffline(ranked: Ranked, profile: { role: string; ind
   const topic = second && second.label !== first.label ? `${first.label} and ${second.label}` : first.label;
   const detail = tellingTerm(first.term, first.label) ? ` (the coverage mentions ${first.term})` : "";
   return `It bears on ${topic.toLowerCase()}${detail}, which shapes decisions for a ${who}.`;
+}
+
+export const WHY_PROMPT_VERSION = "why-v1";
+const PROVIDER = `llm/${WHY_PROMPT_VERSION}`;
+
+const WHY_SYSTEM = `You tell a professional, in one or two sentences, why a news story matters for their work.
+Use only facts stated in the story summary you are given; add no figures, names or quotes of your own.
+Be concrete about the consequence for someone in that role and industry. No hype, no advice to "stay informed".
+Answer with one JSON object: {"text": string}`;
+
+const whySchema = z.object({ text: z.string().trim().min(10).max(400) });
+
+/** The segment a "why it matters" is written for: role × industry, as the profile states them. */
+export function segmentOf(p: { role: string; industry: string }): string {
+  const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, " ");
+  return `${norm(p.role)} | ${norm(p.industry)}`;
+}
+
+/**
+ * Model-written "why it matters", one per (story, role × industry segment), stored in
+ * story_insights and reused by every subscriber of the segment, so model calls grow with stories
+ * and segments, never with subscribers. One instance per briefing run: after the first failed or
+ * refused call the rest of the run uses the offline text, so a failing model never holds up the send.
+ */
+export class SegmentInsights {
+  private readonly memo = new Map<string, Promise<string | null>>();
+  private modelDown = false;
+  constructor(private readonly deps: Pick<Deps, "db" | "clock" | "llm" | "logger">) {}
+
+  async whyItMatters(ranked: Ranked, profile: { role: string; industry: string }, summary: StorySummary) {
+    const segment = segmentOf(profile);
+    const key = `${summary.storyId}\n${segment}`;
+    let pending = this.memo.get(key);
+    if (!pending) {
+      pending = this.insight(summary, segment, profile);
+      this.memo.set(key, pending);
+    }
+    return (await pending) ?? whyItMattersOffline(ranked, profile);
+  }
+
+  private async insight(
+    summary: StorySummary,
+    segment: string,
+    profile: { role: string; industry: string },
+  ): Promise<string | null> {
+    const { deps } = this;
+    const [cached] = await deps.db
+      .select()
+      .from(storyInsights)
+      .where(and(eq(storyInsights.storyId, summary.storyId), eq(storyInsights.segment, segment)));
+    // A new story revision or a new prompt makes the cached text stale.
+    if (cached && cached.storyRevision >= summary.storyRevision && cached.provider === PROVIDER)
+      return cached.text;
+    if (!deps.llm || this.modelDown) return null;
+
+    const story = [
+      `Headline: ${summary.headline}`,
+      ...summary.keyPoints.map((k) => `- ${k.text}`),
+      ...summary.analysis.map((a) => a.text),
+    ].join("\n");
+    const answer = await callModel(deps, {
+      purpose: "why_it_matters",
+      storyId: summary.storyId,
+      system: WHY_SYSTEM,
+      user: `Reader: a ${profile.role} in ${profile.industry}.\n\nStory summary:\n${story}`,
+      maxTokens: 200,
+    });
+    if (answer.status !== "ok") {
+      this.modelDown = true;
+      return null;
+    }
+    const parsed = whySchema.safeParse(answer.json);
+    const text = parsed.success ? parsed.data.text : "";
+    const problems = parsed.success
+      ? verifyFacts(text, [
+          { n: 1, title: summary.headline, content: story },
+          { n: 2, title: profile.role, content: profile.industry },
+        ]).map((p) => p.detail)
+      : ["the answer does not match {text}"];
+    if (text && (splitSentences(text).length > 2 || wordCount(text) > 70))
+      problems.push("longer than two sentences");
+    if (problems.length > 0) {
+      await rejectCall(deps, answer.callId, problems.join("; "));
+      return null;
+    }
+    await deps.db
+      .insert(storyInsights)
+      .values({
+        storyId: summary.storyId,
+        segment,
+        storyRevision: summary.storyRevision,
+        text,
+        provider: PROVIDER,
+      })
+      .onConflictDoUpdate({
+        target: [storyInsights.storyId, storyInsights.segment],
+        set: { text, storyRevision: summary.storyRevision, provider: PROVIDER, createdAt: deps.clock.now() },
+      });
+    return text;
+  }
 }

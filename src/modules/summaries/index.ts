@@ -1,4 +1,5 @@
 export { type ExtractiveSummary, type SourceArticle, summarizeExtractive } from "./extractive.ts";
+export { callModel, llmUsage, rejectCall, tokensSpentToday } from "./model-calls.ts";
 export {
   answerQuestion,
   latestSummaries,
@@ -8,4 +9,4 @@ export {
   summarizeStory,
   toStoryView,
 } from "./summaries.service.ts";
-export { type Problem, type Verification, verifySummary } from "./verify.ts";
+export { type Problem, type Verification, verifyFacts, verifySummary } from "./verify.ts";

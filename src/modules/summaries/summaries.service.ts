@@ -1,4 +1,5 @@
 import { desc, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
 import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -6,7 +7,9 @@ import { splitSentences, terms } from "../../lib/text.ts";
 import { articlesOfStories } from "../articles/index.ts";
 import { getStory, recentStories } from "../stories/index.ts";
 import { type SourceArticle, summarizeExtractive } from "./extractive.ts";
-import { SUMMARY_PROMPT_VERSION, summarizeWithLlm } from "./llm-summarizer.ts";
+import { SUMMARY_PROMPT_VERSION, summarizeWithLlm, summaryPrompt } from "./llm-summarizer.ts";
+import { callModel, rejectCall } from "./model-calls.ts";
+import { verifySummary } from "./verify.ts";
 
 export type StorySummary = typeof storySummaries.$inferSelect;
 
@@ -153,16 +156,89 @@ export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date
   }));
 }
 
+const QUESTION_SYSTEM = `You answer a reader's question about one news story, using ONLY the numbered source articles given.
+Answer with one JSON object: {"answerable": boolean, "sentences": [{"text": string, "citations": [number]}]}
+Give 1 to 4 short sentences, each citing the numbers of the articles that state it.
+Stay close to the articles' wording; copy figures, names and quotes exactly. Never write URLs.
+If the articles do not answer the question, return {"answerable": false, "sentences": []}.`;
+
+const answerSchema = z.object({
+  answerable: z.boolean(),
+  sentences: z
+    .array(z.object({ text: z.string().trim().min(1).max(800), citations: z.array(z.number().int()).max(8) }))
+    .max(4),
+});
+
+const NOT_ADDRESSED = "The sources of this story do not address that question.";
+
 /**
- * Answers a reader's question from the story's own sources only. Offline (and the fallback when a
- * model fails): the sentences of the cited articles that best match the question's terms, each
- * with its source. When nothing matches, it says so rather than guess.
+ * Answers a reader's question from the story's own sources only. With a model: its answer, kept
+ * only when every sentence passes the same verification as summaries. Offline (and whenever the
+ * model fails or is refused): the sentences of the cited articles that best match the question's
+ * terms, each with its source. When nothing matches, it says so rather than guess.
  */
-export async function answerQuestion(deps: Pick<Deps, "db">, storyId: string, question: string) {
+export async function answerQuestion(
+  deps: Pick<Deps, "db" | "clock" | "llm" | "logger">,
+  storyId: string,
+  question: string,
+  subscriberId?: string,
+) {
   const summary = (await latestSummaries(deps, [storyId])).get(storyId);
   if (!summary) throw notFound("story");
   const byArticle = new Map(summary.sources.map((s) => [s.articleId, s]));
   const arts = (await articlesOfStories(deps, [storyId])).filter((a) => byArticle.has(a.id));
+  if (deps.llm) {
+    const sources = arts
+      .map((a) => ({ n: byArticle.get(a.id)!.n, title: a.title, content: a.content, outlet: a.outlet }))
+      .sort((a, b) => a.n - b.n);
+    const answer = await callModel(deps, {
+      purpose: "question",
+      storyId,
+      subscriberId,
+      system: QUESTION_SYSTEM,
+      user: `${summaryPrompt(sources)}\n\nQuestion: ${question}`,
+      maxTokens: 600,
+    });
+    if (answer.status === "ok") {
+      const parsed = answerSchema.safeParse(answer.json);
+      if (parsed.success && !parsed.data.answerable) return notAddressed();
+      if (parsed.success && parsed.data.sentences.length > 0) {
+        const v = verifySummary({ keyPoints: parsed.data.sentences, analysis: [] }, sources, {
+          section: ["answer", "answer"],
+        });
+        if (v.ok) {
+          const cited = [...new Set(parsed.data.sentences.flatMap((s) => s.citations))];
+          return {
+            answer: parsed.data.sentences.map((s) => s.text).join(" "),
+            citations: cited,
+            sentences: parsed.data.sentences,
+            sources: summary.sources.filter((s) => cited.includes(s.n)),
+          };
+        }
+        await rejectCall(
+          deps,
+          answer.callId,
+          v.problems.map((p) => `${p.where} ${p.reason}: ${p.detail}`).join("; "),
+        );
+      } else if (!parsed.success) {
+        await rejectCall(deps, answer.callId, "schema: the answer does not match {answerable, sentences}");
+      }
+    }
+  }
+  return answerOffline(arts, summary, question);
+}
+
+function notAddressed() {
+  return {
+    answer: NOT_ADDRESSED,
+    citations: [] as number[],
+    sentences: [] as { text: string; citations: number[] }[],
+    sources: [] as SummarySource[],
+  };
+}
+
+function answerOffline(arts: { id: string; content: string }[], summary: StorySummary, question: string) {
+  const byArticle = new Map(summary.sources.map((s) => [s.articleId, s]));
   const asked = new Set(terms(question));
   const sentences = arts.flatMap((a) =>
     splitSentences(a.content).map((text) => ({ text, n: byArticle.get(a.id)!.n })),
@@ -180,14 +256,7 @@ export async function answerQuestion(deps: Pick<Deps, "db">, storyId: string, qu
     .filter((s) => s.score > 0)
     .sort((a, b) => b.score - a.score)
     .slice(0, 3);
-  if (scored.length === 0) {
-    return {
-      answer: "The sources of this story do not address that question.",
-      citations: [] as number[],
-      sentences: [] as { text: string; citations: number[] }[],
-      sources: [] as typeof summary.sources,
-    };
-  }
+  if (scored.length === 0) return notAddressed();
   const cited = [...new Set(scored.map((s) => s.n))];
   return {
     answer: scored.map((s) => s.text).join(" "),

@@ -204,3 +204,9 @@ export function verifySummary(
   v.ok = v.problems.length === 0;
   return v;
 }
+
+/** Figures, names and quotes of `text` that occur in none of `sources`: for text that cites nothing. */
+export function verifyFacts(text: string, sources: SourceArticle[]): Problem[] {
+  const v = verifySummary({ headline: text, keyPoints: [], analysis: [] }, sources);
+  return v.problems.map((p) => ({ ...p, where: "text" }));
+}
