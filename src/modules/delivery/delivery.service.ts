@@ -14,8 +14,6 @@ export type SendSummary = { sent: number; failed: number; skipped: number };
 // Across ticks: 1, 2, 4, 8, 16, 30, 30 minutes apart, about an hour and a half of retrying in all.
 const MAX_ATTEMPTS = 8;
 const MAX_BACKOFF_MS = 30 * 60_000;
-// A send takes seconds; a claim this old belongs to a process that is gone.
-const STALE_CLAIM_MS = 10 * 60_000;
 // Within one run, a lost connection or a 4xx is tried again this many times, after these pauses.
 const IN_RUN_RETRY_MS = [200, 1_000];
 
@@ -112,7 +110,9 @@ export async function deliverBriefing(
     .values({ subscriberId: subscriber.id, briefingId: briefing.id, localDate: date })
     .onConflictDoNothing();
   const now = deps.clock.now();
-  const stale = new Date(now.getTime() - STALE_CLAIM_MS);
+  // A send takes seconds; a claim older than the configured timeout (10 minutes by default)
+  // belongs to a process that is gone.
+  const stale = new Date(now.getTime() - deps.config.DELIVERY_CLAIM_TIMEOUT_SECONDS * 1000);
   const thisDelivery = and(
     eq(deliveries.subscriberId, subscriber.id),
     eq(deliveries.localDate, date),
