@@ -7,8 +7,7 @@ import type { Config } from "./config.ts";
 import type { DbHandle } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { createDeps, type Deps, sampleFeedsDir } from "./deps.ts";
-import { openJobQueue } from "./integrations/queue/job-queue.ts";
-import { drained, planDailyRun, QUEUE_SPECS, QUEUES, startWorkers } from "./jobs/daily-run.ts";
+import { drained, openDailyRunQueue, planDailyRun, QUEUES, startWorkers } from "./jobs/daily-run.ts";
 import { runIngest } from "./jobs/pipeline.ts";
 import { DEMO_PROFILE, ensureDemoSubscriber, seedSampleSources } from "./jobs/sample-data.ts";
 import { todaysRun } from "./jobs/status.ts";
@@ -20,8 +19,10 @@ import {
   renderBriefingEmail,
   sendDueBriefings,
 } from "./modules/delivery/index.ts";
+import { activeSubscribers } from "./modules/profiles/index.ts";
 import { addSource, listSources, removeSource } from "./modules/sources/index.ts";
 import { StoryWindowCache } from "./modules/stories/index.ts";
+import { formatLlmUsage, llmUsage } from "./modules/summaries/index.ts";
 
 type Out = { log(line: string): void };
 
@@ -37,6 +38,7 @@ export const USAGE = `daybreak <command>
   send [--date YYYY-MM-DD]       send what is due now (or all of that date)
   sources add <url> [--name N] | sources list | sources remove <id|url>
   status            today's run: due, built, sent, failed; failing sources
+  stats [--days N]  model calls and tokens per UTC day (by purpose) and per subscriber, last N days (7)
 `;
 
 const TICK_MS = 60_000;
@@ -76,7 +78,7 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
       return withDeps(config, async (deps) => {
         // Enqueue what is due, then help work it off until the queue is empty: with workers
         // running elsewhere they share it; alone (cron and nothing else) this process does it all.
-        const queue = await openJobQueue(deps.dbHandle, QUEUE_SPECS, deps.logger);
+        const queue = await openDailyRunQueue(deps.dbHandle, deps);
         try {
           const plan = await planDailyRun(deps, queue);
           await startWorkers(
@@ -123,6 +125,27 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
         out.log(`sources ${r.sources}, failing ${r.failingSources.length}`);
         for (const s of r.failingSources) out.log(`  ${s.name}: ${s.error}`);
       });
+    case "stats": {
+      const { values } = parseArgs({ args: rest, options: { days: { type: "string" } } });
+      const days = Number(values.days ?? 7);
+      if (!Number.isInteger(days) || days < 1)
+        throw new Error("usage: daybreak stats [--days N] (N a whole number of days, at least 1)");
+      return withDeps(config, async (deps) => {
+        const now = deps.clock.now();
+        const since = new Date(
+          Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * 86400_000,
+        );
+        const usage = await llmUsage(deps, since);
+        const active = (await activeSubscribers(deps)).length;
+        for (const line of formatLlmUsage(usage, {
+          since,
+          activeSubscribers: active,
+          model: deps.llm?.model,
+          budget: deps.llm ? config.LLM_DAILY_TOKEN_BUDGET : undefined,
+        }))
+          out.log(line);
+      });
+    }
     case undefined:
     case "help":
     case "--help":
@@ -202,8 +225,7 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
   // The daily run's workers; any number of processes share the queue. A plan is asked for every
   // minute; the queue keeps one waiting at most, however many processes ask.
   let stopping = false;
-  const queue =
-    !opts.http || config.SERVE_WORKERS ? await openJobQueue(deps.dbHandle, QUEUE_SPECS, deps.logger) : null;
+  const queue = !opts.http || config.SERVE_WORKERS ? await openDailyRunQueue(deps.dbHandle, deps) : null;
   if (queue) {
     await startWorkers(
       deps,

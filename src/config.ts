@@ -83,6 +83,18 @@ export const configSchema = z.object({
   SERVE_WORKERS: booleanish.default(true),
   /** Jobs a worker process runs at once per queue (bounded by the database pool). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * A job running longer than this is taken to be lost with its worker and is run again
+   * (default: each queue's own limit, 1-10 minutes). Lower only for fault drills and tests.
+   */
+  JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
+  /** How often the queue's supervisor looks for lost jobs (seconds). */
+  QUEUE_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * A delivery claimed this long ago whose sender never reported back belongs to a dead sender:
+   * before the relay had it, it is sent again; after, it is closed as sent. Longer than any send.
+   */
+  DELIVERY_CLAIM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,5 +1,6 @@
+import type { DbHandle } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
-import type { JobQueue, QueueSpec } from "../integrations/queue/job-queue.ts";
+import { type JobQueue, openJobQueue, type QueueSpec } from "../integrations/queue/job-queue.ts";
 import { ingestSource } from "../modules/articles/index.ts";
 import { generateBriefings } from "../modules/briefings/index.ts";
 import { claimDueDeliveries, deliverBriefing, stalledDeliveries } from "../modules/delivery/index.ts";
@@ -50,6 +51,17 @@ export const QUEUE_SPECS: QueueSpec[] = [
   },
   { name: QUEUES.sendBriefing, policy: "short", retryLimit: 5, retryDelaySeconds: 10, expireInSeconds: 180 },
 ];
+
+/** The daily run's queue on the process's database, with the operator's timing settings. */
+export function openDailyRunQueue(
+  handle: DbHandle,
+  deps: Pick<Deps, "logger" | "config">,
+): Promise<JobQueue> {
+  return openJobQueue(handle, QUEUE_SPECS, deps.logger, {
+    jobTimeoutSeconds: deps.config.JOB_TIMEOUT_SECONDS,
+    maintenanceIntervalSeconds: deps.config.QUEUE_MAINTENANCE_SECONDS,
+  });
+}
 
 /** Subscribers ranked and written per build job: stories and summaries are loaded once per batch. */
 export const BUILD_BATCH = 500;
@@ -148,12 +160,15 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: { storyWindow
     async [QUEUES.sendBriefing](job: Handlers["send-briefing"]) {
       const [subscriber] = await activeSubscribers(deps, [job.subscriberId]);
       if (!subscriber) return;
-      // A lost or failed build leaves no briefing: build this one alone (skipped if it exists).
-      await generateBriefings(deps, { subscriberIds: [subscriber.id], date: job.localDate });
-      // No sleeping between attempts inside a job: a transient failure is recorded with its next
-      // attempt time, and the planner enqueues the delivery again when that time comes.
-      const outcome = await deliverBriefing(deps, subscriber, job.localDate, { retryDelaysMs: [] });
-      // No briefing yet (no summarized news): fail, so the queue tries again with backoff.
+      let outcome = await deliverBriefing(deps, subscriber, job.localDate);
+      if (outcome.status === "skipped" && outcome.reason === "no_briefing") {
+        // A lost or failed build left no briefing: build this one alone and try again.
+        await generateBriefings(deps, { subscriberIds: [subscriber.id], date: job.localDate });
+        outcome = await deliverBriefing(deps, subscriber, job.localDate);
+      }
+      // Still none (no summarized news yet): fail, so the queue tries again with backoff. A
+      // transient SMTP failure is not thrown: it is recorded with its next attempt time, and the
+      // planner enqueues the delivery again when that time comes.
       if (outcome.status === "skipped" && outcome.reason === "no_briefing") {
         throw new Error(`no briefing for ${job.localDate} yet: no summarized stories to build it from`);
       }

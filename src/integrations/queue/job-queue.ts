@@ -45,7 +45,13 @@ export async function openJobQueue(
   handle: DbHandle,
   queues: QueueSpec[],
   logger: Logger,
-  opts: { maintenance?: boolean; poolSize?: number } = {},
+  opts: {
+    maintenance?: boolean;
+    poolSize?: number;
+    /** Overrides every queue's expiry (fault drills and tests). */
+    jobTimeoutSeconds?: number;
+    maintenanceIntervalSeconds?: number;
+  } = {},
 ): Promise<JobQueue> {
   if (!handle.raw) throw new Error("this database handle cannot host a job queue");
   const connection =
@@ -64,12 +70,16 @@ export async function openJobQueue(
     application_name: "daybreak",
     // One process in many runs the maintenance (archiving, expiry); pg-boss elects it.
     supervise: opts.maintenance ?? true,
+    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 60,
     schedule: false,
     migrate: true,
   });
   boss.on("error", (err) => logger.error({ err }, "job queue error"));
   await boss.start();
-  await ensureQueues(boss, queues);
+  await ensureQueues(
+    boss,
+    queues.map((q) => ({ ...q, expireInSeconds: opts.jobTimeoutSeconds ?? q.expireInSeconds })),
+  );
   const names = queues.map((q) => q.name);
 
   return {

@@ -5,10 +5,6 @@ import type { Deps } from "../../deps.ts";
 /** A subscriber's briefing owed for one local date. */
 export type DueDelivery = { subscriberId: string; localDate: string };
 
-// A delivery row waiting this long without its job having run is enqueued again (a lost job, a
-// build that exhausted its retries); shorter than this would only duplicate jobs still queued.
-const STALLED_AFTER_MS = 10 * 60_000;
-
 /**
  * The planner's claim for the morning: one delivery row per subscriber whose local delivery
  * time has come today, inserted in one statement. Only the rows this call inserted come back,
@@ -47,11 +43,13 @@ export async function claimDueDeliveries(
  * own claim keeps that from ever sending twice.
  */
 export async function stalledDeliveries(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<Deps, "db" | "clock" | "config">,
   opts: { limit?: number } = {},
 ): Promise<DueDelivery[]> {
   const now = deps.clock.now();
-  const before = new Date(now.getTime() - STALLED_AFTER_MS).toISOString();
+  // Waiting this long (planned and never sent, or claimed and never confirmed) means a lost job
+  // or a dead sender; sooner would only duplicate jobs still queued or sends still running.
+  const before = new Date(now.getTime() - deps.config.DELIVERY_CLAIM_TIMEOUT_SECONDS * 1000).toISOString();
   const rows = rowsOf<{ subscriber_id: string; local_date: string }>(
     await deps.db.execute(sql`
       select d.subscriber_id, d.local_date::text as local_date
