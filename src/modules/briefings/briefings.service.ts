@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
 import {
   briefingItems,
   briefings,
@@ -15,6 +15,7 @@ import {
   buildProfileVector,
   matchedConcepts,
   prepareCandidates,
+  type Ranked,
   RankingRun,
   SegmentInsights,
   type StoryText,
@@ -57,112 +58,170 @@ export async function generateBriefings(
   // "Why it matters" per (story, role × industry), shared by the run's subscribers.
   const insights = new SegmentInsights(deps);
 
-  for (const subscriber of subscribers) {
-    const date = opts.date ?? localDate(now, subscriber.timezone);
-    const outcome = await buildBriefing(deps, subscriber, date, {
-      run,
-      summaries,
+  const dateOf = new Map(subscribers.map((s) => [s.id, opts.date ?? localDate(now, s.timezone)]));
+  const existing = await existingBriefings(deps, subscribers, dateOf);
+  const todo = subscribers.filter((s) => !existing.has(s.id));
+  result.skipped += subscribers.length - todo.length;
+  if (todo.length === 0) return result;
+  if (run.candidates.length === 0) {
+    result.skipped += todo.length;
+    return result;
+  }
+  const shown = await shownRecently(deps, todo, dateOf);
+  await insights.preload(
+    usable.map((s) => s.id),
+    todo,
+  );
+
+  // Ranked in memory, then written in multi-row inserts: a batch of subscribers costs a handful
+  // of statements, not several per subscriber.
+  const drafts: Draft[] = [];
+  for (const subscriber of todo) {
+    const { picked, alsoToday } = run.rank(run.profile(subscriber), {
+      now,
+      limit: subscriber.briefingLength,
+      mutedSources: subscriber.mutedSources,
+      alreadyShown: shown.get(subscriber.id),
       profileEmbedding: profileEmbeddings.get(subscriber.id) ?? null,
-      insights,
     });
-    if (outcome.status === "created") {
-      result.generated++;
-      result.briefingIds.push(outcome.briefingId);
-    } else result.skipped++;
+    if (picked.length === 0) {
+      result.skipped++;
+      continue;
+    }
+    const whys: string[] = [];
+    for (const r of picked) whys.push(await insights.whyItMatters(r, subscriber, summaries.get(r.storyId)!));
+    drafts.push({ subscriber, date: dateOf.get(subscriber.id)!, picked, alsoToday, whys });
+  }
+  for (let k = 0; k < drafts.length; k += WRITE_BATCH) {
+    const ids = await writeBriefings(deps, drafts.slice(k, k + WRITE_BATCH), summaries);
+    result.generated += ids.length;
+    result.briefingIds.push(...ids);
+    // Written by another worker in the meantime: theirs stands.
+    result.skipped += Math.min(WRITE_BATCH, drafts.length - k) - ids.length;
   }
   return result;
 }
 
-type Prepared = {
-  run: RankingRun;
-  summaries: Map<string, StorySummary>;
-  profileEmbedding: number[] | null;
-  insights: SegmentInsights;
+// Briefings per insert: with up to 12 items each, the statements stay well under PostgreSQL's
+// 65,535 parameters.
+const WRITE_BATCH = 200;
+
+type Draft = {
+  subscriber: Subscriber;
+  date: string;
+  picked: Ranked[];
+  alsoToday: Ranked[];
+  whys: string[];
 };
 
-async function buildBriefing(
-  deps: Pick<Deps, "db" | "clock" | "logger">,
-  subscriber: Subscriber,
-  date: string,
-  prepared: Prepared,
-): Promise<
-  { status: "created"; briefingId: string } | { status: "skipped"; reason: "exists" | "no_stories" }
-> {
-  const [existing] = await deps.db
-    .select({ id: briefings.id })
+/** Subscribers (of these) who already have a briefing for their date. */
+async function existingBriefings(
+  deps: Pick<Deps, "db">,
+  subs: Subscriber[],
+  dateOf: Map<string, string>,
+): Promise<Set<string>> {
+  const rows = await deps.db
+    .select({ subscriberId: briefings.subscriberId, date: briefings.date })
     .from(briefings)
-    .where(and(eq(briefings.subscriberId, subscriber.id), eq(briefings.date, date)));
-  if (existing) return { status: "skipped", reason: "exists" };
-  if (prepared.run.candidates.length === 0) return { status: "skipped", reason: "no_stories" };
+    .where(
+      and(
+        inArray(
+          briefings.subscriberId,
+          subs.map((s) => s.id),
+        ),
+        inArray(briefings.date, [...new Set(dateOf.values())]),
+      ),
+    );
+  return new Set(rows.filter((r) => dateOf.get(r.subscriberId) === r.date).map((r) => r.subscriberId));
+}
 
-  const alreadyShown = await shownRecently(deps, subscriber.id, date);
-  const profile = prepared.run.profile(subscriber);
-  const { picked, alsoToday } = prepared.run.rank(profile, {
-    now: deps.clock.now(),
-    limit: subscriber.briefingLength,
-    mutedSources: subscriber.mutedSources,
-    alreadyShown,
-    profileEmbedding: prepared.profileEmbedding,
-  });
-  if (picked.length === 0) return { status: "skipped", reason: "no_stories" };
-  const whys: string[] = [];
-  for (const r of picked)
-    whys.push(await prepared.insights.whyItMatters(r, subscriber, prepared.summaries.get(r.storyId)!));
-  try {
-    const briefingId = await deps.db.transaction(async (tx) => {
-      const [b] = await tx
-        .insert(briefings)
-        .values({
-          subscriberId: subscriber.id,
-          date,
+/** Briefings and their items in one transaction; returns the ids of those this call created. */
+async function writeBriefings(
+  deps: Pick<Deps, "db" | "clock">,
+  drafts: Draft[],
+  summaries: Map<string, StorySummary>,
+): Promise<string[]> {
+  return deps.db.transaction(async (tx) => {
+    const created = await tx
+      .insert(briefings)
+      .values(
+        drafts.map((d) => ({
+          subscriberId: d.subscriber.id,
+          date: d.date,
           generatedAt: deps.clock.now(),
-          alsoToday: alsoToday.map((r) => ({
+          alsoToday: d.alsoToday.map((r) => ({
             storyId: r.storyId,
-            headline: prepared.summaries.get(r.storyId)!.headline,
+            headline: summaries.get(r.storyId)!.headline,
             score: round(r.score),
           })),
-        })
-        .returning({ id: briefings.id });
-      await tx.insert(briefingItems).values(
-        picked.map((r, i) => ({
-          briefingId: b!.id,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: briefings.id, subscriberId: briefings.subscriberId });
+    const idOf = new Map(created.map((b) => [b.subscriberId, b.id]));
+    const items = drafts
+      .filter((d) => idOf.has(d.subscriber.id))
+      .flatMap((d) =>
+        d.picked.map((r, i) => ({
+          briefingId: idOf.get(d.subscriber.id)!,
           rank: i + 1,
           storyId: r.storyId,
-          summaryId: prepared.summaries.get(r.storyId)!.id,
+          summaryId: summaries.get(r.storyId)!.id,
           score: round(r.score),
           reason: r.reason,
-          whyItMatters: whys[i]!,
+          whyItMatters: d.whys[i]!,
           features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, round(v)])),
         })),
       );
-      return b!.id;
-    });
-    return { status: "created", briefingId };
-  } catch (err) {
-    // Another worker built it in the meantime: theirs stands.
-    if (isUniqueViolation(err)) return { status: "skipped", reason: "exists" };
-    throw err;
-  }
+    if (items.length > 0) await tx.insert(briefingItems).values(items);
+    return created.map((b) => b.id);
+  });
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Story id -> story revision this subscriber already saw, over the last week before `date`. */
-async function shownRecently(deps: Pick<Deps, "db">, subscriberId: string, date: string) {
-  const from = new Date(Date.parse(`${date}T00:00:00Z`) - REPEAT_LOOKBACK_DAYS * 86400_000)
+/** Per subscriber: story id -> story revision they already saw, over the week before their date. */
+async function shownRecently(
+  deps: Pick<Deps, "db">,
+  subs: Subscriber[],
+  dateOf: Map<string, string>,
+): Promise<Map<string, Map<string, number>>> {
+  const dates = [...new Set(dateOf.values())].sort();
+  const from = new Date(Date.parse(`${dates[0]}T00:00:00Z`) - REPEAT_LOOKBACK_DAYS * 86400_000)
     .toISOString()
     .slice(0, 10);
   const rows = await deps.db
-    .select({ storyId: briefingItems.storyId, revision: storySummaries.storyRevision })
+    .select({
+      subscriberId: briefings.subscriberId,
+      date: briefings.date,
+      storyId: briefingItems.storyId,
+      revision: storySummaries.storyRevision,
+    })
     .from(briefingItems)
     .innerJoin(briefings, eq(briefingItems.briefingId, briefings.id))
     .innerJoin(storySummaries, eq(briefingItems.summaryId, storySummaries.id))
     .where(
-      and(eq(briefings.subscriberId, subscriberId), gte(briefings.date, from), lt(briefings.date, date)),
+      and(
+        inArray(
+          briefings.subscriberId,
+          subs.map((s) => s.id),
+        ),
+        gte(briefings.date, from),
+        lt(briefings.date, dates.at(-1)!),
+      ),
     );
-  const shown = new Map<string, number>();
-  for (const r of rows) shown.set(r.storyId, Math.max(shown.get(r.storyId) ?? 0, r.revision));
-  return shown;
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const date = dateOf.get(r.subscriberId)!;
+    const lookback = new Date(Date.parse(`${date}T00:00:00Z`) - REPEAT_LOOKBACK_DAYS * 86400_000)
+      .toISOString()
+      .slice(0, 10);
+    if (r.date >= date || r.date < lookback) continue;
+    const shown = out.get(r.subscriberId) ?? new Map<string, number>();
+    shown.set(r.storyId, Math.max(shown.get(r.storyId) ?? 0, r.revision));
+    out.set(r.subscriberId, shown);
+  }
+  return out;
 }
 
 /** A briefing as the app reads it (API.md "A briefing"). Another subscriber's is not found. */

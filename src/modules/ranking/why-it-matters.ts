@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { storyInsights } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
@@ -48,8 +48,22 @@ export function segmentOf(p: { role: string; industry: string }): string {
  */
 export class SegmentInsights {
   private readonly memo = new Map<string, Promise<string | null>>();
+  /** Stored insights read in one query for a whole batch (story id + segment -> row). */
+  private stored: Map<string, typeof storyInsights.$inferSelect> | null = null;
   private modelDown = false;
   constructor(private readonly deps: Pick<Deps, "db" | "clock" | "llm" | "logger">) {}
+
+  /** Reads the stored insights of these stories for these readers' segments, once for the batch. */
+  async preload(storyIds: string[], profiles: { role: string; industry: string }[]): Promise<void> {
+    const segments = [...new Set(profiles.map(segmentOf))];
+    this.stored ??= new Map();
+    if (storyIds.length === 0 || segments.length === 0) return;
+    const rows = await this.deps.db
+      .select()
+      .from(storyInsights)
+      .where(and(inArray(storyInsights.storyId, storyIds), inArray(storyInsights.segment, segments)));
+    for (const r of rows) this.stored.set(`${r.storyId}\n${r.segment}`, r);
+  }
 
   async whyItMatters(ranked: Ranked, profile: { role: string; industry: string }, summary: StorySummary) {
     const segment = segmentOf(profile);
@@ -68,10 +82,12 @@ export class SegmentInsights {
     profile: { role: string; industry: string },
   ): Promise<string | null> {
     const { deps } = this;
-    const [cached] = await deps.db
-      .select()
-      .from(storyInsights)
-      .where(and(eq(storyInsights.storyId, summary.storyId), eq(storyInsights.segment, segment)));
+    const [cached] = this.stored
+      ? [this.stored.get(`${summary.storyId}\n${segment}`)]
+      : await deps.db
+          .select()
+          .from(storyInsights)
+          .where(and(eq(storyInsights.storyId, summary.storyId), eq(storyInsights.segment, segment)));
     // A new story revision or a new prompt makes the cached text stale.
     if (cached && cached.storyRevision >= summary.storyRevision && cached.provider === PROVIDER)
       return cached.text;
