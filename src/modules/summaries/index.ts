@@ -1,5 +1,5 @@
 export { type ExtractiveSummary, type SourceArticle, summarizeExtractive } from "./extractive.ts";
-export { callModel, llmUsage, rejectCall, tokensSpentToday } from "./model-calls.ts";
+export { callModel, formatLlmUsage, llmUsage, rejectCall, tokensSpentToday } from "./model-calls.ts";
 export {
   answerQuestion,
   latestSummaries,

@@ -1,5 +1,5 @@
-import { and, desc, gte, isNotNull, sql } from "drizzle-orm";
-import { llmCalls } from "../../db/schema/index.ts";
+import { and, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { llmCalls, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import type { LlmClient } from "../../integrations/llm/llm.ts";
 import { describeError } from "../../lib/errors.ts";
@@ -97,7 +97,13 @@ export type UsageRow = {
   tokensOut: number;
   failed: number;
 };
-export type SubscriberUsageRow = { subscriberId: string; calls: number; tokensIn: number; tokensOut: number };
+export type SubscriberUsageRow = {
+  subscriberId: string;
+  email: string | null;
+  calls: number;
+  tokensIn: number;
+  tokensOut: number;
+};
 
 /** Model calls and tokens per UTC day and purpose, and per subscriber (calls made on their behalf). */
 export async function llmUsage(deps: Pick<Deps, "db">, since: Date) {
@@ -118,13 +124,67 @@ export async function llmUsage(deps: Pick<Deps, "db">, since: Date) {
   const perSubscriber = await deps.db
     .select({
       subscriberId: sql<string>`${llmCalls.subscriberId}`,
+      email: sql<string | null>`min(${subscribers.email})`,
       calls: sql<number>`count(*)::int`,
       tokensIn: sql<number>`coalesce(sum(${llmCalls.tokensIn}), 0)::int`,
       tokensOut: sql<number>`coalesce(sum(${llmCalls.tokensOut}), 0)::int`,
     })
     .from(llmCalls)
+    .leftJoin(subscribers, eq(subscribers.id, llmCalls.subscriberId))
     .where(and(gte(llmCalls.createdAt, since), isNotNull(llmCalls.subscriberId)))
     .groupBy(llmCalls.subscriberId)
     .orderBy(desc(sql`count(*)`));
   return { perDay: perDay as UsageRow[], perSubscriber: perSubscriber as SubscriberUsageRow[] };
+}
+
+/**
+ * `daybreak stats` as lines: calls, failures and tokens per UTC day and purpose with a day total,
+ * then per subscriber (calls made for one reader, such as questions). Segment-level calls (summaries,
+ * why it matters) are shared, so a day's total over active subscribers is shown as the average.
+ */
+export function formatLlmUsage(
+  usage: Awaited<ReturnType<typeof llmUsage>>,
+  opts: { since: Date; activeSubscribers: number; budget?: number; model?: string },
+): string[] {
+  const pad = (v: string | number, n: number) => String(v).padStart(n);
+  const lines = [
+    `Model calls since ${opts.since.toISOString().slice(0, 10)} (UTC days)${opts.model ? `, model ${opts.model}` : ", no model configured"}${opts.budget !== undefined ? `, daily budget ${opts.budget} tokens` : ""}`,
+  ];
+  if (usage.perDay.length === 0) {
+    lines.push("no model calls");
+    return lines;
+  }
+  lines.push(
+    `day         purpose          ${pad("calls", 6)} ${pad("failed", 6)} ${pad("tokens in", 10)} ${pad("tokens out", 10)}`,
+  );
+  const days = [...new Set(usage.perDay.map((r) => r.day))];
+  for (const day of days) {
+    const rows = usage.perDay.filter((r) => r.day === day);
+    for (const r of rows)
+      lines.push(
+        `${day}  ${r.purpose.padEnd(16)} ${pad(r.calls, 6)} ${pad(r.failed, 6)} ${pad(r.tokensIn, 10)} ${pad(r.tokensOut, 10)}`,
+      );
+    const t = rows.reduce(
+      (a, r) => ({
+        calls: a.calls + r.calls,
+        failed: a.failed + r.failed,
+        i: a.i + r.tokensIn,
+        o: a.o + r.tokensOut,
+      }),
+      { calls: 0, failed: 0, i: 0, o: 0 },
+    );
+    const perSub = opts.activeSubscribers
+      ? ` (${Math.round((t.i + t.o) / opts.activeSubscribers)} tokens per active subscriber)`
+      : "";
+    lines.push(
+      `${day}  ${"total".padEnd(16)} ${pad(t.calls, 6)} ${pad(t.failed, 6)} ${pad(t.i, 10)} ${pad(t.o, 10)}${perSub}`,
+    );
+  }
+  lines.push("", "per subscriber (calls made for one reader: questions)");
+  if (usage.perSubscriber.length === 0) lines.push("  none");
+  for (const r of usage.perSubscriber)
+    lines.push(
+      `  ${(r.email ?? r.subscriberId).padEnd(36)} ${pad(r.calls, 6)} calls ${pad(r.tokensIn, 10)} in ${pad(r.tokensOut, 10)} out`,
+    );
+  return lines;
 }

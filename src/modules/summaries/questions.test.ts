@@ -6,7 +6,7 @@ import type { DbHandle } from "../../db/client.ts";
 import { llmCalls } from "../../db/schema/index.ts";
 import { createOpenAiClient } from "../../integrations/llm/openai-client.ts";
 import { createSubscriber } from "../profiles/index.ts";
-import { llmUsage } from "./model-calls.ts";
+import { formatLlmUsage, llmUsage } from "./model-calls.ts";
 import { answerQuestion, latestSummaries, listStoriesWithSources } from "./summaries.service.ts";
 
 let db: DbHandle;
@@ -67,6 +67,17 @@ describe("questions about a story, answered by the model from its sources", () =
     expect(usage.perDay).toEqual([
       expect.objectContaining({ day: "2026-11-27", purpose: "question", calls: 1 }),
     ]);
+    // `daybreak stats` prints the day by purpose with its total, then the reader who asked.
+    const lines = formatLlmUsage(usage, {
+      since: new Date("2026-11-27T00:00:00Z"),
+      activeSubscribers: 1,
+      model: "m",
+      budget: 1000,
+    });
+    expect(lines[0]).toBe("Model calls since 2026-11-27 (UTC days), model m, daily budget 1000 tokens");
+    expect(lines.find((l) => l.startsWith("2026-11-27  question"))).toMatch(/question\s+1\s+0\s+\d+\s+\d+$/);
+    expect(lines.find((l) => l.startsWith("2026-11-27  total"))).toMatch(/tokens per active subscriber/);
+    expect(lines.find((l) => l.includes("asker@example.com"))).toMatch(/1 calls/);
   });
 
   it("says the sources do not address it when the model finds no answer in them", async () => {
