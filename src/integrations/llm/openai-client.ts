@@ -10,7 +10,7 @@ export type OpenAiOptions = {
   embeddingModel?: string;
   /** One attempt's time limit. */
   timeoutMs?: number;
-  /** Attempts after the first, on 429, 5xx, timeouts and dropped connections. */
+  /** Attempts after the first, on 429, 5xx and dropped connections (not after a timeout). */
   maxRetries?: number;
   /** A Retry-After longer than this is not waited for: the call fails and the caller falls back. */
   maxRetryWaitMs?: number;
@@ -35,7 +35,9 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 }
 
 function retryable(err: unknown): boolean {
-  if (err instanceof OpenAI.APIConnectionError) return true; // includes timeouts
+  // A model that hung once is not given another full timeout: the caller falls back sooner.
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return false;
+  if (err instanceof OpenAI.APIConnectionError) return true;
   if (err instanceof OpenAI.APIError) return err.status === 429 || (err.status ?? 0) >= 500;
   return false;
 }

@@ -137,8 +137,10 @@ describe("LLM summaries through the openai SDK (local OpenAI-compatible server)"
 
   it("gives up on a model that hangs past the timeout and falls back", async () => {
     fake.fault = "hang";
-    const { summary, calls } = await summarize({ timeoutMs: 300, maxRetries: 0 });
+    const { summary, calls } = await summarize({ timeoutMs: 300, maxRetries: 2 });
     expect(summary.provider).toBe("extractive");
+    // A timeout is not retried: one wait of LLM_TIMEOUT_MS at most, then the fallback.
+    expect(fake.chatRequests()).toHaveLength(1);
     expect(calls[0]).toMatchObject({ outcome: "error" });
     expect(calls[0]!.error).toMatch(/timed out/);
   });
