@@ -113,17 +113,28 @@ export function problemResponses<S extends number>(...statuses: S[]) {
   >;
 }
 
+/** A JSON body serialized once (UTF-8 bytes), with its strong ETag: what jsonWithEtag sends. */
+export type TaggedJson = { bytes: Uint8Array; etag: string };
+
+export function tagJson(body: unknown): TaggedJson {
+  const bytes = Buffer.from(JSON.stringify(body));
+  return { bytes, etag: `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 27)}"` };
+}
+
 /**
  * JSON with a strong ETag over its bytes; a matching If-None-Match answers 304 with no body.
  * Private: briefings and stories are per reader; revalidated because they change during the day.
  */
 export function jsonWithEtag<T>(c: Context, body: T) {
-  const text = JSON.stringify(body);
-  const etag = `"${createHash("sha256").update(text).digest("base64url").slice(0, 27)}"`;
+  return sendTaggedJson(c, tagJson(body));
+}
+
+/** jsonWithEtag for a body serialized earlier (e.g. kept in a cache). */
+export function sendTaggedJson(c: Context, { bytes, etag }: TaggedJson) {
   const headers = { etag, "cache-control": "private, no-cache", "content-type": "application/json" };
   const match = c.req.header("if-none-match");
   if (match?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, headers);
   }
-  return c.body(text, 200, headers);
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers);
 }

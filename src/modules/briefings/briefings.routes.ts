@@ -1,6 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
-import { adminAuth, createRouter, jsonWithEtag, problemResponses } from "../../lib/http.ts";
+import {
+  adminAuth,
+  createRouter,
+  jsonWithEtag,
+  problemResponses,
+  sendTaggedJson,
+  type TaggedJson,
+  tagJson,
+} from "../../lib/http.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
@@ -30,8 +38,28 @@ const json = <T>(schema: T, description: string) => ({
 });
 const notModified = { description: "Unchanged since the ETag given in If-None-Match" };
 
+// A built briefing is never rewritten, so its serialized answer is kept briefly and the app's
+// frequent re-reads cost no database work. The TTL bounds what an operator's rebuild could leave
+// stale; only found briefings are kept, so "404 before it exists" turns into 200 at once. Entries
+// live 15 to 30 s at random so that briefings first read together are not all reloaded together.
+const BRIEFING_TTL_MS = 30_000;
+const BRIEFING_CACHE_MAX = 20_000;
+
+function briefingReadCache() {
+  const entries = new Map<string, TaggedJson & { until: number }>();
+  return async (key: string, load: () => Promise<unknown>): Promise<TaggedJson> => {
+    const hit = entries.get(key);
+    if (hit && hit.until > performance.now()) return hit;
+    const tagged = tagJson(await load());
+    if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
+    entries.set(key, { ...tagged, until: performance.now() + BRIEFING_TTL_MS * (0.5 + Math.random() / 2) });
+    return tagged;
+  };
+}
+
 export function createBriefingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
+  const cachedBriefing = briefingReadCache();
 
   app.openapi(
     createRoute({
@@ -78,10 +106,9 @@ export function createBriefingRoutes(deps: Deps) {
     }),
     async (c) => {
       const s = c.get("subscriber");
-      return jsonWithEtag(
-        c,
-        await getBriefingForDate(deps, s.id, localDate(deps.clock.now(), s.timezone)),
-      ) as never;
+      const date = localDate(deps.clock.now(), s.timezone);
+      const tagged = await cachedBriefing(`${s.id}:${date}`, () => getBriefingForDate(deps, s.id, date));
+      return sendTaggedJson(c, tagged) as never;
     },
   );
 
@@ -99,8 +126,14 @@ export function createBriefingRoutes(deps: Deps) {
         ...problemResponses(400, 401, 404),
       },
     }),
-    async (c) =>
-      jsonWithEtag(c, await getBriefingView(deps, c.get("subscriber").id, c.req.valid("param").id)) as never,
+    async (c) => {
+      const subscriberId = c.get("subscriber").id;
+      const id = c.req.valid("param").id;
+      const tagged = await cachedBriefing(`${subscriberId}:${id}`, () =>
+        getBriefingView(deps, subscriberId, id),
+      );
+      return sendTaggedJson(c, tagged) as never;
+    },
   );
 
   app.openapi(

@@ -10,7 +10,8 @@ type Authenticated = { subscriber: Subscriber; tokenId: string };
 // A token seen within this long is served from memory: the app calls several routes per screen,
 // and each would otherwise cost a database round trip before any work. Revocation, profile
 // changes and unsubscribes clear the entry in this process at once; other processes within the TTL.
-const AUTH_TTL_MS = 5_000;
+// Each entry lives 15 to 30 s at random, so tokens first seen together do not all expire together.
+const AUTH_TTL_MS = 30_000;
 const AUTH_CACHE_MAX = 50_000;
 // lastUsedAt is for the token list ("used yesterday"), not an audit log: written at most this often.
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -29,7 +30,7 @@ class AuthCache {
   }
   set(hash: string, value: Authenticated) {
     if (this.entries.size >= AUTH_CACHE_MAX) this.entries.clear(); // bounded under a flood of tokens
-    this.entries.set(hash, { ...value, until: performance.now() + AUTH_TTL_MS });
+    this.entries.set(hash, { ...value, until: performance.now() + AUTH_TTL_MS * (0.5 + Math.random() / 2) });
   }
   forget(match: (e: Authenticated) => boolean) {
     for (const [hash, e] of this.entries) if (match(e)) this.entries.delete(hash);

@@ -1,0 +1,220 @@
+/**
+ * API load on loopback: `GET /v1/briefings/today` for 1,000 subscribers (each with today's
+ * briefing, tokens rotated across requests) against the real PostgreSQL, next to a bare Hono route
+ * served by the same process, plus a run at a fixed 1,000 requests/s. The server runs in a child
+ * process so autocannon does not share its event loop. Prints one JSON result and writes it to
+ * bench/results/api-load.json. Targets: today ≥ 50% of the bare route's requests/s, p99 < 20 ms
+ * at 1,000 requests/s.
+ *   npm run bench:api [-- postgres://postgres@127.0.0.1:5432/postgres]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { serve } from "@hono/node-server";
+import autocannon from "autocannon";
+import { Hono } from "hono";
+import postgres from "postgres";
+import { createApp } from "../src/app.ts";
+import { loadConfig } from "../src/config.ts";
+import { openDb } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { createDeps, sampleFeedsDir } from "../src/deps.ts";
+import { runIngest } from "../src/jobs/pipeline.ts";
+import { seedSampleSources } from "../src/jobs/sample-data.ts";
+import { silentLogger } from "../src/lib/logger.ts";
+import { generateBriefings } from "../src/modules/briefings/index.ts";
+import { createSubscriber } from "../src/modules/profiles/index.ts";
+
+const SUBSCRIBERS = 1000;
+const CONNECTIONS = 10;
+const POOL_SIZE = 10;
+const DURATION_S = 10;
+const APP_PORT = 38_471;
+const BARE_PORT = 38_472;
+
+const benchEnv = (url: string) => ({
+  DATABASE_URL: url,
+  DATABASE_POOL_SIZE: String(POOL_SIZE),
+  LOG_LEVEL: "silent",
+  DATA_DIR: ".data/bench",
+  // One token may spend far more than an app would; the limiter itself stays on the path.
+  RATE_LIMIT_PER_SECOND: "1000000",
+  RATE_LIMIT_BURST: "1000000",
+});
+
+/** Child mode: the app and a bare Hono route, each on its own loopback port. */
+async function runServer(url: string) {
+  const deps = await createDeps(loadConfig(benchEnv(url)), { logger: silentLogger, llm: null });
+  const app = createApp(deps);
+  const bare = new Hono().get("/bare", (c) => c.json({ status: "ok" }));
+  serve({ fetch: app.fetch, port: APP_PORT, hostname: "127.0.0.1" });
+  serve({ fetch: bare.fetch, port: BARE_PORT, hostname: "127.0.0.1" });
+  process.stdout.write("ready\n");
+}
+
+function withDatabase(url: string, name: string) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function seed(url: string): Promise<{ tokens: string[]; seedSeconds: number }> {
+  const started = performance.now();
+  const handle = await openDb({ url, poolSize: POOL_SIZE });
+  await migrate(handle);
+  const deps = await createDeps(loadConfig(benchEnv(url)), {
+    dbHandle: handle,
+    logger: silentLogger,
+    llm: null,
+  });
+  await seedSampleSources(deps, sampleFeedsDir);
+  await runIngest(deps);
+  const roles = ["CFO", "Supply chain director", "Policy analyst", "CTO", "Portfolio manager"];
+  const industries = ["Banking", "Manufacturing", "Government", "Software", "Energy"];
+  const tokens: string[] = [];
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const { token } = await createSubscriber(deps, {
+      email: `reader${i}@bench.example`,
+      role: roles[i % roles.length]!,
+      industry: industries[Math.floor(i / roles.length) % industries.length]!,
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    tokens.push(token);
+  }
+  const built = await generateBriefings(deps);
+  if (built.generated !== SUBSCRIBERS)
+    throw new Error(`built ${built.generated} briefings, not ${SUBSCRIBERS}`);
+  await deps.close();
+  return { tokens, seedSeconds: Math.round((performance.now() - started) / 100) / 10 };
+}
+
+function startServer(url: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", url],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    child.stdout!.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) resolve(child);
+    });
+  });
+}
+
+type Run = {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+};
+
+async function load(opts: {
+  url: string;
+  tokens?: string[];
+  rate?: number;
+  duration?: number;
+}): Promise<Run> {
+  let i = 0;
+  const tokens = opts.tokens;
+  const result = await autocannon({
+    url: opts.url,
+    connections: CONNECTIONS,
+    duration: opts.duration ?? DURATION_S,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    requests: [
+      {
+        method: "GET",
+        // Each request reads as the next subscriber.
+        setupRequest: (req) =>
+          tokens
+            ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }
+            : req,
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function main() {
+  const serverUrl = process.argv[2] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const name = `daybreak_bench_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const url = withDatabase(serverUrl, name);
+  let server: ChildProcess | undefined;
+  try {
+    const { tokens, seedSeconds } = await seed(url);
+    server = await startServer(url);
+    const today = `http://127.0.0.1:${APP_PORT}/v1/briefings/today`;
+    const bare = `http://127.0.0.1:${BARE_PORT}/bare`;
+    const probe = await fetch(today, { headers: { authorization: `Bearer ${tokens[0]}` } });
+    if (probe.status !== 200) throw new Error(`today answered ${probe.status}`);
+    const body = await probe.text();
+    // Warm both: JIT, connection pool, caches.
+    await load({ url: bare, duration: 3 });
+    await load({ url: today, tokens, duration: 3 });
+    const bareMax = await load({ url: bare });
+    const todayMax = await load({ url: today, tokens });
+    const todayAt1000 = await load({ url: today, tokens, rate: 1000 });
+    const bareAt1000 = await load({ url: bare, rate: 1000 });
+    const ratio = Math.round((todayMax.requestsPerSecond / bareMax.requestsPerSecond) * 100) / 100;
+    const result = {
+      bench: "api-load",
+      at: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        node: process.version,
+        note: "CPU shared with other work during the run",
+      },
+      setup: {
+        subscribers: SUBSCRIBERS,
+        connections: CONNECTIONS,
+        databasePool: POOL_SIZE,
+        durationSeconds: DURATION_S,
+        seedSeconds,
+        todayBodyBytes: Buffer.byteLength(body),
+      },
+      bareMax,
+      todayMax,
+      todayAt1000,
+      bareAt1000,
+      targets: {
+        todayVsBare: ratio,
+        todayVsBareMet: ratio >= 0.5,
+        p99At1000Ms: todayAt1000.p99Ms,
+        p99At1000Met: todayAt1000.p99Ms < 20 && todayAt1000.non2xx === 0 && todayAt1000.errors === 0,
+        allAnswers2xx: [todayMax, todayAt1000, bareMax, bareAt1000].every(
+          (r) => r.non2xx === 0 && r.errors === 0,
+        ),
+      },
+    };
+    mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+    writeFileSync(
+      new URL("./results/api-load.json", import.meta.url),
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    server?.removeAllListeners("exit");
+    server?.kill();
+    await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+if (process.argv[2] === "--serve") await runServer(process.argv[3]!);
+else await main();
