@@ -11,6 +11,7 @@ import { PAGE_CSP } from "./lib/html-page.ts";
 import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
+import { createOutboxRoutes } from "./modules/delivery/index.ts";
 import { createEmailLinkRoutes, createProfileRoutes, subscriberAuth } from "./modules/profiles/index.ts";
 import { createSharingRoutes } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
@@ -59,6 +60,8 @@ export function createApp(deps: Deps) {
   app.route("/", createSharingRoutes(deps));
   app.route("/", createSignupRoutes(deps));
   app.route("/", createEmailLinkRoutes(deps));
+  // Only with the outbox mailer (no SMTP_URL): what would have been sent, listed and previewed.
+  if (deps.mailer.outbox) app.route("/", createOutboxRoutes(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import DKIM from "nodemailer/lib/dkim/index.js";
 import SMTPConnection from "nodemailer/lib/smtp-connection/index.js";
-import { buildMime, encodeAddress } from "./mime.ts";
+import { buildMime, encodeAddress, parseMime } from "./mime.ts";
 
 export type OutgoingEmail = {
   to: string;
@@ -25,12 +25,24 @@ export type OutgoingEmail = {
 
 export type SentEmail = { messageId: string; location?: string };
 
+export type OutboxEntry = { name: string; to: string; subject: string; date: string; size: number };
+export type OutboxMessage = OutboxEntry & { messageId: string; html?: string; text?: string; raw: string };
+
+/** The folder of .eml files that stands in for a relay in development. */
+export interface Outbox {
+  dir: string;
+  /** Newest first. */
+  list(limit?: number): Promise<OutboxEntry[]>;
+  /** null for a name that is not an email in the outbox. */
+  read(name: string): Promise<OutboxMessage | null>;
+}
+
 /** What modules need to send mail: one message at a time, pooled underneath. */
 export interface Mailer {
   send(email: OutgoingEmail): Promise<SentEmail>;
   close(): Promise<void>;
-  /** Set when mail goes to local files instead of a relay (no SMTP_URL): the /dev/outbox folder. */
-  outboxDir?: string;
+  /** Set when mail goes to local files instead of a relay (no SMTP_URL): shown at /dev/outbox. */
+  outbox?: Outbox;
 }
 
 export type DkimOptions = { domainName: string; keySelector: string; privateKey: string };
@@ -84,11 +96,61 @@ export function envelopeAddress(from: string): string {
   return from.match(/<([^<>]+)>/)?.[1] ?? from.trim();
 }
 
+const EML_NAME = /^[\w.-]+\.eml$/;
+
+function createOutbox(dir: string): Outbox {
+  const entry = async (name: string, raw: Buffer): Promise<OutboxMessage> => {
+    const parsed = parseMime(raw);
+    const date = parsed.headers.get("date");
+    return {
+      name,
+      to: parsed.headers.get("to") ?? "",
+      subject: parsed.headers.get("subject") ?? "",
+      date: date && !Number.isNaN(Date.parse(date)) ? new Date(date).toISOString() : "",
+      size: raw.length,
+      messageId: parsed.headers.get("message-id") ?? "",
+      html: parsed.html,
+      text: parsed.text,
+      raw: raw.toString("utf8"),
+    };
+  };
+  return {
+    dir,
+    async list(limit = 200) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const files = await Promise.all(
+        names
+          .filter((n) => EML_NAME.test(n))
+          .map(async (n) => ({ n, t: (await stat(join(dir, n))).mtimeMs })),
+      );
+      // Newest first; the names start with an ISO time, which breaks ties within a millisecond.
+      files.sort((x, y) => y.t - x.t || y.n.localeCompare(x.n));
+      return Promise.all(
+        files.slice(0, limit).map(async ({ n }) => {
+          const {
+            html: _h,
+            text: _t,
+            raw: _r,
+            messageId: _m,
+            ...meta
+          } = await entry(n, await readFile(join(dir, n)));
+          return meta;
+        }),
+      );
+    },
+    async read(name) {
+      if (!EML_NAME.test(name)) return null;
+      const raw = await readFile(join(dir, name)).catch(() => null);
+      return raw ? entry(name, raw) : null;
+    },
+  };
+}
+
 /** No SMTP configured: every email becomes an .eml file in the outbox folder. */
 export function createOutboxMailer(dir: string, opts: MailerOptions): Mailer {
   const compose = createComposer(opts);
   return {
-    outboxDir: dir,
+    outbox: createOutbox(dir),
     async send(email) {
       const { messageId, raw } = await compose(email);
       await email.beforeCommit?.();
@@ -275,7 +337,13 @@ export function createSmtpMailer(url: string, opts: SmtpMailerOptions): Mailer {
     async send(email) {
       const { messageId, raw } = await compose(email);
       await take();
-      await pool.send({ from: envelopeFrom, to: [email.to] }, heldUntilCommit(raw, email.beforeCommit));
+      try {
+        await pool.send({ from: envelopeFrom, to: [email.to] }, heldUntilCommit(raw, email.beforeCommit));
+      } catch (err) {
+        throw Object.assign(err instanceof Error ? err : new Error(String(err)), {
+          failure: classifySendError(err),
+        });
+      }
       return { messageId };
     },
     async close() {
@@ -290,8 +358,10 @@ export function createSmtpMailer(url: string, opts: SmtpMailerOptions): Mailer {
  * any other 5xx refuses this message.
  */
 export type SendFailureKind = "transient" | "rejected_recipient" | "permanent";
+/** Carried as `failure` by what a mailer's send throws; anything without it counts as transient. */
+export type SendFailure = { kind: SendFailureKind; code?: number };
 
-export function classifySendError(err: unknown): { kind: SendFailureKind; code?: number } {
+export function classifySendError(err: unknown): SendFailure {
   const e = err as { responseCode?: number; command?: string; response?: string };
   const code = typeof e?.responseCode === "number" ? e.responseCode : undefined;
   if (code === undefined || code < 500) return { kind: "transient", code };

@@ -82,3 +82,83 @@ export function buildMime(input: MimeInput): Buffer {
     "utf8",
   );
 }
+
+export type ParsedMime = { headers: Map<string, string>; html?: string; text?: string };
+
+function decodeWords(value: string): string {
+  return value.replace(
+    /=\?([^?]+)\?([BbQq])\?([^?]*)\?=(\s+(?==\?))?/g,
+    (_, _charset, enc: string, data: string) =>
+      enc.toUpperCase() === "B"
+        ? Buffer.from(data, "base64").toString("utf8")
+        : Buffer.from(
+            data
+              .replace(/_/g, " ")
+              .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+            "latin1",
+          ).toString("utf8"),
+  );
+}
+
+function splitHead(text: string): { headers: Map<string, string>; body: string } {
+  const m = text.match(/\r?\n\r?\n/);
+  const end = m?.index ?? text.length;
+  const headers = new Map<string, string>();
+  for (const line of text.slice(0, end).split(/\r?\n(?![ \t])/)) {
+    const i = line.indexOf(":");
+    if (i > 0) {
+      const name = line.slice(0, i).trim().toLowerCase();
+      if (!headers.has(name))
+        headers.set(
+          name,
+          decodeWords(
+            line
+              .slice(i + 1)
+              .replace(/\r?\n[ \t]+/g, " ")
+              .trim(),
+          ),
+        );
+    }
+  }
+  return { headers, body: m ? text.slice(end + m[0].length) : "" };
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  const enc = (encoding ?? "7bit").toLowerCase();
+  if (enc === "base64") return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+  if (enc === "quoted-printable") {
+    const bytes = body
+      .replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+    return Buffer.from(bytes, "latin1").toString("utf8");
+  }
+  // The message was read as latin1 so that byte offsets hold; 8bit text is UTF-8.
+  return Buffer.from(body, "latin1").toString("utf8");
+}
+
+/**
+ * Reads back what the outbox wrote (and what nodemailer wrote before it): headers, and the first
+ * text/plain and text/html parts of a possibly nested multipart message. Not a general parser.
+ */
+export function parseMime(raw: Buffer | string): ParsedMime {
+  const { headers, body } = splitHead(typeof raw === "string" ? raw : raw.toString("latin1"));
+  const out: ParsedMime = { headers };
+  const visit = (h: Map<string, string>, b: string) => {
+    const type = (h.get("content-type") ?? "text/plain").toLowerCase();
+    const boundary = (h.get("content-type") ?? "").match(/boundary="?([^";]+)"?/i)?.[1];
+    if (type.startsWith("multipart/") && boundary) {
+      const parts = b.split(`--${boundary}`).slice(1);
+      for (const part of parts) {
+        if (part.startsWith("--")) break;
+        const p = splitHead(part.replace(/^\r?\n/, ""));
+        visit(p.headers, p.body);
+      }
+    } else if (type.startsWith("text/html") && out.html === undefined) {
+      out.html = decodeBody(b, h.get("content-transfer-encoding"));
+    } else if (type.startsWith("text/plain") && out.text === undefined) {
+      out.text = decodeBody(b, h.get("content-transfer-encoding"));
+    }
+  };
+  visit(headers, body);
+  return out;
+}

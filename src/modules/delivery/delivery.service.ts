@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import { deliveries, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { classifySendError } from "../../integrations/mail/mailer.ts";
+import type { SendFailure } from "../../integrations/mail/mailer.ts";
 import { describeError } from "../../lib/errors.ts";
 import { localParts } from "../../lib/time.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
@@ -212,7 +212,7 @@ export async function deliverBriefing(
       return { status: "sent", messageId: sent.messageId, location: sent.location };
     } catch (err) {
       const error = describeError(err);
-      const failure = classifySendError(err);
+      const failure: SendFailure = (err as { failure?: SendFailure }).failure ?? { kind: "transient" };
       if (handedOver && failure.code === undefined) {
         // The relay had the message and no answer came back (the connection dropped after the
         // end mark, or the sender failed afterwards): it may be delivered, so it is not sent again.

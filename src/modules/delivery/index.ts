@@ -12,3 +12,4 @@ export {
   sendDueBriefings,
 } from "./delivery.service.ts";
 export { claimDueDeliveries, type DueDelivery, stalledDeliveries } from "./due.service.ts";
+export { createOutboxRoutes } from "./outbox.routes.ts";
