@@ -16,7 +16,7 @@ export const PAGE_HEADERS = {
 const BASE_STYLE = `
   :root { color-scheme: light dark; }
   body { margin: 0; font: 17px/1.55 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; background: #f6f5f2; color: #1d232b; }
-  main { max-width: 620px; margin: 0 auto; padding: 24px 20px 48px; }
+  main { max-width: 620px; margin: 0 auto; padding: 24px 20px 48px; overflow-wrap: anywhere; }
   .brand { font-size: 13px; letter-spacing: 1px; text-transform: uppercase; color: #5b6470; }
   a { color: #1a5fb4; }
   label { display: block; margin: 14px 0 4px; font-weight: 600; }
@@ -35,6 +35,7 @@ export function htmlPage(title: string, body: unknown, opts: { head?: unknown; s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title} · Daybreak</title>
 ${opts.head ?? ""}
 <style>${raw(BASE_STYLE + (opts.style ?? ""))}</style>
