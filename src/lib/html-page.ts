@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { html, raw } from "hono/html";
 
 /**
@@ -12,6 +13,15 @@ export const PAGE_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
+
+/**
+ * Headers for a page that adds one small inline script (progressive enhancement only: the page
+ * works without it). The CSP allows exactly that script by its hash, nothing else.
+ */
+export function pageHeadersWithScript(script: string) {
+  const hash = createHash("sha256").update(script).digest("base64");
+  return { ...PAGE_HEADERS, "content-security-policy": `${PAGE_CSP}; script-src 'sha256-${hash}'` };
+}
 
 const BASE_STYLE = `
   :root { color-scheme: light dark; }
@@ -29,7 +39,11 @@ const BASE_STYLE = `
   }`;
 
 /** The page shell; `head` adds page-specific meta tags, `style` page-specific rules. */
-export function htmlPage(title: string, body: unknown, opts: { head?: unknown; style?: string } = {}) {
+export function htmlPage(
+  title: string,
+  body: unknown,
+  opts: { head?: unknown; style?: string; script?: string } = {},
+) {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -40,6 +54,6 @@ export function htmlPage(title: string, body: unknown, opts: { head?: unknown; s
 ${opts.head ?? ""}
 <style>${raw(BASE_STYLE + (opts.style ?? ""))}</style>
 </head>
-<body><main><div class="brand">Daybreak</div>${body}</main></body>
+<body><main><div class="brand">Daybreak</div>${body}</main>${opts.script ? html`<script>${raw(opts.script)}</script>` : ""}</body>
 </html>`;
 }

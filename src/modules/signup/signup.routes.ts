@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
-import { htmlPage, PAGE_HEADERS } from "../../lib/html-page.ts";
+import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
 import { type AppEnv, createRouter } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
@@ -12,14 +12,19 @@ type Form = Record<string, string>;
 
 const page = (title: string, body: unknown) => htmlPage(title, body);
 
-function form(values: Form, errors: { location: string; message: string }[] = []) {
+// The time zone field starts as UTC; where scripts run, the browser's own zone replaces it (still
+// editable). Without script the reader types it, as before.
+const GUESS_TIMEZONE = `(function(){var f=document.getElementById("timezone");if(!f||!f.hasAttribute("data-guess"))return;try{var z=Intl.DateTimeFormat().resolvedOptions().timeZone;if(z)f.value=z}catch(e){}})();`;
+const FORM_HEADERS = pageHeadersWithScript(GUESS_TIMEZONE);
+
+function form(values: Form, errors: { location: string; message: string }[] = [], guessTimezone = false) {
   const err = (field: string) => {
     const e = errors.find((x) => x.location === `body.${field}` || x.location.startsWith(`body.${field}.`));
     return e ? html`<div class="error">${e.message}</div>` : "";
   };
-  const field = (name: string, label: string, type = "text", hint = "") =>
-    html`<label for="${name}">${label}</label><input id="${name}" name="${name}" type="${type}" value="${values[name] ?? ""}">${hint ? html`<div class="hint">${hint}</div>` : ""}${err(name)}`;
-  return page(
+  const field = (name: string, label: string, type = "text", hint = "", extra: unknown = "") =>
+    html`<label for="${name}">${label}</label><input id="${name}" name="${name}" type="${type}" value="${values[name] ?? ""}"${extra}>${hint ? html`<div class="hint">${hint}</div>` : ""}${err(name)}`;
+  return htmlPage(
     "Get your own daily briefing",
     html`<h1>Get your own daily briefing</h1>
     <p>The few stories that matter to your role and industry, every morning, each point linked to its source.</p>
@@ -28,10 +33,11 @@ function form(values: Form, errors: { location: string; message: string }[] = []
       ${field("role", "Your role", "text", "For example: Supply chain director")}
       ${field("industry", "Your industry", "text", "For example: Semiconductors")}
       ${field("interests", "Topics you follow", "text", "Separated by commas, e.g. export controls, AI regulation")}
-      ${field("timezone", "Time zone", "text", "An IANA name such as Europe/London or America/New_York")}
+      ${field("timezone", "Time zone", "text", "An IANA name such as Europe/London or America/New_York", guessTimezone ? html` data-guess` : "")}
       ${field("deliveryTime", "Delivery time", "time")}
       <button type="submit">Send my confirmation email</button>
     </form>`,
+    { script: GUESS_TIMEZONE },
   );
 }
 
@@ -105,7 +111,9 @@ export function createSignupRoutes(deps: Deps) {
     request: { params: z.object({ code: z.string().openapi({ param: { name: "code", in: "path" } }) }) },
     responses: { 200: htmlAnswer("Confirmed"), 404: htmlAnswer("Used, expired or unknown link") },
   });
-  app.get("/signup", (c) => c.html(form({ timezone: "UTC", deliveryTime: "07:00" }), 200, PAGE_HEADERS));
+  app.get("/signup", (c) =>
+    c.html(form({ timezone: "UTC", deliveryTime: "07:00" }, [], true), 200, FORM_HEADERS),
+  );
   app.post("/signup", async (c) => {
     const values = await readForm(c);
     const parsed = subscriberInputSchema.safeParse(toInput(values));
@@ -114,7 +122,7 @@ export function createSignupRoutes(deps: Deps) {
         location: ["body", ...i.path.map(String)].join("."),
         message: i.message,
       }));
-      return c.html(form(values, errors), 400, PAGE_HEADERS);
+      return c.html(form(values, errors), 400, FORM_HEADERS);
     }
     await requestSignup(deps, parsed.data);
     return c.html(
