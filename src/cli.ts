@@ -231,7 +231,10 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
       deps,
       queue,
       { storyWindow: new StoryWindowCache() },
-      { concurrency: config.WORKER_CONCURRENCY },
+      {
+        concurrency: config.WORKER_CONCURRENCY,
+        queues: config.WORKER_QUEUES,
+      },
     );
   }
   const plan = () => {

@@ -81,6 +81,18 @@ export const configSchema = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(60),
   /** `serve` also runs the daily run's job workers; set false to keep API processes API-only. */
   SERVE_WORKERS: booleanish.default(true),
+  /** Queues this process works (comma separated; empty: all), e.g. dedicated sending workers. */
+  WORKER_QUEUES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(",")
+            .map((q) => q.trim())
+            .filter(Boolean)
+        : [],
+    ),
   /** Jobs a worker process runs at once per queue (bounded by the database pool). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /**

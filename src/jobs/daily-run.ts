@@ -181,12 +181,19 @@ export async function startWorkers(
   deps: RunDeps,
   queue: JobQueue,
   state: { storyWindow?: StoryWindowCache } = {},
-  opts: { concurrency?: number; pollingIntervalSeconds?: number } = {},
+  opts: { concurrency?: number; pollingIntervalSeconds?: number; queues?: string[] } = {},
 ): Promise<void> {
+  const unknown = (opts.queues ?? []).filter((q) => !Object.values(QUEUES).includes(q as never));
+  if (unknown.length) {
+    throw new Error(
+      `unknown queue ${unknown.join(", ")}: the queues are ${Object.values(QUEUES).join(", ")}`,
+    );
+  }
   const handlers = jobHandlers(deps, queue, state);
   const concurrency = opts.concurrency ?? 4;
   const polling = opts.pollingIntervalSeconds ?? 2;
-  const one = <K extends keyof Handlers>(name: K, batchSize = 1, pollers = 1) => {
+  const one = async <K extends keyof Handlers>(name: K, batchSize = 1, pollers = 1) => {
+    if (opts.queues?.length && !opts.queues.includes(name)) return;
     const handle = handlers[name] as (data: Handlers[K]) => Promise<void>;
     const work = async (jobs: { id: string; data: Handlers[K] }[]) => {
       await eachLimited(jobs, concurrency, async (job) => {
@@ -201,7 +208,7 @@ export async function startWorkers(
         }
       });
     };
-    return Promise.all(
+    await Promise.all(
       Array.from({ length: pollers }, () =>
         queue.work<Handlers[K]>(name, { batchSize, pollingIntervalSeconds: polling }, work),
       ),

@@ -8,7 +8,7 @@ import {
   subscribers,
 } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { describeError, isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { describeError, notFound } from "../../lib/errors.ts";
 import { localDate } from "../../lib/time.ts";
 import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
 import {

@@ -7,6 +7,7 @@ export {
 export {
   type DeliveryOutcome,
   deliverBriefing,
+  emailLinks,
   isDue,
   type SendSummary,
   sendDueBriefings,
