@@ -47,7 +47,10 @@ const benchEnv = (url: string) => ({
 async function runServer(url: string) {
   const deps = await createDeps(loadConfig(benchEnv(url)), { logger: silentLogger, llm: null });
   const app = createApp(deps);
-  const bare = new Hono().get("/bare", (c) => c.json({ status: "ok" }));
+  const bare = new Hono()
+    .get("/bare", (c) => c.json({ status: "ok" }))
+    // For the report: the server process's own CPU time, apart from autocannon's and other work's.
+    .get("/cpu", (c) => c.json(process.cpuUsage()));
   serve({ fetch: app.fetch, port: APP_PORT, hostname: "127.0.0.1" });
   serve({ fetch: bare.fetch, port: BARE_PORT, hostname: "127.0.0.1" });
   process.stdout.write("ready\n");
@@ -113,6 +116,16 @@ type Run = {
   requests: number;
   non2xx: number;
   errors: number;
+  /** CPU time the server process spent per request (user + system), in microseconds. */
+  serverCpuMicrosPerRequest: number;
+};
+
+const serverCpu = async () => {
+  const u = (await (await fetch(`http://127.0.0.1:${BARE_PORT}/cpu`)).json()) as {
+    user: number;
+    system: number;
+  };
+  return u.user + u.system;
 };
 
 async function load(opts: {
@@ -123,6 +136,7 @@ async function load(opts: {
 }): Promise<Run> {
   let i = 0;
   const tokens = opts.tokens;
+  const cpuBefore = await serverCpu();
   const result = await autocannon({
     url: opts.url,
     connections: CONNECTIONS,
@@ -139,7 +153,9 @@ async function load(opts: {
       },
     ],
   });
+  const cpu = (await serverCpu()) - cpuBefore;
   return {
+    serverCpuMicrosPerRequest: Math.round(cpu / Math.max(1, result.requests.total)),
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,

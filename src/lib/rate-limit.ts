@@ -25,3 +25,25 @@ export class RateLimiter {
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond)) };
   }
 }
+
+/**
+ * At most `limit` tasks at once; the rest wait their turn in order. Bounds the database work one
+ * process starts: postgres-js slows down badly once more queries are in flight than its pool has
+ * connections, so waiting here is faster than queueing there.
+ */
+export class ConcurrencyLimit {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -9,6 +9,7 @@ import {
   type TaggedJson,
   tagJson,
 } from "../../lib/http.ts";
+import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
@@ -38,28 +39,30 @@ const json = <T>(schema: T, description: string) => ({
 });
 const notModified = { description: "Unchanged since the ETag given in If-None-Match" };
 
-// A built briefing is never rewritten, so its serialized answer is kept briefly and the app's
-// frequent re-reads cost no database work. The TTL bounds what an operator's rebuild could leave
-// stale; only found briefings are kept, so "404 before it exists" turns into 200 at once. Entries
-// live 15 to 30 s at random so that briefings first read together are not all reloaded together.
-const BRIEFING_TTL_MS = 30_000;
-const BRIEFING_CACHE_MAX = 20_000;
+// A built briefing is never rewritten, so its serialized answer is kept and the app's frequent
+// re-reads cost no database work. The TTL bounds what an operator's rebuild could leave stale;
+// only found briefings are kept, so "404 before it exists" turns into 200 at once. Entries live
+// 4 to 5 minutes at random so that briefings first read together are not all reloaded together.
+const BRIEFING_TTL_MS = 5 * 60_000;
+const BRIEFING_CACHE_MAX = 5_000; // about 15 KB each
 
-function briefingReadCache() {
+function briefingReadCache(poolSize: number) {
   const entries = new Map<string, TaggedJson & { until: number }>();
+  // Loads leave room in the pool for the rest of the app.
+  const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
   return async (key: string, load: () => Promise<unknown>): Promise<TaggedJson> => {
     const hit = entries.get(key);
     if (hit && hit.until > performance.now()) return hit;
-    const tagged = tagJson(await load());
+    const tagged = tagJson(await loads.run(load));
     if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
-    entries.set(key, { ...tagged, until: performance.now() + BRIEFING_TTL_MS * (0.5 + Math.random() / 2) });
+    entries.set(key, { ...tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
     return tagged;
   };
 }
 
 export function createBriefingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
-  const cachedBriefing = briefingReadCache();
+  const cachedBriefing = briefingReadCache(deps.config.DATABASE_POOL_SIZE);
 
   app.openapi(
     createRoute({

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import { apiTokens, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
+import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
 import { hashToken } from "../../lib/tokens.ts";
 
 type Subscriber = typeof subscribers.$inferSelect;
@@ -9,30 +10,32 @@ type Authenticated = { subscriber: Subscriber; tokenId: string };
 
 // A token seen within this long is served from memory: the app calls several routes per screen,
 // and each would otherwise cost a database round trip before any work. Revocation, profile
-// changes and unsubscribes clear the entry in this process at once; other processes within the TTL.
-// Each entry lives 15 to 30 s at random, so tokens first seen together do not all expire together.
+// changes and unsubscribes clear the entry in this process at once; other processes see them
+// within the TTL. A token in use is looked up again in the background once half its TTL has
+// passed, so a busy reader never waits for the database and never holds an entry older than that.
 const AUTH_TTL_MS = 30_000;
 const AUTH_CACHE_MAX = 50_000;
 // lastUsedAt is for the token list ("used yesterday"), not an audit log: written at most this often.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+type Entry = Authenticated & { until: number; refreshAt: number; refreshing?: boolean };
+
 /** Recently authenticated tokens by hash, per database: processes and test databases never share one. */
 class AuthCache {
-  private readonly entries = new Map<string, Authenticated & { until: number }>();
-  get(hash: string): Authenticated | undefined {
-    const e = this.entries.get(hash);
-    if (!e) return undefined;
-    if (e.until < performance.now()) {
-      this.entries.delete(hash);
-      return undefined;
-    }
-    return e;
-  }
+  readonly entries = new Map<string, Entry>();
+  // Lookups share the pool with everything else: a burst of cold tokens must not flood it.
+  readonly lookups = new ConcurrencyLimit(4);
+  // Bumped by every forget: a lookup that began before a revocation must not cache what it read.
+  generation = 0;
   set(hash: string, value: Authenticated) {
     if (this.entries.size >= AUTH_CACHE_MAX) this.entries.clear(); // bounded under a flood of tokens
-    this.entries.set(hash, { ...value, until: performance.now() + AUTH_TTL_MS * (0.5 + Math.random() / 2) });
+    const now = performance.now();
+    // Jittered, so tokens first seen together are not all looked up again together.
+    const ttl = AUTH_TTL_MS * (0.75 + Math.random() / 4);
+    this.entries.set(hash, { ...value, until: now + ttl, refreshAt: now + ttl / 2 });
   }
   forget(match: (e: Authenticated) => boolean) {
+    this.generation++;
     for (const [hash, e] of this.entries) if (match(e)) this.entries.delete(hash);
   }
 }
@@ -58,34 +61,57 @@ export async function authenticateToken(
 ): Promise<Authenticated> {
   const hash = hashToken(token);
   const cache = cacheOf(deps.db);
-  const cached = cache.get(hash);
-  if (cached) return cached;
-  const [row] = await deps.db
-    .select({ subscriber: subscribers, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens)
-    .innerJoin(subscribers, eq(apiTokens.subscriberId, subscribers.id))
-    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)))
-    .limit(1);
+  const cached = cache.entries.get(hash);
+  const now = performance.now();
+  if (cached && cached.until > now) {
+    if (cached.refreshAt <= now && !cached.refreshing) {
+      cached.refreshing = true;
+      // A failed or refused lookup drops the entry: the next request asks the database itself.
+      lookUp(deps, hash).catch(() => cache.entries.delete(hash));
+    }
+    return cached;
+  }
+  return lookUp(deps, hash);
+}
+
+async function lookUp(
+  deps: Pick<Deps, "db"> & Partial<Pick<Deps, "clock">>,
+  hash: string,
+): Promise<Authenticated> {
+  const cache = cacheOf(deps.db);
+  const generation = cache.generation;
+  const [row] = await cache.lookups.run(() =>
+    deps.db
+      .select({ subscriber: subscribers, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+      .from(apiTokens)
+      .innerJoin(subscribers, eq(apiTokens.subscriberId, subscribers.id))
+      .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)))
+      .limit(1),
+  );
   if (!row || row.subscriber.status === "unsubscribed") {
+    cache.entries.delete(hash);
     throw new AppError("UNAUTHORIZED", "the bearer token is not valid");
   }
   if (deps.clock) {
     const now = deps.clock.now();
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-      await deps.db
-        .update(apiTokens)
-        .set({ lastUsedAt: now })
-        .where(
-          and(
-            eq(apiTokens.id, row.tokenId),
-            or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale)),
+      await cache.lookups.run(() =>
+        deps.db
+          .update(apiTokens)
+          .set({ lastUsedAt: now })
+          .where(
+            and(
+              eq(apiTokens.id, row.tokenId),
+              or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale)),
+            ),
           ),
-        );
+      );
     }
   }
   const value = { subscriber: row.subscriber, tokenId: row.tokenId };
-  cache.set(hash, value);
+  if (cache.generation === generation) cache.set(hash, value);
+  else cache.entries.delete(hash);
   return value;
 }
 
