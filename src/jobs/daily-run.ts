@@ -2,7 +2,7 @@ import type { DbHandle } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { type JobQueue, openJobQueue, type QueueSpec } from "../integrations/queue/job-queue.ts";
 import { ingestSource } from "../modules/articles/index.ts";
-import { generateBriefings } from "../modules/briefings/index.ts";
+import { generateBriefings, RankingRunCache } from "../modules/briefings/index.ts";
 import { claimDueDeliveries, deliverBriefing, stalledDeliveries } from "../modules/delivery/index.ts";
 import { activeSubscribers } from "../modules/profiles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
@@ -126,8 +126,12 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   );
 }
 
+/** What a worker process keeps between jobs: the clustering window and the last ranking run. */
+export type WorkerState = { storyWindow?: StoryWindowCache; rankingRuns?: RankingRunCache };
+
 /** The work each job does; exported for tests and for `daybreak tick`'s drain. */
-export function jobHandlers(deps: RunDeps, queue: JobQueue, state: { storyWindow?: StoryWindowCache } = {}) {
+export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState = {}) {
+  const runs = state.rankingRuns ?? new RankingRunCache();
   return {
     async [QUEUES.plan]() {
       await planDailyRun(deps, queue);
@@ -151,7 +155,7 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: { storyWindow
       await summarizeStory(deps, job.storyId);
     },
     async [QUEUES.buildBriefings](job: Handlers["build-briefings"]) {
-      await generateBriefings(deps, { subscriberIds: job.subscriberIds, date: job.localDate });
+      await generateBriefings(deps, { subscriberIds: job.subscriberIds, date: job.localDate, runs });
       await queue.sendMany(
         QUEUES.sendBriefing,
         job.subscriberIds.map((subscriberId) => sendJob({ subscriberId, localDate: job.localDate })),
@@ -163,7 +167,7 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: { storyWindow
       let outcome = await deliverBriefing(deps, subscriber, job.localDate);
       if (outcome.status === "skipped" && outcome.reason === "no_briefing") {
         // A lost or failed build left no briefing: build this one alone and try again.
-        await generateBriefings(deps, { subscriberIds: [subscriber.id], date: job.localDate });
+        await generateBriefings(deps, { subscriberIds: [subscriber.id], date: job.localDate, runs });
         outcome = await deliverBriefing(deps, subscriber, job.localDate);
       }
       // Still none (no summarized news yet): fail, so the queue tries again with backoff. A
@@ -180,7 +184,7 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: { storyWindow
 export async function startWorkers(
   deps: RunDeps,
   queue: JobQueue,
-  state: { storyWindow?: StoryWindowCache } = {},
+  state: WorkerState = {},
   opts: { concurrency?: number; pollingIntervalSeconds?: number; queues?: string[] } = {},
 ): Promise<void> {
   const unknown = (opts.queues ?? []).filter((q) => !Object.values(QUEUES).includes(q as never));

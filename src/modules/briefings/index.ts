@@ -9,6 +9,7 @@ export {
   getBriefingForDate,
   getBriefingView,
   listBriefings,
+  RankingRunCache,
   recordFeedback,
   storyText,
 } from "./briefings.service.ts";

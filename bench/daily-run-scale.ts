@@ -1,0 +1,314 @@
+/**
+ * The morning at scale, on the real PostgreSQL: N synthetic subscribers all due, S stories with
+ * summaries already made. Measures, with 1 and then 2 worker processes (`daybreak worker`
+ * serving the build-briefings queue), the time until every briefing is built, then the time to
+ * render every briefing's email through the production path (read the briefing, build the email
+ * model, fill the compiled MJML template) in as many processes, the scaling ratio, and each
+ * process's peak memory. Then counts model calls for 10,000 and N subscribers against a counting
+ * OpenAI-compatible fake, to show they follow stories and segments, not subscribers.
+ *   npm run bench:daily -- [subscribers=100000] [stories=500]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { loadConfig } from "../src/config.ts";
+import { openDb } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { stories, storySummaries, subscribers } from "../src/db/schema/index.ts";
+import { createDeps } from "../src/deps.ts";
+import { openDailyRunQueue, planDailyRun } from "../src/jobs/daily-run.ts";
+import { silentLogger } from "../src/lib/logger.ts";
+import { INDUSTRIES, ROLES } from "../src/modules/ranking/index.ts";
+import { startFakeOpenAi } from "../test/openai-server.ts";
+import { syntheticArticles } from "./ingest-throughput.ts";
+
+const SERVER = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const root = join(import.meta.dirname, "..");
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Peak resident memory of a process, from the kernel (MB). */
+function peakRssMb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function seed(url: string, subscriberCount: number, storyCount: number) {
+  const handle = await openDb({ url, poolSize: 4 });
+  await migrate(handle);
+  const r = rng(7);
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const allTerms = INDUSTRIES.flatMap((i) => i.concepts.flatMap((c) => c.terms));
+  const now = Date.now();
+  const arts = syntheticArticles(storyCount, 11);
+  for (let k = 0; k < storyCount; k += 100) {
+    const chunk = arts.slice(k, k + 100);
+    const rows = await handle.db
+      .insert(stories)
+      .values(
+        chunk.map((a) => ({
+          title: a.title,
+          articleCount: 3,
+          outletCount: 1 + Math.floor(r() * 5),
+          terms: {},
+          firstSeenAt: new Date(now - 20 * 3600_000),
+          lastSeenAt: new Date(now - r() * 20 * 3600_000),
+        })),
+      )
+      .returning({ id: stories.id });
+    await handle.db.insert(storySummaries).values(
+      rows.map((s, i) => {
+        const a = chunk[i]!;
+        const line = () => `${a.title}: ${pick(allTerms)} and ${pick(allTerms)} weigh on ${pick(allTerms)}.`;
+        const source = (n: number) => ({
+          n,
+          articleId: s.id,
+          outlet: `Outlet ${n}`,
+          domain: `outlet${n}.example`,
+          url: `https://outlet${n}.example/${s.id}`,
+          title: a.title,
+          publishedAt: new Date(now - 10 * 3600_000).toISOString(),
+        });
+        return {
+          storyId: s.id,
+          version: 1,
+          storyRevision: 1,
+          headline: `${a.title} ${pick(allTerms)}`,
+          keyPoints: [
+            { text: line(), citations: [1] },
+            { text: line(), citations: [2] },
+          ],
+          analysis: [
+            { text: `${a.body.slice(0, 300)}.`, citations: [1] },
+            { text: line(), citations: [2] },
+            { text: line(), citations: [1, 2] },
+          ],
+          sources: [source(1), source(2)],
+          provider: "extractive",
+        };
+      }),
+    );
+  }
+  const interests = allTerms.slice(0, 400);
+  for (let k = 0; k < subscriberCount; k += 2000) {
+    await handle.db.insert(subscribers).values(
+      Array.from({ length: Math.min(2000, subscriberCount - k) }, (_, i) => ({
+        email: `reader${k + i}@bench.example`,
+        role: pick(ROLES).name,
+        industry: pick(INDUSTRIES).name,
+        interests: [pick(interests), pick(interests)],
+        timezone: "UTC",
+        deliveryTime: "00:00",
+        briefingLength: 5 + Math.floor(r() * 4),
+      })),
+    );
+  }
+  await handle.close();
+}
+
+function spawnDaybreak(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "silent", SAMPLE_DATA: "false", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+async function count(url: string, query: string): Promise<number> {
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await c.unsafe(query);
+    return Number(row?.n ?? 0);
+  } finally {
+    await c.end();
+  }
+}
+
+async function exec(url: string, query: string): Promise<void> {
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await c.unsafe(query);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Clears the morning's output so the next configuration starts from the same state. */
+async function reset(url: string) {
+  const c = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await c.unsafe("truncate deliveries, briefing_items, briefings, story_insights, llm_calls cascade");
+    await c.unsafe(
+      "do $$ begin if to_regclass('pgboss.job') is not null then delete from pgboss.job; end if; end $$",
+    );
+  } finally {
+    await c.end();
+  }
+}
+
+/** Plans the morning and lets `workers` processes build it; returns seconds and peak memory. */
+async function buildMorning(
+  url: string,
+  expected: number,
+  workers: number,
+  env: Record<string, string> = {},
+) {
+  const dataDir = mkdtempSync(join(tmpdir(), "daybreak-bench-"));
+  const baseEnv = {
+    DATABASE_URL: url,
+    DATA_DIR: dataDir,
+    LINK_SECRET: "bench-link-secret-0123456789",
+    WORKER_QUEUES: "build-briefings",
+    ...env,
+  };
+  const config = loadConfig({ ...baseEnv, LOG_LEVEL: "silent" });
+  const deps = await createDeps(config, { logger: silentLogger });
+  const queue = await openDailyRunQueue(deps.dbHandle, deps);
+  const procs = Array.from({ length: workers }, () => spawnDaybreak(["src/main.ts", "worker"], baseEnv));
+  // Workers are up when they have created their queue connections; give them a moment.
+  await sleep(4000);
+  const t0 = performance.now();
+  const plan = await planDailyRun(deps, queue);
+  let built = 0;
+  while (built < expected) {
+    await sleep(250);
+    built = await count(url, "select count(*)::int as n from briefings");
+    if (performance.now() - t0 > 600_000)
+      throw new Error(`only ${built} of ${expected} briefings after 10 minutes`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const peaks = procs.map((p) => peakRssMb(p.pid));
+  for (const p of procs) p.kill("SIGTERM");
+  await Promise.all(procs.map((p) => new Promise((r) => p.once("exit", r))));
+  await queue.stop(5_000);
+  await deps.close();
+  return { planned: plan.planned, seconds, peakRssMb: peaks };
+}
+
+/** Renders every briefing's email in `shards` processes; returns the wall time. */
+async function renderMorning(url: string, shards: number) {
+  const t0 = performance.now();
+  const outputs = await Promise.all(
+    Array.from({ length: shards }, (_, i) => {
+      const p = spawnDaybreak(["bench/render-shard.ts", String(i), String(shards)], {
+        DATABASE_URL: url,
+        DATABASE_POOL_SIZE: "8",
+      });
+      let out = "";
+      p.stdout!.on("data", (d) => {
+        out += d;
+      });
+      return new Promise<{ rendered: number; msPerEmail: number; peakRssMb: number }>((resolve, reject) =>
+        p.once("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`render shard ${i} exited ${code}`)),
+        ),
+      );
+    }),
+  );
+  return { seconds: (performance.now() - t0) / 1000, shards: outputs };
+}
+
+async function main() {
+  const subscriberCount = Number(process.argv[2] ?? 100_000);
+  const storyCount = Number(process.argv[3] ?? 500);
+  const name = `daybreak_bench_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const u = new URL(SERVER);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  try {
+    const s0 = performance.now();
+    await seed(url, subscriberCount, storyCount);
+    const seedSeconds = (performance.now() - s0) / 1000;
+
+    const runs = [];
+    for (const workers of [1, 2]) {
+      await reset(url);
+      const build = await buildMorning(url, subscriberCount, workers);
+      const render = await renderMorning(url, workers);
+      const total = build.seconds + render.seconds;
+      runs.push({
+        workers,
+        buildSeconds: +build.seconds.toFixed(1),
+        renderSeconds: +render.seconds.toFixed(1),
+        totalSeconds: +total.toFixed(1),
+        subscribersPerSecond: Math.round(subscriberCount / total),
+        renderMsPerEmail: render.shards.map((s) => s.msPerEmail),
+        workerPeakRssMb: build.peakRssMb,
+        renderPeakRssMb: render.shards.map((s) => s.peakRssMb),
+      });
+    }
+
+    // Model calls with a counting fake: summaries are cached, so only "why it matters" remains,
+    // one per (story, role x industry segment) picked.
+    const fake = await startFakeOpenAi();
+    fake.chat = () => ({ text: "It changes what a reader in this role has to plan for this quarter." });
+    const llmCalls = [];
+    for (const n of [...new Set([Math.min(10_000, subscriberCount), subscriberCount])]) {
+      await reset(url);
+      await exec(
+        url,
+        `update subscribers set status = case when substring(email from '^reader([0-9]+)@')::int < ${n} then 'active' else 'paused' end`,
+      );
+      const segments = await count(
+        url,
+        "select count(distinct (role, industry))::int as n from subscribers where status = 'active'",
+      );
+      const build = await buildMorning(url, n, 1, { OPENAI_API_KEY: "bench", OPENAI_BASE_URL: fake.baseURL });
+      const calls = await count(
+        url,
+        "select count(*)::int as n from llm_calls where purpose = 'why_it_matters'",
+      );
+      llmCalls.push({
+        subscribers: n,
+        segments,
+        stories: storyCount,
+        whyItMattersCalls: calls,
+        buildSeconds: +build.seconds.toFixed(1),
+      });
+    }
+    await fake.close();
+
+    const [one, two] = runs;
+    const result = {
+      benchmark: "daily-run-scale",
+      note: "PostgreSQL 15 on loopback; workers are `daybreak worker` processes serving build-briefings; rendering runs the production read + email model + compiled template per briefing",
+      subscribers: subscriberCount,
+      stories: storyCount,
+      seedSeconds: +seedSeconds.toFixed(1),
+      runs,
+      scalingRatio: one && two ? +(one.totalSeconds / two.totalSeconds).toFixed(2) : null,
+      llmCalls,
+      target: { totalSeconds: 60, workerPeakRssMb: 300 },
+    };
+    const text = JSON.stringify(result, null, 2);
+    console.log(text);
+    mkdirSync(join(root, "bench", "results"), { recursive: true });
+    writeFileSync(join(root, "bench", "results", "daily-run-scale.json"), `${text}\n`);
+  } finally {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+if (process.argv[1]?.endsWith("daily-run-scale.ts")) main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
