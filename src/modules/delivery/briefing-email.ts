@@ -11,9 +11,22 @@ export type EmailRecipient = {
 
 export type EmailLinks = { preferencesUrl?: string; unsubscribeUrl?: string };
 
+// Building an Intl.DateTimeFormat costs more than filling the whole template, and a morning's
+// emails share a handful of dates: remembered per date (bounded, pure).
+const longDates = new Map<string, string>();
+function longDate(date: string): string {
+  let s = longDates.get(date);
+  if (s === undefined) {
+    if (longDates.size > 1000) longDates.clear();
+    s = formatLongDate(date);
+    longDates.set(date, s);
+  }
+  return s;
+}
+
 /** The fields the briefing template reads; built once per email, no markup in it. */
 export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, links: EmailLinks = {}) {
-  const dateLong = formatLongDate(briefing.date);
+  const dateLong = longDate(briefing.date);
   const first = briefing.items[0]?.story.headline ?? "";
   return {
     subject: `Your Daybreak briefing for ${dateLong}: ${first}`.slice(0, 180),
