@@ -7,8 +7,9 @@
  * The sink runs in a child process on the same machine.
  *   npm run bench:email [-- emails mjml-sample connections]   (defaults 10000 200 5)
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mjml2html from "mjml";
 import Mustache from "mustache";
@@ -88,7 +89,10 @@ async function main() {
   const nodemailerSample = Math.min(count, 2_000);
 
   // A real briefing from the bundled sample news, in an in-memory database.
-  const config = loadConfig({ LOG_LEVEL: "silent", DATA_DIR: join(process.cwd(), "data", "bench-email") });
+  const config = loadConfig({
+    LOG_LEVEL: "silent",
+    DATA_DIR: mkdtempSync(join(tmpdir(), "daybreak-bench-email-")),
+  });
   const deps = await createDeps(config, {
     inMemoryDb: true,
     clock: fixedClock("2026-11-27T07:05:00Z"),
