@@ -37,7 +37,7 @@ export const USAGE = `daybreak <command>
   generate [--date YYYY-MM-DD]   build briefings now
   send [--date YYYY-MM-DD]       send what is due now (or all of that date)
   sources add <url> [--name N] | sources list | sources remove <id|url>
-  status            today's run: due, built, sent, failed; failing sources
+  status [--watch]  today's run: due, built, sent, failed, jobs waiting; failing sources
   stats [--days N]  model calls and tokens per UTC day (by purpose) and per subscriber, last N days (7)
 `;
 
@@ -115,16 +115,33 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
     }
     case "sources":
       return sourcesCommand(config, rest, out);
-    case "status":
+    case "status": {
+      const { values } = parseArgs({ args: rest, options: { watch: { type: "boolean" } } });
       return withDeps(config, async (deps) => {
-        const r = await todaysRun(deps);
-        const bar = r.due ? ` ${progressBar(r.sent, r.due)}` : "";
-        out.log(
-          `subscribers ${r.subscribers}, due now ${r.due}; last 24 h: built ${r.built}, sent ${r.sent}, failed ${r.failed}, in progress ${r.inProgress}${bar}`,
-        );
-        out.log(`sources ${r.sources}, failing ${r.failingSources.length}`);
-        for (const s of r.failingSources) out.log(`  ${s.name}: ${s.error}`);
+        // --watch redraws every second while the morning's run is in progress.
+        const tty = process.stdout.isTTY;
+        for (;;) {
+          const r = await todaysRun(deps);
+          const bar = r.due ? ` ${progressBar(r.sent + r.failed, r.due)}` : "";
+          const queued = Object.entries(r.queue)
+            .filter(([, n]) => n > 0)
+            .map(([q, n]) => `${q} ${n}`)
+            .join(", ");
+          const line = `subscribers ${r.subscribers}, due now ${r.due}; last 24 h: built ${r.built}, sent ${r.sent}, failed ${r.failed}, in progress ${r.inProgress}${bar}${queued ? `; jobs waiting: ${queued}` : ""}`;
+          const running = r.inProgress > 0 || queued !== "";
+          if (!values.watch || !running) {
+            if (values.watch && tty) process.stdout.write("\r\x1b[K");
+            out.log(line);
+            out.log(`sources ${r.sources}, failing ${r.failingSources.length}`);
+            for (const src of r.failingSources) out.log(`  ${src.name}: ${src.error}`);
+            return;
+          }
+          if (tty) process.stdout.write(`\r\x1b[K${line}`);
+          else out.log(line);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
       });
+    }
     case "stats": {
       const { values } = parseArgs({ args: rest, options: { days: { type: "string" } } });
       const days = Number(values.days ?? 7);

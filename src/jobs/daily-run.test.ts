@@ -13,6 +13,7 @@ import { listStoriesWithSources } from "../modules/summaries/index.ts";
 import { drained, planDailyRun, QUEUE_SPECS, startWorkers } from "./daily-run.ts";
 import { renderMetrics } from "./metrics.ts";
 import { seedSampleSources } from "./sample-data.ts";
+import { todaysRun } from "./status.ts";
 
 // 06:00 UTC nobody is due. At 07:05 UTC London (07:00) and Lisbon (06:30) are; New York (02:05)
 // and Tokyo (16:05, with 18:00 chosen) are not.
@@ -109,5 +110,11 @@ describe("the daily run on the PostgreSQL job queue", () => {
     expect(text).toMatch(/^daybreak_emails_total\{status="sent"\} 16$/m);
     expect(text).toMatch(/^daybreak_queue_wait_seconds\{queue="send-briefing"\} [\d.]+$/m);
     expect(text).toMatch(/^daybreak_job_run_seconds\{queue="fetch-source"\} [\d.]+$/m);
+  });
+
+  it("daybreak status counts today's run from the database and the queue", async () => {
+    const r = await todaysRun(deps);
+    expect(r).toMatchObject({ subscribers: 24, due: 16, built: 16, sent: 16, failed: 0, inProgress: 0 });
+    expect(r.queue).toEqual({});
   });
 });
