@@ -33,7 +33,7 @@ export async function todaysRun(deps: Pick<Deps, "db" | "clock">) {
     built: Number(built?.n ?? 0),
     sent: byStatus.sent ?? 0,
     failed: (byStatus.failed_retryable ?? 0) + (byStatus.failed_permanent ?? 0),
-    inProgress: (byStatus.queued ?? 0) + (byStatus.sending ?? 0),
+    inProgress: (byStatus.queued ?? 0) + (byStatus.rendered ?? 0) + (byStatus.sending ?? 0),
     sources: sources.length,
     failingSources: sources
       .filter((s) => s.consecutiveFailures > 0)
