@@ -45,14 +45,19 @@ const benchEnv = (url: string) => ({
 
 /** Child mode: the app and a bare Hono route, each on its own loopback port. */
 async function runServer(url: string) {
+  const sizedBody = Buffer.from(JSON.stringify({ filler: "x".repeat(Number(process.argv[4] ?? 14_000)) }));
   const deps = await createDeps(loadConfig(benchEnv(url)), { logger: silentLogger, llm: null });
   const app = createApp(deps);
   const bare = new Hono()
     .get("/bare", (c) => c.json({ status: "ok" }))
+    // The same size of answer as today's briefing, to tell payload cost from the app's own.
+    .get("/bare-sized", (c) => c.body(sizedBody, 200, { "content-type": "application/json" }))
     // For the report: the server process's own CPU time, apart from autocannon's and other work's.
     .get("/cpu", (c) => c.json(process.cpuUsage()));
   serve({ fetch: app.fetch, port: APP_PORT, hostname: "127.0.0.1" });
   serve({ fetch: bare.fetch, port: BARE_PORT, hostname: "127.0.0.1" });
+  // A clean exit on SIGTERM, so `BENCH_CPU_PROF=dir` (node --cpu-prof) can write its profile.
+  process.on("SIGTERM", () => process.exit(0));
   process.stdout.write("ready\n");
 }
 
@@ -93,10 +98,13 @@ async function seed(url: string): Promise<{ tokens: string[]; seedSeconds: numbe
   return { tokens, seedSeconds: Math.round((performance.now() - started) / 100) / 10 };
 }
 
-function startServer(url: string): Promise<ChildProcess> {
+function startServer(url: string, bodyBytes: number): Promise<ChildProcess> {
+  const profile = process.env.BENCH_CPU_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL(import.meta.url).pathname, "--serve", url],
+    [...profile, "--import", "tsx", new URL(import.meta.url).pathname, "--serve", url, String(bodyBytes)],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -174,7 +182,7 @@ async function main() {
   let server: ChildProcess | undefined;
   try {
     const { tokens, seedSeconds } = await seed(url);
-    server = await startServer(url);
+    server = await startServer(url, 14_260);
     const today = `http://127.0.0.1:${APP_PORT}/v1/briefings/today`;
     const bare = `http://127.0.0.1:${BARE_PORT}/bare`;
     const probe = await fetch(today, { headers: { authorization: `Bearer ${tokens[0]}` } });
@@ -182,8 +190,9 @@ async function main() {
     const body = await probe.text();
     // Warm both: JIT, connection pool, caches.
     await load({ url: bare, duration: 3 });
-    await load({ url: today, tokens, duration: 3 });
+    await load({ url: today, tokens, duration: 5 });
     const bareMax = await load({ url: bare });
+    const bareSameSizeMax = await load({ url: `http://127.0.0.1:${BARE_PORT}/bare-sized` });
     const todayMax = await load({ url: today, tokens });
     const todayAt1000 = await load({ url: today, tokens, rate: 1000 });
     const bareAt1000 = await load({ url: bare, rate: 1000 });
@@ -205,6 +214,7 @@ async function main() {
         todayBodyBytes: Buffer.byteLength(body),
       },
       bareMax,
+      bareSameSizeMax,
       todayMax,
       todayAt1000,
       bareAt1000,

@@ -60,9 +60,26 @@ function briefingReadCache(poolSize: number) {
   };
 }
 
+/**
+ * localDate for "today", computed once per zone per minute: Intl's formatToParts was the largest
+ * single cost of a cached read. Local dates change only on minute boundaries in every current zone.
+ */
+function todayByZone() {
+  const memo = new Map<string, { date: string; until: number }>();
+  return (now: Date, tz: string): string => {
+    const t = now.getTime();
+    const hit = memo.get(tz);
+    if (hit && t < hit.until && t >= hit.until - 60_000) return hit.date;
+    const date = localDate(now, tz);
+    memo.set(tz, { date, until: Math.floor(t / 60_000) * 60_000 + 60_000 });
+    return date;
+  };
+}
+
 export function createBriefingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
   const cachedBriefing = briefingReadCache(deps.config.DATABASE_POOL_SIZE);
+  const todayIn = todayByZone();
 
   app.openapi(
     createRoute({
@@ -109,7 +126,7 @@ export function createBriefingRoutes(deps: Deps) {
     }),
     async (c) => {
       const s = c.get("subscriber");
-      const date = localDate(deps.clock.now(), s.timezone);
+      const date = todayIn(deps.clock.now(), s.timezone);
       const tagged = await cachedBriefing(`${s.id}:${date}`, () => getBriefingForDate(deps, s.id, date));
       return sendTaggedJson(c, tagged) as never;
     },
