@@ -33,7 +33,7 @@ export const USAGE = `daybreak <command>
   migrate           apply database migrations
   demo              sample feeds -> stories -> a briefing -> an email, in one process
   ingest            fetch every source now and print what happened
-  tick              enqueue what is due and work it off (for cron)
+  tick [--enqueue-only]   enqueue what is due and work it off (for cron); only enqueue when workers run
   generate [--date YYYY-MM-DD]   build briefings now
   send [--date YYYY-MM-DD]       send what is due now (or all of that date)
   sources add <url> [--name N] | sources list | sources remove <id|url>
@@ -74,23 +74,25 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
           `${r.sources} sources (${r.failed} failed), ${r.articles} new articles, ${r.stories} stories changed, ${r.summarized} summarized`,
         );
       });
-    case "tick":
+    case "tick": {
+      const { values } = parseArgs({ args: rest, options: { "enqueue-only": { type: "boolean" } } });
       return withDeps(config, async (deps) => {
         // Enqueue what is due, then help work it off until the queue is empty: with workers
         // running elsewhere they share it; alone (cron and nothing else) this process does it all.
+        // With --enqueue-only (workers run as a service), it plans and exits.
         const queue = await openDailyRunQueue(deps.dbHandle, deps);
         try {
           const plan = await planDailyRun(deps, queue);
-          await startWorkers(
-            deps,
-            queue,
-            { storyWindow: new StoryWindowCache() },
-            {
-              concurrency: config.WORKER_CONCURRENCY,
-              pollingIntervalSeconds: 0.5,
-            },
-          );
-          const done = await drained(queue, TICK_DRAIN_MS);
+          let done = true;
+          if (!values["enqueue-only"]) {
+            await startWorkers(
+              deps,
+              queue,
+              { storyWindow: new StoryWindowCache() },
+              { concurrency: config.WORKER_CONCURRENCY, pollingIntervalSeconds: 0.5 },
+            );
+            done = await drained(queue, TICK_DRAIN_MS);
+          }
           const r = await todaysRun(deps);
           out.log(
             `planned ${plan.sources} source fetches and ${plan.planned} briefings (${plan.resent} resends); last 24 h: built ${r.built}, sent ${r.sent}, failed ${r.failed}${done ? "" : "; jobs still queued"}`,
@@ -99,6 +101,7 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
           await queue.stop(30_000);
         }
       });
+    }
     case "generate": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
       return withDeps(config, async (deps) => {
