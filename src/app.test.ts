@@ -3,6 +3,7 @@ import { createTestDb } from "../test/db.ts";
 import { ADMIN_TOKEN, createTestDeps } from "../test/deps.ts";
 import { createApp } from "./app.ts";
 import type { DbHandle } from "./db/client.ts";
+import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import { sampleFeedsDir } from "./deps.ts";
 import { seedSampleSources } from "./jobs/sample-data.ts";
 
@@ -47,6 +48,11 @@ describe("operations", () => {
   it("answers /healthz and /readyz", async () => {
     expect((await app.request("/healthz")).status).toBe(200);
     expect((await app.request("/readyz")).status).toBe(200);
+  });
+
+  it("is not ready while the database lacks a migration this build ships", async () => {
+    expect(await migrationsCurrent(deps.db, shippedMigrations() + 1)).toBe(false);
+    expect(await migrationsCurrent(deps.db)).toBe(true);
   });
 
   it("serves an OpenAPI 3.1 document listing the contract's routes", async () => {

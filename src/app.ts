@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
@@ -44,13 +44,16 @@ export function createApp(deps: Deps) {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  const shipped = shippedMigrations();
   app.get("/readyz", async (c) => {
+    let current: boolean;
     try {
-      await deps.db.execute(sql`select 1`);
-      return c.json({ status: "ready" });
+      current = await migrationsCurrent(deps.db, shipped);
     } catch {
       return problem(c, 503, "the database is not reachable");
     }
+    if (!current) return problem(c, 503, "the database is missing migrations: run `daybreak migrate`");
+    return c.json({ status: "ready" });
   });
 
   app.route("/", createProfileRoutes(deps));
