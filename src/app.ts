@@ -21,6 +21,24 @@ import { createSourceRoutes } from "./modules/sources/index.ts";
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // One structured line per request with its id. The route's pattern is logged, never the path:
+  // share, unsubscribe and preference paths carry secrets.
+  const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (quiet.has(c.req.path)) return;
+    deps.logger.info(
+      {
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      "request",
+    );
+  });
   // Per bearer token across every app route, before the database is asked.
   const limiter = new RateLimiter(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
   app.use("/v1/*", async (c, next) => {
