@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import mjml2html from "mjml";
 import Mustache from "mustache";
 
 /**
@@ -12,6 +11,9 @@ export type CompiledTemplate = { name: string; html: string; render(view: object
 export async function compileMjmlTemplate(templatesDir: string, name: string): Promise<CompiledTemplate> {
   const filePath = join(templatesDir, `${name}.mjml`);
   const source = await readFile(filePath, "utf8");
+  // Loaded on first compile: MJML and its dependencies cost ~50 MB of memory, which processes
+  // that never render an email (API-only, build-only workers) do not pay.
+  const { default: mjml2html } = await import("mjml");
   const result = await mjml2html(source, {
     filePath,
     includePath: templatesDir,
