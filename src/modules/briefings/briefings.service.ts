@@ -20,6 +20,7 @@ import {
   RankingRun,
   SegmentInsights,
   type StoryText,
+  segmentOf,
 } from "../ranking/index.ts";
 import { recentStories, type Story } from "../stories/index.ts";
 import { latestSummaries, type StorySummary, toStoryView } from "../summaries/index.ts";
@@ -89,9 +90,28 @@ export async function generateBriefings(
       result.skipped++;
       continue;
     }
-    const whys: string[] = [];
-    for (const r of picked) whys.push(await insights.whyItMatters(r, subscriber, summaries.get(r.storyId)!));
-    drafts.push({ subscriber, date: dateOf.get(subscriber.id)!, picked, alsoToday, whys });
+    drafts.push({ subscriber, date: dateOf.get(subscriber.id)!, picked, alsoToday, whys: [] });
+  }
+  // "Why it matters": each (story, segment) of the batch asked once, a few at a time, then read
+  // from the run's memo for every subscriber of that segment.
+  const firstOfPair = new Map<string, { r: Ranked; subscriber: Subscriber }>();
+  for (const d of drafts) {
+    for (const r of d.picked)
+      firstOfPair.set(`${r.storyId}\n${segmentOf(d.subscriber)}`, { r, subscriber: d.subscriber });
+  }
+  const pairs = [...firstOfPair.values()];
+  let nextPair = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(INSIGHT_CONCURRENCY, pairs.length) }, async () => {
+      while (nextPair < pairs.length) {
+        const { r, subscriber } = pairs[nextPair++]!;
+        await insights.whyItMatters(r, subscriber, summaries.get(r.storyId)!);
+      }
+    }),
+  );
+  for (const d of drafts) {
+    for (const r of d.picked)
+      d.whys.push(await insights.whyItMatters(r, d.subscriber, summaries.get(r.storyId)!));
   }
   for (let k = 0; k < drafts.length; k += WRITE_BATCH) {
     const ids = await writeBriefings(deps, drafts.slice(k, k + WRITE_BATCH), summaries);
@@ -128,6 +148,9 @@ export class RankingRunCache {
     return this.run;
   }
 }
+
+// Model calls for "why it matters" in flight at once (below the database pool: each is recorded).
+const INSIGHT_CONCURRENCY = 4;
 
 // Briefings per insert: with up to 12 items each, the statements stay well under PostgreSQL's
 // 65,535 parameters.
