@@ -100,7 +100,10 @@ export async function generateBriefings(
       firstOfPair.set(`${r.storyId}\n${segmentOf(d.subscriber)}`, { r, subscriber: d.subscriber });
   }
   const pairs = [...firstOfPair.values()];
-  let nextPair = 0;
+  // The first alone: a model that is down costs one failed call, then the run goes offline.
+  let nextPair = Math.min(1, pairs.length);
+  if (pairs[0])
+    await insights.whyItMatters(pairs[0].r, pairs[0].subscriber, summaries.get(pairs[0].r.storyId)!);
   await Promise.all(
     Array.from({ length: Math.min(INSIGHT_CONCURRENCY, pairs.length) }, async () => {
       while (nextPair < pairs.length) {
