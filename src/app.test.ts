@@ -50,6 +50,13 @@ describe("operations", () => {
     expect((await app.request("/readyz")).status).toBe(200);
   });
 
+  it("compresses answers for clients that accept gzip", async () => {
+    const plain = await app.request("/openapi.json");
+    const gzipped = await app.request("/openapi.json", { headers: { "accept-encoding": "gzip" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+  });
+
   it("is not ready while the database lacks a migration this build ships", async () => {
     expect(await migrationsCurrent(deps.db, shippedMigrations() + 1)).toBe(false);
     expect(await migrationsCurrent(deps.db)).toBe(true);

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { compress } from "hono/compress";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
@@ -21,6 +22,8 @@ import { createSourceRoutes } from "./modules/sources/index.ts";
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
+  app.use(compress());
   // One structured line per request with its id. The route's pattern is logged, never the path:
   // share, unsubscribe and preference paths carry secrets.
   const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -85,6 +88,27 @@ export function createApp(deps: Deps) {
   if (deps.mailer.outbox) app.route("/", createOutboxRoutes(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  // The operational routes are plain Hono routes; they are described here so the document is whole.
+  const operation = (path: string, description: string, type: string, ready = false) =>
+    app.openAPIRegistry.registerPath({
+      method: "get",
+      path,
+      tags: ["operations"],
+      summary: description,
+      responses: {
+        200: {
+          description,
+          content: { [type]: { schema: { type: type === "application/json" ? "object" : "string" } } },
+        },
+        ...(ready ? { 503: { description: "not ready: database unreachable or migrations missing" } } : {}),
+      },
+    });
+  operation("/healthz", "the process is up", "application/json");
+  operation("/readyz", "the database is reachable and has every migration", "application/json", true);
+  operation("/metrics", "Prometheus metrics", "text/plain");
+  operation("/openapi.json", "this document (OpenAPI 3.1)", "application/json");
+  operation("/docs", "readable API documentation", "text/html");
+
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
