@@ -4,8 +4,10 @@
  * served by the same process, plus a run at a fixed 1,000 requests/s. The server runs in a child
  * process so autocannon does not share its event loop. Prints one JSON result and writes it to
  * bench/results/api-load.json. Targets: today ≥ 50% of the bare route's requests/s, p99 < 20 ms
- * at 1,000 requests/s.
+ * at 1,000 requests/s. With SOAK_MINUTES=n it instead runs the soak (see `soak`), writing
+ * bench/results/api-soak.json.
  *   npm run bench:api [-- postgres://postgres@127.0.0.1:5432/postgres]
+ *   npm run bench:soak   (SOAK_MINUTES=10)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -53,7 +55,8 @@ async function runServer(url: string) {
     // The same size of answer as today's briefing, to tell payload cost from the app's own.
     .get("/bare-sized", (c) => c.body(sizedBody, 200, { "content-type": "application/json" }))
     // For the report: the server process's own CPU time, apart from autocannon's and other work's.
-    .get("/cpu", (c) => c.json(process.cpuUsage()));
+    .get("/cpu", (c) => c.json(process.cpuUsage()))
+    .get("/mem", (c) => c.json({ rssMb: Math.round(process.memoryUsage().rss / 1048576) }));
   serve({ fetch: app.fetch, port: APP_PORT, hostname: "127.0.0.1" });
   serve({ fetch: bare.fetch, port: BARE_PORT, hostname: "127.0.0.1" });
   // A clean exit on SIGTERM, so `BENCH_CPU_PROF=dir` (node --cpu-prof) can write its profile.
@@ -173,6 +176,83 @@ async function load(opts: {
   };
 }
 
+/**
+ * Soak: `GET /v1/briefings/today` at saturation against one long-running server for `minutes`;
+ * requests/s and p99 per minute, the last minute against the first, and the server's memory.
+ * Target: the last minute keeps ≥ 90% of the first minute's requests/s.
+ */
+async function soak(tokens: string[], minutes: number) {
+  const today = `http://127.0.0.1:${APP_PORT}/v1/briefings/today`;
+  const mem = async () =>
+    ((await (await fetch(`http://127.0.0.1:${BARE_PORT}/mem`)).json()) as { rssMb: number }).rssMb;
+  const rssStart = await mem();
+  const perMinute: { n: number; non2xx: number; latencies: number[] }[] = Array.from(
+    { length: minutes },
+    () => ({
+      n: 0,
+      non2xx: 0,
+      latencies: [],
+    }),
+  );
+  let i = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: today,
+        connections: CONNECTIONS,
+        duration: minutes * 60,
+        requests: [
+          {
+            method: "GET",
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` },
+            }),
+          },
+        ],
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+    instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
+      const minute = Math.min(minutes - 1, Math.floor((performance.now() - started) / 60_000));
+      const m = perMinute[minute]!;
+      m.n++;
+      if (status < 200 || status >= 300) m.non2xx++;
+      m.latencies.push(ms);
+    });
+  });
+  const rssEnd = await mem();
+  const minutesOut = perMinute.map((m, k) => {
+    const sorted = m.latencies.sort((a, b) => a - b);
+    return {
+      minute: k + 1,
+      requestsPerSecond: Math.round(m.n / 60),
+      p50Ms: +(sorted[Math.floor(sorted.length * 0.5)] ?? 0).toFixed(2),
+      p99Ms: +(sorted[Math.floor(sorted.length * 0.99)] ?? 0).toFixed(2),
+      non2xx: m.non2xx,
+    };
+  });
+  const first = minutesOut[0]!;
+  const last = minutesOut.at(-1)!;
+  return {
+    bench: "api-soak",
+    at: new Date().toISOString(),
+    setup: {
+      subscribers: SUBSCRIBERS,
+      connections: CONNECTIONS,
+      databasePool: POOL_SIZE,
+      minutes,
+      database: "PostgreSQL 15, loopback",
+    },
+    minutes: minutesOut,
+    lastVsFirst: +(last.requestsPerSecond / Math.max(1, first.requestsPerSecond)).toFixed(3),
+    target: { lastVsFirst: 0.9, met: last.requestsPerSecond >= 0.9 * first.requestsPerSecond },
+    serverRssMb: { start: rssStart, end: rssEnd },
+    note: "CPU shared with other work during the run; autocannon runs in this process, the server in a child",
+  };
+}
+
 async function main() {
   const serverUrl = process.argv[2] ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const name = `daybreak_bench_${randomBytes(4).toString("hex")}`;
@@ -183,6 +263,17 @@ async function main() {
   try {
     const { tokens, seedSeconds } = await seed(url);
     server = await startServer(url, 14_260);
+    const soakMinutes = Number(process.env.SOAK_MINUTES ?? 0);
+    if (soakMinutes > 0) {
+      const result = await soak(tokens, soakMinutes);
+      mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+      writeFileSync(
+        new URL("./results/api-soak.json", import.meta.url),
+        `${JSON.stringify(result, null, 2)}\n`,
+      );
+      console.log(JSON.stringify(result));
+      return;
+    }
     const today = `http://127.0.0.1:${APP_PORT}/v1/briefings/today`;
     const bare = `http://127.0.0.1:${BARE_PORT}/bare`;
     const probe = await fetch(today, { headers: { authorization: `Bearer ${tokens[0]}` } });
