@@ -1,5 +1,14 @@
 export { createEmailLinkRoutes } from "./email-links.routes.ts";
-export { type LinkPurpose, linkToken, readLinkToken } from "./link-tokens.ts";
+export {
+  type LinkPurpose,
+  linkToken,
+  readLinkToken,
+  readStoryLinkToken,
+  STORY_ACTIONS,
+  type StoryAction,
+  type StoryLinkClaims,
+  storyLinkSigner,
+} from "./link-tokens.ts";
 export {
   bearerSecurity,
   createProfileRoutes,
