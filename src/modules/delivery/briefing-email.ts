@@ -1,6 +1,7 @@
 import type { CompiledTemplate } from "../../lib/mjml-templates.ts";
 import { formatLongDate } from "../../lib/time.ts";
 import type { BriefingView } from "../briefings/index.ts";
+import { storyLinkSigner } from "../profiles/index.ts";
 
 export type EmailRecipient = {
   email: string;
@@ -9,7 +10,41 @@ export type EmailRecipient = {
   deliveryTime: string;
 };
 
-export type EmailLinks = { preferencesUrl?: string; unsubscribeUrl?: string };
+/** Absolute URLs of one story's links: read in the app, share, and the feedback signals. */
+export type StoryLinks = {
+  read: string;
+  share: string;
+  up: string;
+  down: string;
+  more: string;
+  less: string;
+  hideSource: string;
+};
+
+export type EmailLinks = {
+  preferencesUrl?: string;
+  unsubscribeUrl?: string;
+  /** Signed per-story links for this subscriber; without it the email has no per-story links. */
+  storyLinks?: (storyId: string) => StoryLinks;
+};
+
+/** One subscriber's signed per-story links (routes in src/modules/email-actions/). */
+export function storyLinkUrls(
+  config: { publicBaseUrl: string; linkSecret: string },
+  subscriberId: string,
+): (storyId: string) => StoryLinks {
+  const sign = storyLinkSigner(config.linkSecret, subscriberId);
+  const base = config.publicBaseUrl;
+  return (id) => ({
+    read: `${base}/read/${sign(id, "read")}`,
+    share: `${base}/share/${sign(id, "share")}`,
+    up: `${base}/feedback/${sign(id, "up")}`,
+    down: `${base}/feedback/${sign(id, "down")}`,
+    more: `${base}/feedback/${sign(id, "more")}`,
+    less: `${base}/feedback/${sign(id, "less")}`,
+    hideSource: `${base}/feedback/${sign(id, "hide_source")}`,
+  });
+}
 
 // Building an Intl.DateTimeFormat costs more than filling the whole template, and a morning's
 // emails share a handful of dates: remembered per date (bounded, pure).
@@ -28,6 +63,7 @@ function longDate(date: string): string {
 export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, links: EmailLinks = {}) {
   const dateLong = longDate(briefing.date);
   const first = briefing.items[0]?.story.headline ?? "";
+  const { storyLinks, ...footerLinks } = links;
   return {
     subject: `Your Daybreak briefing for ${dateLong}: ${first}`.slice(0, 180),
     preview: briefing.items
@@ -40,7 +76,7 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
     email: to.email,
     timezone: to.timezone,
     deliveryTime: to.deliveryTime,
-    ...links,
+    ...footerLinks,
     stories: briefing.items.map((item) => {
       const byN = new Map(item.story.sources.map((s) => [s.n, s]));
       return {
@@ -50,6 +86,9 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
         whyItMatters: item.story.whyItMatters,
         singleSource: item.story.singleSource,
         sourcesLine: `Sources: ${[...new Set(item.story.sources.map((s) => s.outlet))].join(", ")}`,
+        // "Hide" mutes the outlet the story leads with (recordFeedback's hide_source).
+        leadOutlet: item.story.sources[0]?.outlet ?? "this source",
+        links: storyLinks ? storyLinks(item.story.id) : null,
         keyPoints: item.story.keyPoints.map((kp) => ({
           text: kp.text,
           cites: kp.citations
@@ -68,12 +107,30 @@ export type BriefingEmailModel = ReturnType<typeof briefingEmailModel>;
 export function briefingText(model: BriefingEmailModel): string {
   const lines = [`DAYBREAK · ${model.dateLong}`, "", model.greeting, model.intro, ""];
   for (const s of model.stories) {
-    lines.push(`${s.rank}. ${s.headline}`, `   ${s.reason}`, "");
+    lines.push(`${s.rank}. ${s.headline}`, "");
     for (const kp of s.keyPoints) {
       lines.push(`   - ${kp.text} ${kp.cites.map((c) => `(${c.domain}) ${c.url}`).join(" ")}`);
     }
-    if (s.whyItMatters) lines.push("", `   Why it matters to you: ${s.whyItMatters}`);
-    lines.push(`   ${s.sourcesLine}${s.singleSource ? " · single source" : ""}`, "");
+    lines.push("");
+    if (s.whyItMatters) lines.push(`   Why it matters to you: ${s.whyItMatters}`);
+    lines.push(
+      `   Why you're seeing this: ${s.reason}`,
+      `   ${s.sourcesLine}${s.singleSource ? " · single source" : ""}`,
+    );
+    const l = s.links;
+    if (l) {
+      lines.push(
+        "",
+        `   Read in Daybreak: ${l.read}`,
+        `   Share: ${l.share}`,
+        `   Useful: ${l.up}`,
+        `   Not useful: ${l.down}`,
+        `   More like this: ${l.more}`,
+        `   Less like this: ${l.less}`,
+        `   Hide ${s.leadOutlet}: ${l.hideSource}`,
+      );
+    }
+    lines.push("");
   }
   lines.push(
     "--",

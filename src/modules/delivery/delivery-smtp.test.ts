@@ -85,6 +85,12 @@ describe("briefing email through a real SMTP server", () => {
     const textUrls = [...parsed.text!.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
     const links = new Set([...hrefs, ...textUrls, list.unsubscribe!.url!]);
     expect(hrefs.length).toBeGreaterThan(3);
+    // Per story: read, share and five feedback links, the same in both parts.
+    const perStory = (part: string[]) =>
+      ["read", "share", "feedback"].map((kind) => part.filter((l) => l.includes(`/${kind}/`)).length);
+    const n = briefing.items.length;
+    expect(perStory([...new Set(hrefs)])).toEqual([n, n, 5 * n]);
+    expect(perStory(textUrls)).toEqual([n, n, 5 * n]);
     const app = createApp(deps);
     for (const link of links) {
       if (link.startsWith(deps.config.publicBaseUrl)) {

@@ -6,7 +6,7 @@ import { describeError } from "../../lib/errors.ts";
 import { localParts } from "../../lib/time.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
 import { activeSubscribers, linkToken, type Subscriber } from "../profiles/index.ts";
-import { briefingEmailModel, renderBriefingEmail } from "./briefing-email.ts";
+import { briefingEmailModel, renderBriefingEmail, storyLinkUrls } from "./briefing-email.ts";
 
 export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
@@ -17,11 +17,12 @@ const MAX_BACKOFF_MS = 30 * 60_000;
 // Within one run, a lost connection or a 4xx is tried again this many times, after these pauses.
 const IN_RUN_RETRY_MS = [200, 1_000];
 
-/** Signed links every email carries: manage preferences, unsubscribe. */
+/** Signed links every email carries: manage preferences, unsubscribe, and each story's links. */
 export function emailLinks(config: Deps["config"], subscriberId: string) {
   return {
     unsubscribeUrl: `${config.publicBaseUrl}/unsubscribe/${linkToken(config.linkSecret, "unsubscribe", subscriberId)}`,
     preferencesUrl: `${config.publicBaseUrl}/preferences/${linkToken(config.linkSecret, "preferences", subscriberId)}`,
+    storyLinks: storyLinkUrls(config, subscriberId),
   };
 }
 
