@@ -13,6 +13,7 @@ import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createOutboxRoutes } from "./modules/delivery/index.ts";
+import { createEmailActionRoutes } from "./modules/email-actions/index.ts";
 import { createEmailLinkRoutes, createProfileRoutes, subscriberAuth } from "./modules/profiles/index.ts";
 import { createSharingRoutes } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
@@ -25,7 +26,7 @@ export function createApp(deps: Deps) {
   // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
   app.use(compress());
   // One structured line per request with its id. The route's pattern is logged, never the path:
-  // share, unsubscribe and preference paths carry secrets.
+  // share, unsubscribe, preference, read and feedback paths carry secrets.
   const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
   app.use(async (c, next) => {
     const started = performance.now();
@@ -84,6 +85,7 @@ export function createApp(deps: Deps) {
   app.route("/", createSharingRoutes(deps));
   app.route("/", createSignupRoutes(deps));
   app.route("/", createEmailLinkRoutes(deps));
+  app.route("/", createEmailActionRoutes(deps));
   // Only with the outbox mailer (no SMTP_URL): what would have been sent, listed and previewed.
   if (deps.mailer.outbox) app.route("/", createOutboxRoutes(deps));
 

@@ -8,6 +8,7 @@ export {
   generateBriefings,
   getBriefingForDate,
   getBriefingView,
+  getStoryForSubscriber,
   listBriefings,
   RankingRunCache,
   recordFeedback,

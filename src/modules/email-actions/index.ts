@@ -1,0 +1,1 @@
+export { createEmailActionRoutes } from "./email-actions.routes.ts";
