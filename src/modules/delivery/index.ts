@@ -3,6 +3,8 @@ export {
   briefingEmailModel,
   briefingText,
   renderBriefingEmail,
+  type StoryLinks,
+  storyLinkUrls,
 } from "./briefing-email.ts";
 export {
   type DeliveryOutcome,

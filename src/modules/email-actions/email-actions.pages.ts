@@ -22,6 +22,7 @@ const STYLE = `
   .label { display: inline-block; font-size: 12px; padding: 2px 8px; border-radius: 10px; background: #ece9e2; color: #5b6470; }
   @media (prefers-color-scheme: dark) {
     .why { background: #1b2027; } button.quiet { background: #262c34; color: #e6e9ee; }
+    .cite, .sources, .hint { color: #aab3bf; } .sources { border-color: #39414c; }
     .label { background: #262c34; color: #aab3bf; }
   }`;
 

@@ -77,11 +77,11 @@ export async function shareFromLink(deps: Pick<Deps, "db" | "clock" | "config">,
 
 /** Paths (not URLs: the pages link within the site) for everything a story page offers. */
 export function storyPaths(config: Deps["config"], subscriberId: string, storyId: string) {
-  const sign = storyLinkSigner(config.linkSecret, subscriberId);
+  const t = storyLinkSigner(config.linkSecret, subscriberId)(storyId);
   return {
-    read: `/read/${sign(storyId, "read")}`,
-    share: `/share/${sign(storyId, "share")}`,
-    feedback: (signal: (typeof FEEDBACK_ACTIONS)[number]) => `/feedback/${sign(storyId, signal)}`,
+    read: `/read/${t.read}`,
+    share: `/share/${t.share}`,
+    feedback: (signal: (typeof FEEDBACK_ACTIONS)[number]) => `/feedback/${t[signal]}`,
     preferences: `/preferences/${linkToken(config.linkSecret, "preferences", subscriberId)}`,
   };
 }

@@ -1,5 +1,13 @@
 import { count, eq } from "drizzle-orm";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  hasChromium,
+  launchBrowser,
+  openPage,
+  overflowsHorizontally,
+  screenshot,
+} from "../../../test/browser.ts";
 import type { createTestDeps } from "../../../test/deps.ts";
 import { withSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
@@ -193,7 +201,7 @@ describe("per-story links in the briefing email", () => {
   it("a genuine link to a story that is gone answers the friendly 404", async () => {
     const { subscriber } = await mailed("gone@example.com");
     const sign = storyLinkSigner(deps.config.linkSecret, subscriber.id);
-    const res = await app.request(`/read/${sign("00000000-0000-4000-8000-000000000000", "read")}`);
+    const res = await app.request(`/read/${sign("00000000-0000-4000-8000-000000000000").read}`);
     expect(res.status).toBe(404);
     expect(await res.text()).toContain("This link is not valid");
   });
@@ -205,5 +213,38 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(doc.paths["/read/{token}"]!)).toEqual(["get"]);
     expect(Object.keys(doc.paths["/feedback/{token}"]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/share/{token}"]!).sort()).toEqual(["get", "post"]);
+  });
+});
+
+describe.skipIf(!hasChromium)("the pages in headless Chromium", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("the read, feedback and share pages fit a phone in light and dark mode, with no script and no outside request", async () => {
+    const { links } = await mailed("phone@example.com");
+    const pages = {
+      "email-read": await (await app.request(links[0]!.read)).text(),
+      "email-feedback-confirm": await (await app.request(links[0]!.hide)).text(),
+      "email-feedback-done": await (await post(links[0]!.more)).text(),
+      "email-share-confirm": await (await app.request(links[0]!.share)).text(),
+    };
+    for (const [name, html] of Object.entries(pages)) {
+      for (const scheme of ["light", "dark"] as const) {
+        const { page, context, outsideRequests, consoleErrors } = await openPage(browser, "phone");
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setContent(html, { waitUntil: "load" });
+        await screenshot(page, `${name}-${scheme}`);
+        expect(await overflowsHorizontally(page), name).toBe(false);
+        expect(outsideRequests, name).toEqual([]);
+        expect(consoleErrors, name).toEqual([]);
+        expect(await page.locator("script").count(), name).toBe(0);
+        await context.close();
+      }
+    }
   });
 });

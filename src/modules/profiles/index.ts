@@ -8,6 +8,7 @@ export {
   type StoryAction,
   type StoryLinkClaims,
   storyLinkSigner,
+  type StoryTokens,
 } from "./link-tokens.ts";
 export {
   bearerSecurity,

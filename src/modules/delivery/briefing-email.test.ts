@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { readStoryLinkToken } from "../profiles/index.ts";
+import { storyLinkUrls } from "./briefing-email.ts";
+
+const secret = "a-test-secret-of-enough-length-0123456789";
+
+describe("storyLinkUrls", () => {
+  it("gives each story absolute read, share and five feedback URLs signed for that subscriber", () => {
+    const subscriberId = randomUUID();
+    const storyId = randomUUID();
+    const links = storyLinkUrls(
+      { publicBaseUrl: "https://daybreak.example", linkSecret: secret },
+      subscriberId,
+    )(storyId);
+    const expected = {
+      read: ["read", "read"],
+      share: ["share", "share"],
+      up: ["feedback", "up"],
+      down: ["feedback", "down"],
+      more: ["feedback", "more"],
+      less: ["feedback", "less"],
+      hideSource: ["feedback", "hide_source"],
+    } as const;
+    for (const [key, [route, action]] of Object.entries(expected)) {
+      const url = new URL(links[key as keyof typeof links]);
+      expect(url.origin).toBe("https://daybreak.example");
+      const [, first, token] = url.pathname.split("/");
+      expect(first).toBe(route);
+      expect(readStoryLinkToken(secret, token!)).toEqual({ subscriberId, storyId, action });
+    }
+  });
+
+  it("makes a base URL safe to write unescaped into an attribute", () => {
+    const links = storyLinkUrls(
+      { publicBaseUrl: `https://x.example/a"b<c>&'d`, linkSecret: secret },
+      randomUUID(),
+    )(randomUUID());
+    for (const url of Object.values(links)) expect(url).not.toMatch(/["'<>&\s]/);
+  });
+});
