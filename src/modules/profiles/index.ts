@@ -7,8 +7,8 @@ export {
   STORY_ACTIONS,
   type StoryAction,
   type StoryLinkClaims,
-  storyLinkSigner,
   type StoryTokens,
+  storyLinkSigner,
 } from "./link-tokens.ts";
 export {
   bearerSecurity,
