@@ -24,7 +24,7 @@ import { fixedClock } from "../src/lib/clock.ts";
 import { silentLogger } from "../src/lib/logger.ts";
 import { compileMjmlTemplate } from "../src/lib/mjml-templates.ts";
 import { generateBriefings, getBriefingForDate } from "../src/modules/briefings/index.ts";
-import { briefingEmailModel, briefingText } from "../src/modules/delivery/index.ts";
+import { briefingEmailModel, briefingText, storyLinkUrls } from "../src/modules/delivery/index.ts";
 import { createSubscriber } from "../src/modules/profiles/index.ts";
 
 /** The sink in its own process (`--sink`), so the sender's figures are the sender's. */
@@ -122,6 +122,8 @@ async function main() {
   const links = (i: number) => ({
     preferencesUrl: `${config.publicBaseUrl}/preferences/token-${i}-${"x".repeat(60)}`,
     unsubscribeUrl: `${config.publicBaseUrl}/unsubscribe/token-${i}-${"x".repeat(60)}`,
+    // Each story's read, share and feedback links, signed per email as production does.
+    storyLinks: storyLinkUrls(deps.config, `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`),
   });
   const render = (template: { render(v: object): string }, i: number) => {
     const model = briefingEmailModel(briefing, recipient(i), links(i));
