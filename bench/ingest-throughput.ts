@@ -23,6 +23,12 @@ import { clusterArticles, StoryWindowCache } from "../src/modules/stories/index.
 const BATCH = 250; // articles per fetched feed document
 const ARTICLES_PER_HOUR = 700; // ~17k a day: a large deployment's intake
 
+/** Process CPU time (user + system) in ms: the client's share, whatever else the machine runs. */
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function rng(seed: number) {
   let s = seed >>> 0;
   return () => {
@@ -93,6 +99,7 @@ async function run(n: number, dbUrl: string | undefined) {
 
   // Baseline: parse and normalize only.
   let t0 = performance.now();
+  const baselineCpu = cpuMs();
   let normalizedCount = 0;
   for (const d of docs) {
     const now = new Date(base.getTime() + (d.hour + 1) * 3600_000);
@@ -102,6 +109,7 @@ async function run(n: number, dbUrl: string | undefined) {
     }
   }
   const baselineSeconds = (performance.now() - t0) / 1000;
+  const baselineCpuSeconds = (cpuMs() - baselineCpu) / 1000;
 
   // The pipeline: parse, normalize, dedupe + store, cluster; one feed document at a time.
   let dbName: string | undefined;
@@ -120,6 +128,9 @@ async function run(n: number, dbUrl: string | undefined) {
   const deps = await createDeps(config, { inMemoryDb: !url, clock, logger: silentLogger, llm: null });
   await migrate(deps.dbHandle);
   const stage = { parse: 0, store: 0, cluster: 0 };
+  // Process CPU (user + system) per stage: wall time is shared with whatever else the machine runs.
+  const stageCpu = { parse: 0, store: 0, cluster: 0 };
+  const cpuStart = cpuMs();
   let stored = 0;
   const perChunk: number[] = [];
   t0 = performance.now();
@@ -128,6 +139,7 @@ async function run(n: number, dbUrl: string | undefined) {
   for (const [i, d] of docs.entries()) {
     clock.set(new Date(base.getTime() + (d.hour + 1) * 3600_000));
     let t = performance.now();
+    let c = cpuMs();
     const batch: NormalizedArticle[] = [];
     for (const e of parseFeed(d.xml).entries) {
       const r = normalizeEntry(e, {
@@ -139,12 +151,17 @@ async function run(n: number, dbUrl: string | undefined) {
       if (r.ok) batch.push(r.article);
     }
     stage.parse += performance.now() - t;
+    stageCpu.parse += cpuMs() - c;
     t = performance.now();
+    c = cpuMs();
     stored += (await storeArticles(deps, null, batch)).added;
     stage.store += performance.now() - t;
+    stageCpu.store += cpuMs() - c;
     t = performance.now();
+    c = cpuMs();
     await clusterArticles(deps, storyWindow);
     stage.cluster += performance.now() - t;
+    stageCpu.cluster += cpuMs() - c;
     if ((i + 1) % Math.max(1, Math.floor(docs.length / 5)) === 0) {
       const now = performance.now();
       perChunk.push(+(((now - chunkStart) / ((Math.floor(docs.length / 5) || 1) * BATCH)) * 1000).toFixed(1));
@@ -152,6 +169,7 @@ async function run(n: number, dbUrl: string | undefined) {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = (cpuMs() - cpuStart) / 1000;
   await deps.close();
   if (dbUrl && dbName) {
     const admin = postgres(dbUrl, { max: 1 });
@@ -166,9 +184,14 @@ async function run(n: number, dbUrl: string | undefined) {
     microsecondsPerArticle: Math.round((seconds / n) * 1e6),
     microsecondsPerArticleByFifth: perChunk,
     stageSeconds: Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, +(v / 1000).toFixed(2)])),
+    cpuSeconds: +cpuSeconds.toFixed(2),
+    stageCpuSeconds: Object.fromEntries(
+      Object.entries(stageCpu).map(([k, v]) => [k, +(v / 1000).toFixed(2)]),
+    ),
     baseline: {
       what: "parse + normalize only, same feeds",
       seconds: +baselineSeconds.toFixed(2),
+      cpuSeconds: +baselineCpuSeconds.toFixed(2),
       articlesPerSecond: Math.round(normalizedCount / baselineSeconds),
     },
   };

@@ -1,8 +1,9 @@
-import { and, eq, gte, inArray, isNull, or } from "drizzle-orm";
+import { eq, inArray, isNull, sql } from "drizzle-orm";
+import { rowsOf } from "../../db/client.ts";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
-import { hammingDistance, simhash, simhashBands } from "../../lib/simhash.ts";
+import { hammingHalves, simhash, simhashBands, simhashHalves } from "../../lib/simhash.ts";
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
@@ -117,8 +118,10 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
 /**
  * Stores articles once: an exact duplicate (same canonical URL or same text) or a near-duplicate
  * (SimHash within a few bits, i.e. a wire copy) becomes an appearance of the article already held.
- * A batch costs a fixed number of queries whatever the archive's size; one transaction, so a
- * failure leaves nothing half-written.
+ * A batch costs two statements whatever its size or the archive's: one lookup, one write (articles
+ * and appearances together, so a failure leaves nothing half-written). Rows travel as one JSON
+ * parameter each: building statements with thousands of bound values cost more CPU than the rest
+ * of storing (measured: bench:ingest).
  */
 export async function storeArticles(
   deps: Pick<Deps, "db" | "clock">,
@@ -128,102 +131,152 @@ export async function storeArticles(
   if (batch.length === 0) return { added: 0, duplicates: 0, ids: [] };
   const since = new Date(deps.clock.now().getTime() - DEDUPE_WINDOW_MS);
   const bands = batch.map((a) => simhashBands(a.simhash));
-  return deps.db.transaction(async (tx) => {
-    const byUrl = await tx
-      .select({ id: articles.id, url: articles.url })
-      .from(articles)
-      .where(
-        inArray(
-          articles.url,
-          batch.map((a) => a.url),
-        ),
-      );
-    const byHash = await tx
-      .select({ id: articles.id, contentHash: articles.contentHash })
-      .from(articles)
-      .where(
-        inArray(
-          articles.contentHash,
-          batch.map((a) => a.contentHash),
-        ),
-      );
-    const bandColumns = [articles.simBand0, articles.simBand1, articles.simBand2, articles.simBand3] as const;
-    const nearby = await tx
-      .select({ id: articles.id, simhash: articles.simhash })
-      .from(articles)
-      .where(
-        and(
-          gte(articles.publishedAt, since),
-          or(...bandColumns.map((col, i) => inArray(col, [...new Set(bands.map((b) => b[i]!))]))),
-        ),
-      );
-    const urlIndex = new Map(byUrl.map((k) => [k.url, k.id]));
-    const hashIndex = new Map(byHash.map((k) => [k.contentHash, k.id]));
-    const near = nearby.filter((n): n is { id: string; simhash: bigint } => n.simhash !== null);
-
-    // Decide each article's fate in memory: new, or an appearance of an article held (or earlier in the batch).
-    const fresh: NormalizedArticle[] = [];
-    const appearances: { ref: NormalizedArticle | string; a: NormalizedArticle }[] = [];
-    const freshByHash = new Map<string, NormalizedArticle>();
-    const freshUrls = new Set<string>();
-    let duplicates = 0;
-    for (const a of batch) {
-      if (urlIndex.has(a.url) || freshUrls.has(a.url)) {
-        duplicates++;
-        continue;
+  const halves = new Map(batch.map((a) => [a, simhashHalves(a.simhash)]));
+  const distinct = (values: (string | number)[]) => JSON.stringify([...new Set(values)]);
+  const held = rowsOf<{
+    kind: "url" | "hash" | "near";
+    id: string;
+    key: string | null;
+    lo: number;
+    hi: number;
+  }>(
+    await deps.db.execute(sql`
+      select 'url' as kind, id, url as key, 0::float8 as lo, 0::float8 as hi from ${articles}
+        where url in (select jsonb_array_elements_text(${distinct(batch.map((a) => a.url))}::jsonb))
+      union all
+      select 'hash', id, content_hash, 0, 0 from ${articles}
+        where content_hash in (select jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb))
+      union all
+      select 'near', id, sim_band0 || ',' || sim_band1 || ',' || sim_band2 || ',' || sim_band3,
+          (simhash & 4294967295)::float8, ((simhash >> 32) & 4294967295)::float8
+        from ${articles}
+        where published_at >= ${since.toISOString()}::timestamptz and simhash is not null and (
+          sim_band0 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[0]))}::jsonb))::int)
+          or sim_band1 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[1]))}::jsonb))::int)
+          or sim_band2 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[2]))}::jsonb))::int)
+          or sim_band3 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[3]))}::jsonb))::int))`),
+  );
+  const urlIndex = new Map<string, string>();
+  const hashIndex = new Map<string, string>();
+  // Near-duplicate candidates by band: an article is compared only with those sharing one of its bands.
+  const nearByBand = new Map<string, { id: string; h: [number, number] }[]>();
+  for (const r of held) {
+    if (r.kind === "url") urlIndex.set(r.key!, r.id);
+    else if (r.kind === "hash") hashIndex.set(r.key!, r.id);
+    else {
+      const n = { id: r.id, h: [Number(r.lo), Number(r.hi)] as [number, number] };
+      for (const [i, b] of r.key!.split(",").entries()) {
+        const k = `${i}:${b}`;
+        const list = nearByBand.get(k);
+        if (list) list.push(n);
+        else nearByBand.set(k, [n]);
       }
-      const twin =
-        hashIndex.get(a.contentHash) ??
-        freshByHash.get(a.contentHash) ??
-        (a.wordCount >= NEAR_DUPLICATE_MIN_WORDS
-          ? (near.find((n) => hammingDistance(n.simhash, a.simhash) <= NEAR_DUPLICATE_BITS)?.id ??
-            fresh.find(
-              (f) =>
-                f.wordCount >= NEAR_DUPLICATE_MIN_WORDS &&
-                hammingDistance(f.simhash, a.simhash) <= NEAR_DUPLICATE_BITS,
-            ))
-          : undefined);
-      if (twin) {
-        appearances.push({ ref: twin, a });
-        duplicates++;
-        continue;
+    }
+  }
+  const nearTwin = (a: NormalizedArticle, i: number): string | undefined => {
+    const h = halves.get(a)!;
+    for (const [band, b] of bands[i]!.entries()) {
+      for (const n of nearByBand.get(`${band}:${b}`) ?? []) {
+        if (hammingHalves(n.h, h) <= NEAR_DUPLICATE_BITS) return n.id;
       }
-      fresh.push(a);
-      freshUrls.add(a.url);
-      freshByHash.set(a.contentHash, a);
     }
+    return undefined;
+  };
 
-    const inserted = fresh.length
-      ? await tx
-          .insert(articles)
-          .values(
-            fresh.map((a) => {
-              const [simBand0, simBand1, simBand2, simBand3] = simhashBands(a.simhash);
-              return { ...a, sourceId, simBand0, simBand1, simBand2, simBand3 };
-            }),
-          )
-          .onConflictDoNothing()
-          .returning({ id: articles.id, url: articles.url })
-      : [];
-    const idOfUrl = new Map(inserted.map((r) => [r.url, r.id]));
-    const rows = [
-      ...fresh.filter((a) => idOfUrl.has(a.url)).map((a) => ({ articleId: idOfUrl.get(a.url)!, a })),
-      ...appearances
-        .map(({ ref, a }) => ({ articleId: typeof ref === "string" ? ref : idOfUrl.get(ref.url), a }))
-        .filter((r): r is { articleId: string; a: NormalizedArticle } => r.articleId !== undefined),
-    ];
-    if (rows.length) {
-      await tx
-        .insert(articleAppearances)
-        .values(rows.map(({ articleId, a }) => ({ articleId, sourceId, url: a.url, outlet: a.outlet })))
-        .onConflictDoNothing();
+  // Decide each article's fate in memory: new, or an appearance of an article held (or earlier in the batch).
+  const fresh: NormalizedArticle[] = [];
+  const appearances: { ref: NormalizedArticle | string; a: NormalizedArticle }[] = [];
+  const freshByHash = new Map<string, NormalizedArticle>();
+  const freshUrls = new Set<string>();
+  let duplicates = 0;
+  for (const [i, a] of batch.entries()) {
+    if (urlIndex.has(a.url) || freshUrls.has(a.url)) {
+      duplicates++;
+      continue;
     }
+    const twin =
+      hashIndex.get(a.contentHash) ??
+      freshByHash.get(a.contentHash) ??
+      (a.wordCount >= NEAR_DUPLICATE_MIN_WORDS
+        ? (nearTwin(a, i) ??
+          fresh.find(
+            (f) =>
+              f.wordCount >= NEAR_DUPLICATE_MIN_WORDS &&
+              hammingHalves(halves.get(f)!, halves.get(a)!) <= NEAR_DUPLICATE_BITS,
+          ))
+        : undefined);
+    if (twin) {
+      appearances.push({ ref: twin, a });
+      duplicates++;
+      continue;
+    }
+    fresh.push(a);
+    freshUrls.add(a.url);
+    freshByHash.set(a.contentHash, a);
+  }
+  if (fresh.length === 0 && appearances.length === 0) return { added: 0, duplicates, ids: [] };
+
+  const articleRows = fresh.map((a) => {
+    const [b0, b1, b2, b3] = simhashBands(a.simhash);
     return {
-      added: inserted.length,
-      duplicates: duplicates + (fresh.length - inserted.length),
-      ids: inserted.map((r) => r.id),
+      source_id: sourceId,
+      url: a.url,
+      guid: a.guid,
+      title: a.title,
+      outlet: a.outlet,
+      domain: a.domain,
+      author: a.author,
+      published_at: a.publishedAt.toISOString(),
+      language: a.language,
+      content: a.content,
+      word_count: a.wordCount,
+      content_hash: a.contentHash,
+      simhash: a.simhash.toString(),
+      sim_band0: b0,
+      sim_band1: b1,
+      sim_band2: b2,
+      sim_band3: b3,
+      status: a.status,
     };
   });
+  // Each appearance names its article by id (held) or by the URL of a fresh one (id known once inserted).
+  const appearanceRows = [
+    ...fresh.map((a) => ({ article_id: null, article_url: a.url, url: a.url, outlet: a.outlet })),
+    ...appearances.map(({ ref, a }) =>
+      typeof ref === "string"
+        ? { article_id: ref, article_url: null, url: a.url, outlet: a.outlet }
+        : { article_id: null, article_url: ref.url, url: a.url, outlet: a.outlet },
+    ),
+  ];
+  const inserted = rowsOf<{ id: string; url: string }>(
+    await deps.db.execute(sql`
+      with inserted as (
+        insert into ${articles} (source_id, url, guid, title, outlet, domain, author, published_at, language,
+          content, word_count, content_hash, simhash, sim_band0, sim_band1, sim_band2, sim_band3, status)
+        select source_id, url, guid, title, outlet, domain, author, published_at, language,
+          content, word_count, content_hash, simhash, sim_band0, sim_band1, sim_band2, sim_band3, status
+        from jsonb_to_recordset(${JSON.stringify(articleRows)}::jsonb) as x(source_id uuid, url text, guid text,
+          title text, outlet text, domain text, author text, published_at timestamptz, language text,
+          content text, word_count int, content_hash text, simhash bigint, sim_band0 int, sim_band1 int,
+          sim_band2 int, sim_band3 int, status text)
+        on conflict do nothing
+        returning id, url
+      ), appeared as (
+        insert into ${articleAppearances} (article_id, source_id, url, outlet)
+        select coalesce(x.article_id, i.id), ${sourceId}::uuid, x.url, x.outlet
+        from jsonb_to_recordset(${JSON.stringify(appearanceRows)}::jsonb)
+          as x(article_id uuid, article_url text, url text, outlet text)
+          left join inserted i on i.url = x.article_url
+        where coalesce(x.article_id, i.id) is not null
+        on conflict do nothing
+      )
+      select id, url from inserted`),
+  );
+  return {
+    added: inserted.length,
+    duplicates: duplicates + (fresh.length - inserted.length),
+    ids: inserted.map((r) => r.id),
+  };
 }
 
 /** Articles not yet grouped into a story, oldest first (ties by URL: the outcome must not depend on fetch order). */
