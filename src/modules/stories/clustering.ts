@@ -1,5 +1,5 @@
 import { entities, terms } from "../../lib/text.ts";
-import { type SparseVector, termFrequencies, topTerms } from "../../lib/vectors.ts";
+import { type SparseVector, termFrequencies } from "../../lib/vectors.ts";
 
 /** What the clusterer reads of an article. */
 export type ClusterDoc = {
@@ -104,25 +104,6 @@ export class Idf {
   }
 }
 
-/** The `k` heaviest terms of a vector (a partial selection: no full sort). */
-function heaviest(v: SparseVector, k: number): string[] {
-  const terms: string[] = [];
-  const weights: number[] = [];
-  for (const t in v) {
-    const w = v[t]!;
-    if (terms.length === k && w <= weights[k - 1]!) continue;
-    let i = terms.length === k ? k - 1 : terms.length;
-    while (i > 0 && weights[i - 1]! < w) {
-      terms[i] = terms[i - 1]!;
-      weights[i] = weights[i - 1]!;
-      i--;
-    }
-    terms[i] = t;
-    weights[i] = w;
-  }
-  return terms;
-}
-
 export function denseDot(a: number[], b: number[]): number {
   let s = 0;
   const n = Math.min(a.length, b.length);
@@ -144,13 +125,14 @@ function meanEmbedding(mean: number[] | null, count: number, next: number[]): nu
 // At most this many candidate stories get a full similarity computation per article.
 const MAX_SCORED = 32;
 const POSTINGS_PER_PROBE = 64;
-
-type DocVector = { keys: string[]; weights: number[] };
+// Whitespace-separated tokens whose terms are remembered; the memo is emptied beyond this.
+const TOKEN_MEMO = 200_000;
 
 /** A story while clustering: `id` is null until it is stored. */
 export type LiveStory = {
   id: string | null;
   title: string;
+  /** Raw term counts; brought up to date by `commit()` (and set when a story is created). */
   terms: SparseVector;
   firstSeen: Date;
   lastSeen: Date;
@@ -164,27 +146,149 @@ export type LiveStory = {
   added: ClusterDoc[];
 };
 
+/** Raw term counts by term id, in first-seen order. */
+type RawTerms = Map<number, number>;
+/** A tf-idf vector over term ids: parallel arrays, L2-normalized. */
+type WeighedTerms = { ids: Int32Array; weights: Float64Array };
+
+/** The clusterer's working copy of a story, over term ids. */
+type StoryState = {
+  raw: RawTerms;
+  /** The term ids IDF counted for this story (to un-count exactly those). */
+  counted: number[] | null;
+  vec: WeighedTerms;
+  /** The IDF epoch `vec` was weighed in. */
+  epoch: number;
+};
+
+/**
+ * Terms as small integers, with document frequencies and the smoothed IDF they imply. Weights are
+ * memoized until the counts next change: during a run's placements IDF is fixed, so each term's
+ * logarithm is taken once per run, not once per story it appears in.
+ */
+class TermIdf {
+  private readonly idOf = new Map<string, number>();
+  private names: string[] = [];
+  private df: number[] = [];
+  private free: number[] = [];
+  private emptied: number[] = [];
+  private memo: number[] = [];
+  private memoAt: number[] = [];
+  private version = 0;
+  n = 0;
+
+  id(term: string): number {
+    let id = this.idOf.get(term);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.names.length;
+      this.idOf.set(term, id);
+      this.names[id] = term;
+      this.df[id] = 0;
+      this.memoAt[id] = -1;
+    }
+    return id;
+  }
+  name(id: number): string {
+    return this.names[id]!;
+  }
+  get capacity(): number {
+    return this.names.length;
+  }
+  add(ids: Iterable<number>): void {
+    this.n++;
+    this.version++;
+    for (const id of ids) this.df[id]!++;
+  }
+  remove(ids: Iterable<number>): void {
+    this.n--;
+    this.version++;
+    for (const id of ids) if (--this.df[id]! <= 0) this.emptied.push(id);
+  }
+  weight(id: number): number {
+    if (this.memoAt[id] === this.version) return this.memo[id]!;
+    const w = Math.log((this.n + 1) / (this.df[id]! + 1)) + 1;
+    this.memo[id] = w;
+    this.memoAt[id] = this.version;
+    return w;
+  }
+  /** Sublinear tf × idf, L2-normalized. */
+  weigh(raw: RawTerms): WeighedTerms {
+    const ids = new Int32Array(raw.size);
+    const weights = new Float64Array(raw.size);
+    let sq = 0;
+    let i = 0;
+    for (const [id, tf] of raw) {
+      const w = (1 + Math.log(tf)) * this.weight(id);
+      ids[i] = id;
+      weights[i++] = w;
+      sq += w * w;
+    }
+    const norm = Math.sqrt(sq) || 1;
+    for (let j = 0; j < weights.length; j++) weights[j]! /= norm;
+    return { ids, weights };
+  }
+  /** Ids no vector counts any more are forgotten (and reused): memory follows the window. */
+  release(onRelease: (id: number) => void): void {
+    for (const id of this.emptied) {
+      if (this.df[id] !== 0 || this.names[id] === undefined) continue;
+      this.idOf.delete(this.names[id]!);
+      this.names[id] = undefined as unknown as string;
+      this.free.push(id);
+      onRelease(id);
+    }
+    this.emptied = [];
+  }
+}
+
+/** The `k` heaviest terms of a vector (a partial selection: no full sort); earlier wins ties. */
+function heaviest(v: WeighedTerms, k: number): number[] {
+  const ids: number[] = [];
+  const weights: number[] = [];
+  for (let j = 0; j < v.ids.length; j++) {
+    const w = v.weights[j]!;
+    if (ids.length === k && w <= weights[k - 1]!) continue;
+    let i = ids.length === k ? k - 1 : ids.length;
+    while (i > 0 && weights[i - 1]! < w) {
+      ids[i] = ids[i - 1]!;
+      weights[i] = weights[i - 1]!;
+      i--;
+    }
+    ids[i] = v.ids[j]!;
+    weights[i] = w;
+  }
+  return ids;
+}
+
+/** The `n` heaviest raw terms (a stable sort: earlier wins ties). */
+function topRaw(raw: RawTerms, n: number): RawTerms {
+  return new Map([...raw].sort((x, y) => y[1] - x[1]).slice(0, n));
+}
+
 /**
  * Incremental single-pass clustering over a sliding window of stories: each article joins the
  * most similar story (cosine of tf-idf vectors, candidates found through an inverted index) or
  * starts a new one. It lives in memory across runs, so a run costs what its new articles cost,
  * not what the window holds; the stories service keeps it in step with the database.
  * IDF counts the window's stories plus the run's pending articles, as a batch clusterer would.
+ * Terms are integer ids and vectors typed arrays: scoring a candidate reads arrays, not
+ * string-keyed objects.
  */
 export class StoryClusterer {
   private readonly live = new Set<LiveStory>();
-  private readonly idf = new Idf();
-  /** term -> stories holding it, oldest first; entries of dropped stories are skipped, then swept. */
-  private readonly postings = new Map<string, LiveStory[]>();
-  private readonly weighted = new Map<LiveStory, SparseVector>();
-  private readonly docTerms = new Map<string, SparseVector>();
-  /** Each story's terms as IDF last counted them. */
-  private readonly counted = new Map<LiveStory, SparseVector>();
+  private readonly idf = new TermIdf();
+  private readonly state = new Map<LiveStory, StoryState>();
+  /** term id -> stories holding it, oldest first; entries of dropped stories are skipped, then swept. */
+  private postings: (LiveStory[] | undefined)[] = [];
+  private readonly docTerms = new Map<string, RawTerms>();
+  /** Stories that gained articles since the last commit. */
+  private readonly touched = new Set<LiveStory>();
+  /** A whitespace token's terms (the tokenizer's matches never span whitespace). */
+  private readonly tokenTerms = new Map<string, string[]>();
+  /** The article being scored, spread over term ids (zero elsewhere). */
+  private scratch = new Float64Array(1024);
   private weighedAtSize = 0;
   /** Bumped when IDF has moved; a story weighed in an older epoch is re-weighed on use. */
   private epoch = 0;
-  private readonly weighedIn = new Map<LiveStory, number>();
-  private readonly termCounts = new Map<LiveStory, number>();
 
   constructor(
     window: LiveStory[] = [],
@@ -201,126 +305,153 @@ export class StoryClusterer {
 
   /** Adds (or replaces with a fresher copy) a story of the window. */
   put(s: LiveStory): void {
-    const counted = this.counted.get(s);
-    if (counted) this.idf.remove(counted);
+    const before = this.state.get(s);
+    if (before?.counted) this.idf.remove(before.counted);
     this.live.add(s);
-    this.idf.add(s.terms);
-    this.counted.set(s, s.terms);
-    this.index(s);
+    const raw: RawTerms = new Map();
+    for (const k in s.terms) raw.set(this.idf.id(k), s.terms[k]!);
+    const counted = [...raw.keys()];
+    this.idf.add(counted);
+    const vec = this.idf.weigh(raw);
+    this.state.set(s, { raw, counted, vec, epoch: this.epoch });
+    for (const id of counted) if (!before?.raw.has(id)) this.post(id, s);
   }
 
   /** Drops a story that left the window or changed elsewhere. */
   drop(s: LiveStory): void {
     if (!this.live.delete(s)) return;
-    const counted = this.counted.get(s);
-    if (counted) this.idf.remove(counted);
-    this.counted.delete(s);
-    this.termCounts.delete(s);
-    this.weighedIn.delete(s);
-    this.weighted.delete(s);
+    const st = this.state.get(s);
+    if (st?.counted) this.idf.remove(st.counted);
+    this.state.delete(s);
+    this.touched.delete(s);
   }
 
   /** Counts the run's articles into IDF before any is placed. */
   prepare(pending: ClusterDoc[]): void {
     for (const d of pending) {
-      const v = articleTerms(d, this.opts);
-      this.docTerms.set(d.id, v);
-      this.idf.add(v);
+      const raw = this.termsOf(d);
+      this.docTerms.set(d.id, raw);
+      this.idf.add(raw.keys());
     }
     // IDF moves as the window grows or shrinks; once it has moved enough, each story is
     // re-weighed the next time it is a candidate (not all at once).
-    if (Math.abs(this.idf.size - this.weighedAtSize) > 0.2 * Math.max(this.weighedAtSize, 50)) {
+    if (Math.abs(this.idf.n - this.weighedAtSize) > 0.2 * Math.max(this.weighedAtSize, 50)) {
       this.epoch++;
-      this.weighedAtSize = this.idf.size;
+      this.weighedAtSize = this.idf.n;
     }
   }
 
   /** Ends a run: pending articles leave IDF, changed stories are counted with their new terms. */
   commit(): LiveStory[] {
-    for (const v of this.docTerms.values()) this.idf.remove(v);
+    for (const v of this.docTerms.values()) this.idf.remove(v.keys());
     this.docTerms.clear();
-    const changed = [...this.live].filter((s) => s.added.length > 0);
+    const changed = [...this.touched];
+    this.touched.clear();
     for (const s of changed) {
-      const counted = this.counted.get(s);
-      if (counted) this.idf.remove(counted);
-      this.idf.add(s.terms);
-      this.counted.set(s, s.terms);
+      const st = this.state.get(s)!;
+      if (st.counted) this.idf.remove(st.counted);
+      st.counted = [...st.raw.keys()];
+      this.idf.add(st.counted);
+      s.terms = this.namedTerms(st.raw);
     }
+    this.idf.release((id) => {
+      this.postings[id] = undefined;
+    });
+    if (this.tokenTerms.size > TOKEN_MEMO) this.tokenTerms.clear();
     return changed;
   }
 
-  /** (Re)computes a story's weighted vector and its postings; terms it dropped leave the index. */
-  private index(s: LiveStory): void {
-    const before = this.weighted.get(s);
-    const vec = this.idf.weigh(s.terms);
-    this.weighted.set(s, vec);
-    this.weighedIn.set(s, this.epoch);
-    for (const t in vec) {
-      if (before && t in before) continue;
-      const list = this.postings.get(t);
-      if (list) list.push(s);
-      else this.postings.set(t, [s]);
+  /** Raw term counts of an article by term id: the same terms and counts as `articleTerms`. */
+  private termsOf(doc: Pick<ClusterDoc, "title" | "content">): RawTerms {
+    const v: RawTerms = new Map();
+    const tokens = doc.content.split(/\s+/).slice(0, this.opts.leadWords);
+    for (const token of tokens) {
+      let ts = this.tokenTerms.get(token);
+      if (!ts) {
+        ts = terms(token);
+        this.tokenTerms.set(token, ts);
+      }
+      for (const t of ts) {
+        const id = this.idf.id(t);
+        v.set(id, (v.get(id) ?? 0) + 1);
+      }
     }
+    for (const t of terms(doc.title)) {
+      const id = this.idf.id(t);
+      v.set(id, (v.get(id) ?? 0) + this.opts.titleWeight);
+    }
+    for (const e of entities(`${doc.title}. ${tokens.join(" ")}`)) {
+      if (e.includes(" ") || e.length > 3) {
+        const id = this.idf.id(`e:${e}`);
+        v.set(id, (v.get(id) ?? 0) + this.opts.entityWeight);
+      }
+    }
+    return v;
+  }
+
+  private namedTerms(raw: RawTerms): SparseVector {
+    const out: SparseVector = {};
+    for (const [id, tf] of raw) out[this.idf.name(id)] = tf;
+    return out;
+  }
+
+  private post(id: number, s: LiveStory): void {
+    const list = this.postings[id];
+    if (list) list.push(s);
+    else this.postings[id] = [s];
+  }
+
+  /** Re-weighs a story under the current IDF; `added` are term ids it gained (new postings). */
+  private reweigh(s: LiveStory, st: StoryState, added: number[] = []): void {
+    st.vec = this.idf.weigh(st.raw);
+    st.epoch = this.epoch;
+    for (const id of added) if (st.raw.has(id)) this.post(id, s);
   }
 
   /**
-   * Lexical: tf-idf cosine decayed by the time gap. With embeddings on both sides, the embedding
-   * cosine decides instead, expressed on the lexical scale so one threshold rules both paths.
+   * Lexical: tf-idf cosine (the article's weights are in `scratch`) decayed by the time gap.
+   * With embeddings on both sides, the embedding cosine decides instead, expressed on the
+   * lexical scale so one threshold rules both paths.
    */
-  private similarity(
-    doc: ClusterDoc,
-    vec: DocVector,
-    s: LiveStory,
-    weighted: SparseVector,
-    gap: number,
-  ): number {
+  private similarity(doc: ClusterDoc, s: LiveStory, vec: WeighedTerms, gap: number): number {
     if (doc.embedding && s.embedding) {
       const cos = denseDot(doc.embedding, s.embedding);
       const needed = this.opts.embeddingThreshold + (this.opts.embeddingGapPenalty * gap) / this.opts.decayMs;
       // At `needed` this equals the lexical threshold; above it, higher.
       return this.opts.threshold * (1 + (cos - needed) * 4);
     }
+    const scratch = this.scratch;
     let dotted = 0;
-    for (let i = 0; i < vec.keys.length; i++) {
-      const w = weighted[vec.keys[i]!];
-      if (w !== undefined) dotted += vec.weights[i]! * w;
-    }
+    for (let i = 0; i < vec.ids.length; i++) dotted += scratch[vec.ids[i]!]! * vec.weights[i]!;
     return dotted * Math.exp(-gap / this.opts.decayMs);
   }
 
   /** Places one article; returns its story and the similarity that decided it. */
   assign(doc: ClusterDoc): { story: LiveStory; score: number; joined: boolean } {
-    const raw = this.docTerms.get(doc.id) ?? articleTerms(doc, this.opts);
+    const raw = this.docTerms.get(doc.id) ?? this.termsOf(doc);
     const weighedDoc = this.idf.weigh(raw);
     const probes = heaviest(weighedDoc, this.opts.probeTerms);
-    // Keys listed once: scoring candidates then reads arrays instead of enumerating an object each time.
-    const keys = Object.keys(weighedDoc);
-    const vec: DocVector = { keys, weights: keys.map((k) => weighedDoc[k]!) };
     // Candidates share probe terms; the ones sharing the most are scored (a story about the same
     // event shares several distinctive terms, one shared rare word is usually chance).
     const hits = new Map<LiveStory, number>();
     // Each probe term names its most recent stories (time decay makes older ones unlikely
     // matches): the work per article is bounded whatever the window holds.
     for (const t of probes) {
-      const list = this.postings.get(t);
+      const list = this.postings[t];
       if (!list) continue;
       let taken = 0;
       let stale = 0;
       for (let i = list.length - 1; i >= 0 && taken < POSTINGS_PER_PROBE; i--) {
         const s = list[i]!;
-        if (!this.live.has(s) || !(t in (this.weighted.get(s) ?? {}))) {
+        // Only live stories have a state; a story's weighed terms are its raw terms.
+        if (!this.state.get(s)?.raw.has(t)) {
           stale++;
           continue;
         }
         taken++;
         hits.set(s, (hits.get(s) ?? 0) + 1);
       }
-      if (stale > POSTINGS_PER_PROBE) {
-        this.postings.set(
-          t,
-          list.filter((s) => this.live.has(s) && t in (this.weighted.get(s) ?? {})),
-        );
-      }
+      if (stale > POSTINGS_PER_PROBE) this.postings[t] = list.filter((s) => this.state.get(s)?.raw.has(t));
     }
     const lexical =
       hits.size <= MAX_SCORED
@@ -334,50 +465,54 @@ export class StoryClusterer {
     const candidates = doc.embedding
       ? new Set([...lexical, ...[...this.live].filter((s) => s.embedding)])
       : lexical;
+    if (this.scratch.length < this.idf.capacity) {
+      this.scratch = new Float64Array(Math.max(this.idf.capacity, this.scratch.length * 2));
+    }
+    const scratch = this.scratch;
+    for (let i = 0; i < weighedDoc.ids.length; i++) scratch[weighedDoc.ids[i]!] = weighedDoc.weights[i]!;
     let best: LiveStory | null = null;
     let bestScore = 0;
     const t = doc.publishedAt.getTime();
     for (const s of candidates) {
-      if (this.live.has(s) && (this.weighedIn.get(s) ?? -1) < this.epoch) this.index(s);
-      const weighted = this.weighted.get(s);
       // Postings may still name a story that left the window.
-      if (!weighted || !this.live.has(s)) continue;
+      const st = this.state.get(s);
+      if (!st) continue;
+      if (st.epoch < this.epoch) this.reweigh(s, st);
       const gap = Math.max(0, t - s.lastSeen.getTime(), s.firstSeen.getTime() - t);
       if (gap > this.opts.windowMs) continue;
-      const score = this.similarity(doc, vec, s, weighted, gap);
+      const score = this.similarity(doc, s, st.vec, gap);
       if (score > bestScore) {
         bestScore = score;
         best = s;
       }
     }
+    for (let i = 0; i < weighedDoc.ids.length; i++) scratch[weighedDoc.ids[i]!] = 0;
     if (best && bestScore >= this.opts.threshold) {
+      const st = this.state.get(best)!;
       if (doc.embedding) best.embedding = meanEmbedding(best.embedding, best.embeddedCount++, doc.embedding);
-      // IDF must later un-count what it counted: keep that copy before changing terms in place.
-      if (this.counted.get(best) === best.terms) this.counted.set(best, { ...best.terms });
-      let size = this.termCounts.get(best) ?? Object.keys(best.terms).length;
-      for (const k in raw) {
-        if (best.terms[k] === undefined) {
-          best.terms[k] = raw[k]!;
-          size++;
-        } else best.terms[k] += raw[k]!;
+      const gained: number[] = [];
+      for (const [id, tf] of raw) {
+        const had = st.raw.get(id);
+        if (had === undefined) {
+          st.raw.set(id, tf);
+          gained.push(id);
+        } else st.raw.set(id, had + tf);
       }
       // Trimmed in steps, not on every join: sorting a story's terms is the costly part.
-      if (size > this.opts.storyTerms * 1.5) {
-        best.terms = topTerms(best.terms, this.opts.storyTerms);
-        size = this.opts.storyTerms;
-      }
-      this.termCounts.set(best, size);
+      if (st.raw.size > this.opts.storyTerms * 1.5) st.raw = topRaw(st.raw, this.opts.storyTerms);
       if (doc.publishedAt > best.lastSeen) best.lastSeen = doc.publishedAt;
       if (doc.publishedAt < best.firstSeen) best.firstSeen = doc.publishedAt;
       best.added.push(doc);
       best.domains.add(doc.domain);
-      this.index(best);
+      this.touched.add(best);
+      this.reweigh(best, st, gained);
       return { story: best, score: bestScore, joined: true };
     }
+    const storyRaw = topRaw(raw, this.opts.storyTerms);
     const story: LiveStory = {
       id: null,
       title: doc.title,
-      terms: topTerms({ ...raw }, this.opts.storyTerms),
+      terms: this.namedTerms(storyRaw),
       firstSeen: doc.publishedAt,
       lastSeen: doc.publishedAt,
       domains: new Set([doc.domain]),
@@ -387,7 +522,10 @@ export class StoryClusterer {
       added: [doc],
     };
     this.live.add(story);
-    this.index(story);
+    this.touched.add(story);
+    const st: StoryState = { raw: storyRaw, counted: null, vec: this.idf.weigh(storyRaw), epoch: this.epoch };
+    this.state.set(story, st);
+    for (const id of storyRaw.keys()) this.post(id, story);
     return { story, score: bestScore, joined: false };
   }
 }
