@@ -153,7 +153,15 @@ type WeighedTerms = { ids: Int32Array; weights: Float64Array };
 
 /** The clusterer's working copy of a story, over term ids. */
 type StoryState = {
+  story: LiveStory;
+  /** False once dropped: postings still naming it are stale. */
+  live: boolean;
   raw: RawTerms;
+  /** Bumped whenever terms may have left `raw` (trimmed, replaced): older postings get checked. */
+  trims: number;
+  /** Probe hits of the article being placed, valid while `round` matches the clusterer's. */
+  round: number;
+  hits: number;
   /** The term ids IDF counted for this story (to un-count exactly those). */
   counted: number[] | null;
   vec: WeighedTerms;
@@ -277,8 +285,13 @@ export class StoryClusterer {
   private readonly live = new Set<LiveStory>();
   private readonly idf = new TermIdf();
   private readonly state = new Map<LiveStory, StoryState>();
-  /** term id -> stories holding it, oldest first; entries of dropped stories are skipped, then swept. */
-  private postings: (LiveStory[] | undefined)[] = [];
+  /**
+   * term id -> stories holding it, oldest first, each with the story's `trims` when posted (an
+   * entry posted since the last trim is current without a lookup); entries of dropped stories
+   * and dropped terms are skipped, then swept.
+   */
+  private postings: ({ states: StoryState[]; trims: number[] } | undefined)[] = [];
+  private round = 0;
   private readonly docTerms = new Map<string, RawTerms>();
   /** Stories that gained articles since the last commit. */
   private readonly touched = new Set<LiveStory>();
@@ -313,8 +326,22 @@ export class StoryClusterer {
     const counted = [...raw.keys()];
     this.idf.add(counted);
     const vec = this.idf.weigh(raw);
-    this.state.set(s, { raw, counted, vec, epoch: this.epoch });
-    for (const id of counted) if (!before?.raw.has(id)) this.post(id, s);
+    // A fresher copy of a story held keeps its state (and the postings naming it).
+    const st: StoryState = before ?? {
+      story: s,
+      live: true,
+      raw,
+      trims: 0,
+      round: -1,
+      hits: 0,
+      counted,
+      vec,
+      epoch: this.epoch,
+    };
+    const had = before?.raw;
+    Object.assign(st, { raw, counted, vec, epoch: this.epoch, trims: st.trims + 1 });
+    this.state.set(s, st);
+    for (const id of counted) if (!had?.has(id)) this.post(id, st);
   }
 
   /** Drops a story that left the window or changed elsewhere. */
@@ -322,6 +349,7 @@ export class StoryClusterer {
     if (!this.live.delete(s)) return;
     const st = this.state.get(s);
     if (st?.counted) this.idf.remove(st.counted);
+    if (st) st.live = false;
     this.state.delete(s);
     this.touched.delete(s);
   }
@@ -395,17 +423,19 @@ export class StoryClusterer {
     return out;
   }
 
-  private post(id: number, s: LiveStory): void {
+  private post(id: number, st: StoryState): void {
     const list = this.postings[id];
-    if (list) list.push(s);
-    else this.postings[id] = [s];
+    if (list) {
+      list.states.push(st);
+      list.trims.push(st.trims);
+    } else this.postings[id] = { states: [st], trims: [st.trims] };
   }
 
   /** Re-weighs a story under the current IDF; `added` are term ids it gained (new postings). */
-  private reweigh(s: LiveStory, st: StoryState, added: number[] = []): void {
+  private reweigh(st: StoryState, added: number[] = []): void {
     st.vec = this.idf.weigh(st.raw);
     st.epoch = this.epoch;
-    for (const id of added) if (st.raw.has(id)) this.post(id, s);
+    for (const id of added) if (st.raw.has(id)) this.post(id, st);
   }
 
   /**
@@ -433,7 +463,8 @@ export class StoryClusterer {
     const probes = heaviest(weighedDoc, this.opts.probeTerms);
     // Candidates share probe terms; the ones sharing the most are scored (a story about the same
     // event shares several distinctive terms, one shared rare word is usually chance).
-    const hits = new Map<LiveStory, number>();
+    const round = ++this.round;
+    const hit: StoryState[] = [];
     // Each probe term names its most recent stories (time decay makes older ones unlikely
     // matches): the work per article is bounded whatever the window holds.
     for (const t of probes) {
@@ -441,29 +472,37 @@ export class StoryClusterer {
       if (!list) continue;
       let taken = 0;
       let stale = 0;
-      for (let i = list.length - 1; i >= 0 && taken < POSTINGS_PER_PROBE; i--) {
-        const s = list[i]!;
-        // Only live stories have a state; a story's weighed terms are its raw terms.
-        if (!this.state.get(s)?.raw.has(t)) {
+      for (let i = list.states.length - 1; i >= 0 && taken < POSTINGS_PER_PROBE; i--) {
+        const st = list.states[i]!;
+        // Posted since the story's last trim: it still holds the term (a story's weighed terms are its raw terms).
+        if (!st.live || (list.trims[i] !== st.trims && !st.raw.has(t))) {
           stale++;
           continue;
         }
         taken++;
-        hits.set(s, (hits.get(s) ?? 0) + 1);
+        if (st.round !== round) {
+          st.round = round;
+          st.hits = 0;
+          hit.push(st);
+        }
+        st.hits++;
       }
-      if (stale > POSTINGS_PER_PROBE) this.postings[t] = list.filter((s) => this.state.get(s)?.raw.has(t));
+      if (stale > POSTINGS_PER_PROBE) {
+        const kept: { states: StoryState[]; trims: number[] } = { states: [], trims: [] };
+        for (const [i, st] of list.states.entries()) {
+          if (st.live && st.raw.has(t)) {
+            kept.states.push(st);
+            kept.trims.push(list.trims[i]!);
+          }
+        }
+        this.postings[t] = kept;
+      }
     }
-    const lexical =
-      hits.size <= MAX_SCORED
-        ? [...hits.keys()]
-        : [...hits]
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, MAX_SCORED)
-            .map(([s]) => s);
+    const lexical = hit.length <= MAX_SCORED ? hit : hit.sort((a, b) => b.hits - a.hits).slice(0, MAX_SCORED);
     // With an embedding, every embedded story of the window is a candidate: reports of one event
     // may share no words (other languages, other vocabularies). A scan, affordable at model speed.
     const candidates = doc.embedding
-      ? new Set([...lexical, ...[...this.live].filter((s) => s.embedding)])
+      ? new Set([...lexical, ...[...this.state.values()].filter((st) => st.story.embedding)])
       : lexical;
     if (this.scratch.length < this.idf.capacity) {
       this.scratch = new Float64Array(Math.max(this.idf.capacity, this.scratch.length * 2));
@@ -473,11 +512,11 @@ export class StoryClusterer {
     let best: LiveStory | null = null;
     let bestScore = 0;
     const t = doc.publishedAt.getTime();
-    for (const s of candidates) {
+    for (const st of candidates) {
       // Postings may still name a story that left the window.
-      const st = this.state.get(s);
-      if (!st) continue;
-      if (st.epoch < this.epoch) this.reweigh(s, st);
+      if (!st.live) continue;
+      const s = st.story;
+      if (st.epoch < this.epoch) this.reweigh(st);
       const gap = Math.max(0, t - s.lastSeen.getTime(), s.firstSeen.getTime() - t);
       if (gap > this.opts.windowMs) continue;
       const score = this.similarity(doc, s, st.vec, gap);
@@ -499,13 +538,16 @@ export class StoryClusterer {
         } else st.raw.set(id, had + tf);
       }
       // Trimmed in steps, not on every join: sorting a story's terms is the costly part.
-      if (st.raw.size > this.opts.storyTerms * 1.5) st.raw = topRaw(st.raw, this.opts.storyTerms);
+      if (st.raw.size > this.opts.storyTerms * 1.5) {
+        st.raw = topRaw(st.raw, this.opts.storyTerms);
+        st.trims++;
+      }
       if (doc.publishedAt > best.lastSeen) best.lastSeen = doc.publishedAt;
       if (doc.publishedAt < best.firstSeen) best.firstSeen = doc.publishedAt;
       best.added.push(doc);
       best.domains.add(doc.domain);
       this.touched.add(best);
-      this.reweigh(best, st, gained);
+      this.reweigh(st, gained);
       return { story: best, score: bestScore, joined: true };
     }
     const storyRaw = topRaw(raw, this.opts.storyTerms);
@@ -523,9 +565,19 @@ export class StoryClusterer {
     };
     this.live.add(story);
     this.touched.add(story);
-    const st: StoryState = { raw: storyRaw, counted: null, vec: this.idf.weigh(storyRaw), epoch: this.epoch };
+    const st: StoryState = {
+      story,
+      live: true,
+      raw: storyRaw,
+      trims: 0,
+      round: -1,
+      hits: 0,
+      counted: null,
+      vec: this.idf.weigh(storyRaw),
+      epoch: this.epoch,
+    };
     this.state.set(story, st);
-    for (const id of storyRaw.keys()) this.post(id, story);
+    for (const id of storyRaw.keys()) this.post(id, st);
     return { story, score: bestScore, joined: false };
   }
 }
