@@ -132,7 +132,10 @@ export async function storeArticles(
   const since = new Date(deps.clock.now().getTime() - DEDUPE_WINDOW_MS);
   const bands = batch.map((a) => simhashBands(a.simhash));
   const halves = new Map(batch.map((a) => [a, simhashHalves(a.simhash)]));
-  const distinct = (values: (string | number)[]) => JSON.stringify([...new Set(values)]);
+  const distinct = (values: string[]) => JSON.stringify([...new Set(values)]);
+  // One array parameter per band: the planner ORs four index scans (a list from a subquery
+  // made it scan the whole window instead).
+  const intArray = (values: number[]) => `{${[...new Set(values)].join(",")}}`;
   const held = rowsOf<{
     kind: "url" | "hash" | "near";
     id: string;
@@ -150,11 +153,12 @@ export async function storeArticles(
       select 'near', id, sim_band0 || ',' || sim_band1 || ',' || sim_band2 || ',' || sim_band3,
           (simhash & 4294967295)::float8, ((simhash >> 32) & 4294967295)::float8
         from ${articles}
-        where published_at >= ${since.toISOString()}::timestamptz and simhash is not null and (
-          sim_band0 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[0]))}::jsonb))::int)
-          or sim_band1 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[1]))}::jsonb))::int)
-          or sim_band2 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[2]))}::jsonb))::int)
-          or sim_band3 in (select (jsonb_array_elements_text(${distinct(bands.map((b) => b[3]))}::jsonb))::int))`),
+        where (
+          sim_band0 = any(${intArray(bands.map((b) => b[0]))}::int[])
+          or sim_band1 = any(${intArray(bands.map((b) => b[1]))}::int[])
+          or sim_band2 = any(${intArray(bands.map((b) => b[2]))}::int[])
+          or sim_band3 = any(${intArray(bands.map((b) => b[3]))}::int[])
+        ) and published_at >= ${since.toISOString()}::timestamptz and simhash is not null`),
   );
   const urlIndex = new Map<string, string>();
   const hashIndex = new Map<string, string>();
