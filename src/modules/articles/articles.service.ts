@@ -22,6 +22,8 @@ export type SourceIngestResult =
 const NEAR_DUPLICATE_BITS = 6;
 const NEAR_DUPLICATE_MIN_WORDS = 40;
 const DEDUPE_WINDOW_MS = 72 * 3600_000;
+// Held articles looked at per article: bounds the cost of degenerate hashes shared by many.
+const NEAR_CANDIDATES = 100;
 
 /** Fetch one source, parse it, store its new articles; the outcome is recorded on the source. */
 export async function ingestSource(
@@ -133,9 +135,10 @@ export async function storeArticles(
   const bands = batch.map((a) => simhashBands(a.simhash));
   const halves = new Map(batch.map((a) => [a, simhashHalves(a.simhash)]));
   const distinct = (values: string[]) => JSON.stringify([...new Set(values)]);
-  // One array parameter per band: the planner ORs four index scans (a list from a subquery
-  // made it scan the whole window instead).
-  const intArray = (values: number[]) => `{${[...new Set(values)].join(",")}}`;
+  // Each article's four bands, one array per band position: candidates are looked up article by
+  // article, four index probes each, whatever the planner knows of the table (a single
+  // "band in (...)" over the batch scanned the whole 72 h window when statistics were missing).
+  const intArray = (values: number[]) => `{${values.join(",")}}`;
   const held = rowsOf<{
     kind: "url" | "hash" | "near";
     id: string;
@@ -150,15 +153,16 @@ export async function storeArticles(
       select 'hash', id, content_hash, 0, 0 from ${articles}
         where content_hash in (select jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb))
       union all
-      select 'near', id, sim_band0 || ',' || sim_band1 || ',' || sim_band2 || ',' || sim_band3,
-          (simhash & 4294967295)::float8, ((simhash >> 32) & 4294967295)::float8
-        from ${articles}
-        where (
-          sim_band0 = any(${intArray(bands.map((b) => b[0]))}::int[])
-          or sim_band1 = any(${intArray(bands.map((b) => b[1]))}::int[])
-          or sim_band2 = any(${intArray(bands.map((b) => b[2]))}::int[])
-          or sim_band3 = any(${intArray(bands.map((b) => b[3]))}::int[])
-        ) and published_at >= ${since.toISOString()}::timestamptz and simhash is not null`),
+      select 'near', a.id, a.sim_band0 || ',' || a.sim_band1 || ',' || a.sim_band2 || ',' || a.sim_band3,
+          (a.simhash & 4294967295)::float8, ((a.simhash >> 32) & 4294967295)::float8
+        from unnest(${intArray(bands.map((b) => b[0]))}::int[], ${intArray(bands.map((b) => b[1]))}::int[],
+          ${intArray(bands.map((b) => b[2]))}::int[], ${intArray(bands.map((b) => b[3]))}::int[]) as b(v0, v1, v2, v3)
+        cross join lateral (
+          select id, sim_band0, sim_band1, sim_band2, sim_band3, simhash, published_at from ${articles}
+          where sim_band0 = b.v0 or sim_band1 = b.v1 or sim_band2 = b.v2 or sim_band3 = b.v3
+          limit ${NEAR_CANDIDATES}
+        ) a
+        where a.published_at >= ${since.toISOString()}::timestamptz and a.simhash is not null`),
   );
   const urlIndex = new Map<string, string>();
   const hashIndex = new Map<string, string>();
