@@ -3,14 +3,6 @@
  * Each word is hashed once (two 32-bit lanes); a shingle's hash mixes its three words' hashes,
  * so the inner loop stays in plain 32-bit integers.
  */
-function fnv1a32(s: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** murmur3's finalizer: spreads a combined value over all 32 bits. */
 function mix(h: number): number {
@@ -25,8 +17,20 @@ function mix(h: number): number {
 
 export function simhash(text: string): bigint {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const lo = words.map((w) => fnv1a32(w, 0x811c9dc5));
-  const hi = words.map((w) => fnv1a32(w, 0x050c5d1f));
+  // Both lanes' word hashes in one pass over the characters (FNV-1a with two seeds).
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const word of words) {
+    let a = 0x811c9dc5;
+    let b = 0x050c5d1f;
+    for (let i = 0; i < word.length; i++) {
+      const c = word.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193);
+    }
+    lo.push(a >>> 0);
+    hi.push(b >>> 0);
+  }
   const n = Math.max(1, words.length - 2);
   // Per bit, the sign of (ones - zeros) over the shingles. Ones are counted bit-sliced: plane k
   // holds bit k of all 32 counters, so adding a shingle is a few word operations, not 64 adds.
