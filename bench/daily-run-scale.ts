@@ -308,7 +308,8 @@ async function main() {
   }
 }
 
-if (process.argv[1]?.endsWith("daily-run-scale.ts")) main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv[1]?.endsWith("daily-run-scale.ts"))
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

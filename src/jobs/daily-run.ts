@@ -138,7 +138,7 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState =
     },
     async [QUEUES.fetchSource](job: Handlers["fetch-source"]) {
       const source = (await listSources(deps)).find((s) => s.id === job.sourceId);
-      if (!source || !source.enabled) return;
+      if (!source?.enabled) return;
       const r = await ingestSource(deps, source);
       if (r.status === "ok" && r.added > 0) {
         await queue.send(QUEUES.groupStories, { data: {}, singletonKey: "all" });

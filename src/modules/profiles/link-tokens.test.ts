@@ -11,7 +11,11 @@ const other = randomUUID();
 describe("story link tokens", () => {
   it("name the subscriber, the story and the action they were signed for", () => {
     const token = storyLinkSigner(SECRET, alice)(story).more;
-    expect(readStoryLinkToken(SECRET, token)).toEqual({ subscriberId: alice, storyId: story, action: "more" });
+    expect(readStoryLinkToken(SECRET, token)).toEqual({
+      subscriberId: alice,
+      storyId: story,
+      action: "more",
+    });
     expect(token).toMatch(/^[\w-]{44}\.more\.[\w-]{12}$/);
   });
 
