@@ -24,8 +24,10 @@ import { seedSampleSources } from "./sample-data.ts";
  * missing, and every failure is recorded with its reason.
  *
  * Needs the real server (separate processes cannot share the in-memory PGlite): skipped
- * without TEST_DATABASE_URL. The workers run on the system clock, so subscribers are due at
- * 00:00 local time, which has always passed.
+ * without TEST_DATABASE_URL. The workers run on the system clock, so each subscriber's delivery
+ * time is set to ten minutes before their local "now": due at once, and no zone reaches its next
+ * delivery time while the drill runs (a run that crossed New York's midnight with a 00:00 delivery
+ * time used to find a second day due halfway through).
  */
 const SUBSCRIBERS = 1000;
 const KILLS = 20;
@@ -72,6 +74,19 @@ function startWorker(url: string, dataDir: string): ChildProcess {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Ten minutes before the local time now in `zone` ("00:00" when midnight is that recent). */
+function justPassed(zone: string): string {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date());
+  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const minutes = Math.max(0, part("hour") * 60 + part("minute") - 10);
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
 async function counts() {
   const rows = rowsOf<{ status: string; n: number }>(
     await deps.db.execute(sql`select status, count(*)::int as n from deliveries group by status`),
@@ -90,7 +105,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("the daily run under faults", ()
       role: i % 2 ? "Supply chain director" : "Chief risk officer",
       industry: i % 2 ? "Semiconductors" : "Banking",
       timezone: ZONES[i % ZONES.length]!,
-      deliveryTime: "00:00",
+      deliveryTime: justPassed(ZONES[i % ZONES.length]!),
     }));
     await deps.db.insert(subscribers).values(rows);
     sink = await startSmtpServer({
