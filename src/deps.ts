@@ -18,6 +18,7 @@ import { type Clock, systemClock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import { createTemplateStore, type TemplateStore } from "./lib/mjml-templates.ts";
 import { newToken } from "./lib/tokens.ts";
+import { SummaryCache } from "./modules/summaries/index.ts";
 
 export type Deps = {
   db: Db;
@@ -27,6 +28,8 @@ export type Deps = {
   fetcher: Fetcher;
   logger: Logger;
   templates: TemplateStore;
+  /** Story summaries read in this process (immutable rows, shared by every briefing that cites them). */
+  summaryCache: SummaryCache;
   config: Config & { linkSecret: string };
 };
 
@@ -120,6 +123,7 @@ export async function createDeps(
     fetcher,
     logger,
     templates: overrides.templates ?? createTemplateStore(templatesDir),
+    summaryCache: overrides.summaryCache ?? new SummaryCache(),
     config: { ...config, linkSecret: linkSecret(config) },
     async close() {
       await mailer.close();

@@ -68,7 +68,7 @@ export const BUILD_BATCH = 500;
 
 export type PlanSummary = { sources: number; planned: number; resent: number };
 
-type RunDeps = Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "llm" | "config" | "mailer" | "templates">;
+type RunDeps = Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "llm" | "config" | "mailer" | "templates" | "summaryCache">;
 
 /** Enqueues what is due now: feeds to fetch, subscribers whose morning has come, stalled sends. */
 export async function planDailyRun(

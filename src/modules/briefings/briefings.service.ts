@@ -22,8 +22,14 @@ import {
   type StoryText,
   segmentOf,
 } from "../ranking/index.ts";
-import { recentStories, type Story } from "../stories/index.ts";
-import { latestSummaries, type StorySummary, toStoryView } from "../summaries/index.ts";
+import { storyEmbeddings } from "../stories/index.ts";
+import {
+  latestSummaries,
+  type StorySummary,
+  type SummarizedStory,
+  summarizedStoriesSince,
+  toStoryView,
+} from "../summaries/index.ts";
 
 export type Briefing = typeof briefings.$inferSelect;
 
@@ -39,7 +45,7 @@ export type GenerateResult = { generated: number; skipped: number; briefingIds: 
  * a briefing that already exists is left as it is.
  */
 export async function generateBriefings(
-  deps: Pick<Deps, "db" | "clock" | "logger" | "llm">,
+  deps: Pick<Deps, "db" | "clock" | "logger" | "llm" | "summaryCache">,
   opts: { date?: string; subscriberIds?: string[]; runs?: RankingRunCache } = {},
 ): Promise<GenerateResult> {
   const now = deps.clock.now();
@@ -47,15 +53,15 @@ export async function generateBriefings(
   const result: GenerateResult = { generated: 0, skipped: 0, briefingIds: [] };
   if (subscribers.length === 0) return result;
 
-  const stories = await recentStories(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
-  const summaries = await latestSummaries(
-    deps,
-    stories.map((s) => s.id),
+  const usable = await summarizedStoriesSince(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
+  const byId = await deps.summaryCache.byIds(
+    deps.db,
+    usable.map((s) => s.summaryId),
   );
-  const usable = stories.filter((s) => summaries.has(s.id));
+  const summaries = new Map(usable.map((s) => [s.storyId, byId.get(s.summaryId)!]));
   // Shared by every subscriber of this call, and by later calls of this process while the
   // candidates stay the same: concept matches and segment expansions are computed once.
-  const run = (opts.runs ?? new RankingRunCache()).get(usable, summaries);
+  const run = await (opts.runs ?? new RankingRunCache()).get(deps, usable, summaries);
   const profileEmbeddings = deps.llm ? await embedProfiles(deps, subscribers) : new Map<string, number[]>();
   // "Why it matters" per (story, role × industry), shared by the run's subscribers.
   const insights = new SegmentInsights(deps);
@@ -71,7 +77,7 @@ export async function generateBriefings(
   }
   const shown = await shownRecently(deps, todo, dateOf);
   await insights.preload(
-    usable.map((s) => s.id),
+    usable.map((s) => s.storyId),
     todo,
   );
 
@@ -135,16 +141,27 @@ export class RankingRunCache {
   private key = "";
   private run: RankingRun | null = null;
 
-  get(usable: Story[], summaries: Map<string, StorySummary>): RankingRun {
+  async get(
+    deps: Pick<Deps, "db">,
+    usable: SummarizedStory[],
+    summaries: Map<string, StorySummary>,
+  ): Promise<RankingRun> {
     // What a candidate's scores depend on: its summary, revision, coverage and last sighting.
     const key = usable
       .map(
-        (s) =>
-          `${summaries.get(s.id)!.id}:${s.revision}:${s.outletCount}:${s.lastSeenAt.getTime()}:${s.embedding ? 1 : 0}`,
+        (s) => `${s.summaryId}:${s.revision}:${s.outletCount}:${s.lastSeenAt.getTime()}:${s.hasEmbedding ? 1 : 0}`,
       )
       .join(",");
     if (!this.run || key !== this.key) {
-      const { candidates, idf } = prepareCandidates(usable.map((s) => storyText(summaries.get(s.id)!, s)));
+      const embeddings = await storyEmbeddings(
+        deps,
+        usable.filter((s) => s.hasEmbedding).map((s) => s.storyId),
+      );
+      const { candidates, idf } = prepareCandidates(
+        usable.map((s) =>
+          storyText(summaries.get(s.storyId)!, { ...s, embedding: embeddings.get(s.storyId) ?? null }),
+        ),
+      );
       this.run = new RankingRun(candidates, idf);
       this.key = key;
     }
@@ -293,7 +310,7 @@ async function shownRecently(
 }
 
 /** A briefing as the app reads it (API.md "A briefing"). Another subscriber's is not found. */
-export async function getBriefingView(deps: Pick<Deps, "db">, subscriberId: string, id: string) {
+export async function getBriefingView(deps: Pick<Deps, "db" | "summaryCache">, subscriberId: string, id: string) {
   const [b] = await deps.db
     .select()
     .from(briefings)
@@ -302,7 +319,7 @@ export async function getBriefingView(deps: Pick<Deps, "db">, subscriberId: stri
   return briefingView(deps, b);
 }
 
-export async function getBriefingForDate(deps: Pick<Deps, "db">, subscriberId: string, date: string) {
+export async function getBriefingForDate(deps: Pick<Deps, "db" | "summaryCache">, subscriberId: string, date: string) {
   const [b] = await deps.db
     .select()
     .from(briefings)
@@ -343,24 +360,36 @@ export async function getStoryForSubscriber(deps: Pick<Deps, "db">, subscriberId
   return toStoryView(summary, mine?.why ?? null);
 }
 
-async function briefingView(deps: Pick<Deps, "db">, b: Briefing) {
+async function briefingView(deps: Pick<Deps, "db" | "summaryCache">, b: Briefing) {
   const items = await deps.db
-    .select({ item: briefingItems, summary: storySummaries })
+    .select({
+      rank: briefingItems.rank,
+      reason: briefingItems.reason,
+      score: briefingItems.score,
+      whyItMatters: briefingItems.whyItMatters,
+      summaryId: briefingItems.summaryId,
+    })
     .from(briefingItems)
-    .innerJoin(storySummaries, eq(briefingItems.summaryId, storySummaries.id))
     .where(eq(briefingItems.briefingId, b.id))
     .orderBy(briefingItems.rank);
+  // Summaries are shared by every briefing of the morning: read from the process's cache.
+  const summaries = await deps.summaryCache.byIds(
+    deps.db,
+    items.map((i) => i.summaryId),
+  );
   return {
     id: b.id,
     date: b.date,
     subscriberId: b.subscriberId,
     generatedAt: b.generatedAt.toISOString(),
-    items: items.map(({ item, summary }) => ({
-      rank: item.rank,
-      reason: item.reason,
-      score: item.score,
-      story: toStoryView(summary, item.whyItMatters),
-    })),
+    items: items
+      .filter((item) => summaries.has(item.summaryId))
+      .map((item) => ({
+        rank: item.rank,
+        reason: item.reason,
+        score: item.score,
+        story: toStoryView(summaries.get(item.summaryId)!, item.whyItMatters),
+      })),
     alsoToday: b.alsoToday,
   };
 }

@@ -43,7 +43,7 @@ export function isDue(subscriber: Pick<Subscriber, "timezone" | "deliveryTime">,
  * subscriber gets one email a day.
  */
 export async function sendDueBriefings(
-  deps: Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config">,
+  deps: DeliveryDeps,
   opts: { date?: string; subscriberIds?: string[]; retryDelaysMs?: number[] } = {},
 ): Promise<SendSummary> {
   const now = deps.clock.now();
@@ -65,7 +65,7 @@ export type DeliveryOutcome =
       reason: "already_sent" | "in_progress" | "no_briefing" | "retry_later" | "later_date_sent";
     };
 
-type DeliveryDeps = Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config">;
+type DeliveryDeps = Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config" | "summaryCache">;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

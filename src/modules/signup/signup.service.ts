@@ -46,7 +46,7 @@ export async function requestSignup(
 
 /** Confirms a pending subscriber by their link (once, before it expires) and builds their first briefing. */
 export async function confirmSignup(
-  deps: Pick<Deps, "db" | "clock" | "logger" | "llm">,
+  deps: Pick<Deps, "db" | "clock" | "logger" | "llm" | "summaryCache">,
   code: string,
 ): Promise<{ subscriberId: string; briefing: boolean }> {
   const now = deps.clock.now();

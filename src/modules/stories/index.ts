@@ -14,4 +14,5 @@ export {
   STORY_WINDOW_MS,
   type Story,
   StoryWindowCache,
+  storyEmbeddings,
 } from "./stories.service.ts";

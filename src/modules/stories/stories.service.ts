@@ -266,6 +266,16 @@ export async function getStory(deps: Pick<Deps, "db">, id: string): Promise<Stor
 }
 
 /** Stories seen since `since`, newest first. */
+/** The embeddings of those of these stories that have one. */
+export async function storyEmbeddings(deps: Pick<Deps, "db">, ids: string[]): Promise<Map<string, number[]>> {
+  if (ids.length === 0) return new Map();
+  const rows = await deps.db
+    .select({ id: stories.id, embedding: stories.embedding })
+    .from(stories)
+    .where(and(inArray(stories.id, ids), sql`${stories.embedding} is not null`));
+  return new Map(rows.map((r) => [r.id, r.embedding!]));
+}
+
 export function recentStories(deps: Pick<Deps, "db">, since: Date, limit = 500): Promise<Story[]> {
   return deps.db
     .select()

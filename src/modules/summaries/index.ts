@@ -6,7 +6,10 @@ export {
   listStoriesWithSources,
   type StorySummary,
   type StoryView,
+  type SummarizedStory,
+  summarizedStoriesSince,
   summarizeStory,
   toStoryView,
 } from "./summaries.service.ts";
 export { type Problem, type Verification, verifyFacts, verifySummary } from "./verify.ts";
+export { SummaryCache } from "./summary-cache.ts";

@@ -1,5 +1,6 @@
-import { desc, eq, inArray } from "drizzle-orm";
+import { desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
+import { rowsOf } from "../../db/client.ts";
 import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -106,6 +107,55 @@ export async function latestSummaries(
     .where(inArray(storySummaries.storyId, storyIds))
     .orderBy(storySummaries.storyId, desc(storySummaries.version));
   return new Map(rows.map((r) => [r.storyId, r]));
+}
+
+/** A story seen since a time, with the id of its newest summary: what a morning's ranking starts from. */
+export type SummarizedStory = {
+  storyId: string;
+  summaryId: string;
+  revision: number;
+  outletCount: number;
+  lastSeenAt: Date;
+  hasEmbedding: boolean;
+};
+
+/**
+ * Stories seen since `since` that have a summary, newest first. Only ids and the figures ranking
+ * reads: the summaries themselves come from the process's cache, and a story's term weights
+ * (kept for clustering, often kilobytes) are not read at all.
+ */
+export async function summarizedStoriesSince(
+  deps: Pick<Deps, "db">,
+  since: Date,
+  limit: number,
+): Promise<SummarizedStory[]> {
+  const rows = rowsOf<{
+    story_id: string;
+    summary_id: string;
+    revision: number;
+    outlet_count: number;
+    last_seen_at: string | Date;
+    has_embedding: boolean;
+  }>(
+    await deps.db.execute(sql`
+      select s.id as story_id, latest.id as summary_id, s.revision, s.outlet_count, s.last_seen_at,
+        s.embedding is not null as has_embedding
+      from stories s
+      cross join lateral (
+        select ss.id from story_summaries ss where ss.story_id = s.id order by ss.version desc limit 1
+      ) latest
+      where s.last_seen_at >= ${since.toISOString()}
+      order by s.last_seen_at desc
+      limit ${limit}`),
+  );
+  return rows.map((r) => ({
+    storyId: r.story_id,
+    summaryId: r.summary_id,
+    revision: Number(r.revision),
+    outletCount: Number(r.outlet_count),
+    lastSeenAt: new Date(r.last_seen_at),
+    hasEmbedding: r.has_embedding,
+  }));
 }
 
 /** A story as readers see it (API.md "A story"): the summary, its sources, and why it matters. */
