@@ -7,6 +7,8 @@
  * process's peak memory. Then counts model calls for 10,000 and N subscribers against a counting
  * OpenAI-compatible fake, to show they follow stories and segments, not subscribers.
  *   npm run bench:daily -- [subscribers=100000] [stories=500]
+ * BENCH_WORKERS=1,2 picks the worker counts; BENCH_LLM=0 skips the model-call count (a quick
+ * before/after of the build and render alone); BENCH_CPU_PROF=<dir> profiles every process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -123,7 +125,9 @@ export async function seed(url: string, subscriberCount: number, storyCount: num
 }
 
 function spawnDaybreak(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", ...args], {
+  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits.
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
+  return spawn(process.execPath, [...prof, "--import", "tsx", ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "silent", SAMPLE_DATA: "false", ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -239,7 +243,8 @@ async function main() {
     const seedSeconds = (performance.now() - s0) / 1000;
 
     const runs = [];
-    for (const workers of [1, 2]) {
+    const workerCounts = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
+    for (const workers of workerCounts) {
       await reset(url);
       const build = await buildMorning(url, subscriberCount, workers);
       const render = await renderMorning(url, workers);
@@ -261,7 +266,8 @@ async function main() {
     const fake = await startFakeOpenAi();
     fake.chat = () => ({ text: "It changes what a reader in this role has to plan for this quarter." });
     const llmCalls = [];
-    for (const n of [...new Set([Math.min(10_000, subscriberCount), subscriberCount])]) {
+    const counted = process.env.BENCH_LLM === "0" ? [] : [Math.min(10_000, subscriberCount), subscriberCount];
+    for (const n of [...new Set(counted)]) {
       await reset(url);
       await exec(
         url,

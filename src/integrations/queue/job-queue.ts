@@ -106,10 +106,18 @@ export async function openJobQueue(
       workOpts: { batchSize?: number; pollingIntervalSeconds?: number },
       handler: (jobs: { id: string; data: T }[]) => Promise<void>,
     ) {
-      await boss.work<T>(
+      // pg-boss waits out the polling interval after every fetch, even one that found jobs: a
+      // build job of 0.5 s then left the worker idle 1.5 s of every 2 (measured: a worker was
+      // idle 80% of a morning's build). A worker that found jobs asks for more at once; only an
+      // empty fetch waits for the interval.
+      let workerId: string | undefined;
+      workerId = await boss.work<T>(
         queue,
         { batchSize: workOpts.batchSize ?? 1, pollingIntervalSeconds: workOpts.pollingIntervalSeconds ?? 2 },
-        async (jobs) => handler(jobs.map((j) => ({ id: j.id, data: j.data }))),
+        async (jobs) => {
+          await handler(jobs.map((j) => ({ id: j.id, data: j.data })));
+          if (jobs.length > 0 && workerId) boss.notifyWorker(workerId);
+        },
       );
     },
     async depth() {
