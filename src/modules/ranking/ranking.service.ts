@@ -221,18 +221,22 @@ export class RankingRun {
   }
 
   private standingAt = Number.NaN;
-  private standings: { importance: number; freshness: number }[] = [];
+  private standings = { importance: new Float64Array(0), freshness: new Float64Array(0) };
 
-  /** Importance (outlets) and freshness: the same for every reader at one instant. */
-  private standing(i: number, now: Date): { importance: number; freshness: number } {
+  /** Importance (outlets) and freshness of every candidate: the same for every reader at one instant. */
+  private standingArrays(now: Date): { importance: Float64Array; freshness: Float64Array } {
     if (this.standingAt !== now.getTime()) {
       this.standingAt = now.getTime();
-      this.standings = this.candidates.map((cand) => ({
-        importance: Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6)),
-        freshness: Math.exp(-Math.max(0, (now.getTime() - cand.lastSeenAt.getTime()) / 3600_000) / 24),
-      }));
+      const n = this.candidates.length;
+      const importance = new Float64Array(n);
+      const freshness = new Float64Array(n);
+      this.candidates.forEach((cand, i) => {
+        importance[i] = Math.min(1, Math.log2(1 + cand.outletCount) / Math.log2(6));
+        freshness[i] = Math.exp(-Math.max(0, (now.getTime() - cand.lastSeenAt.getTime()) / 3600_000) / 24);
+      });
+      this.standings = { importance, freshness };
     }
-    return this.standings[i]!;
+    return this.standings;
   }
 
   private similarity(i: number, j: number): number {
@@ -272,28 +276,58 @@ export class RankingRun {
       freshness: number;
       shown: boolean;
     };
-    const scored: Scored[] = [];
+    const standing = this.standingArrays(opts.now);
+    const muted = opts.mutedSources ?? [];
+    const checkMuted = profile.muted.length > 0 || muted.length > 0;
+    // Every candidate's score in a typed array; only the best few become objects (allocating
+    // and sorting one object per candidate was most of a subscriber's cost).
+    const poolSize = Math.max(opts.limit * 6, 30);
+    const top: number[] = [];
+    const scoreOf = new Float64Array(n);
+    const semanticOf = opts.profileEmbedding ? new Float64Array(n).fill(Number.NaN) : null;
     for (let i = 0; i < n; i++) {
       const cand = this.candidates[i]!;
-      if (isMuted(profile, cand, opts.mutedSources ?? [])) continue;
+      if (checkMuted && isMuted(profile, cand, muted)) continue;
       const shownRevision = opts.alreadyShown?.get(cand.storyId);
       if (shownRevision !== undefined && cand.revision <= shownRevision) continue;
       const lexical = best > 0 ? weighted[i]! / best : 0;
-      const semantic =
-        opts.profileEmbedding && cand.embedding
-          ? semanticRelevance(opts.profileEmbedding, cand.embedding)
-          : null;
-      const relevance = semantic === null ? lexical : (lexical + semantic) / 2;
-      const { importance, freshness } = this.standing(i, opts.now);
-      const shown = shownRevision !== undefined;
+      let relevance = lexical;
+      if (semanticOf && cand.embedding) {
+        const semantic = semanticRelevance(opts.profileEmbedding!, cand.embedding);
+        semanticOf[i] = semantic;
+        relevance = (lexical + semantic) / 2;
+      }
       const score =
-        (W_RELEVANCE * relevance + W_IMPORTANCE * importance + W_FRESHNESS * freshness) * (shown ? 0.5 : 1);
-      scored.push({ i, score, relevance, semantic, importance, freshness, shown });
+        (W_RELEVANCE * relevance +
+          W_IMPORTANCE * standing.importance[i]! +
+          W_FRESHNESS * standing.freshness[i]!) *
+        (shownRevision !== undefined ? 0.5 : 1);
+      scoreOf[i] = score;
+      // Insert into the descending top list; ties keep candidate order, as a stable sort did.
+      if (top.length === poolSize && score <= scoreOf[top[poolSize - 1]!]!) continue;
+      let k = top.length;
+      while (k > 0 && scoreOf[top[k - 1]!]! < score) k--;
+      top.splice(k, 0, i);
+      if (top.length > poolSize) top.pop();
     }
-    scored.sort((a, b) => b.score - a.score);
+    const scored: Scored[] = top.map((i) => {
+      const cand = this.candidates[i]!;
+      const shown = opts.alreadyShown?.get(cand.storyId) !== undefined;
+      const lexical = best > 0 ? weighted[i]! / best : 0;
+      const semantic = semanticOf && !Number.isNaN(semanticOf[i]!) ? semanticOf[i]! : null;
+      return {
+        i,
+        score: scoreOf[i]!,
+        relevance: semantic === null ? lexical : (lexical + semantic) / 2,
+        semantic,
+        importance: standing.importance[i]!,
+        freshness: standing.freshness[i]!,
+        shown,
+      };
+    });
 
     // Diversity: each next pick trades score against similarity to what is already picked.
-    const pool = scored.slice(0, Math.max(opts.limit * 6, 30));
+    const pool = scored.slice();
     const picked: Scored[] = [];
     while (picked.length < opts.limit && pool.length > 0) {
       let bestIdx = 0;
