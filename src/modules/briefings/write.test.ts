@@ -1,0 +1,94 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { createTestDeps } from "../../../test/deps.ts";
+import { withSampleNews } from "../../../test/sample-news.ts";
+import { type DbHandle, rowsOf } from "../../db/client.ts";
+import { createSubscriber } from "../profiles/index.ts";
+import { latestSummaries } from "../summaries/index.ts";
+import { briefingViews, generateBriefings } from "./briefings.service.ts";
+
+let db: DbHandle;
+let deps: Awaited<ReturnType<typeof createTestDeps>>;
+beforeAll(async () => {
+  ({ db, deps } = await withSampleNews());
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const profile = (i: number, role: string, industry: string) => ({
+  email: `writer${i}@example.com`,
+  role,
+  industry,
+  interests: ["interest rates", "semiconductors"],
+  timezone: "UTC",
+  deliveryTime: "07:00",
+  briefingLength: 4,
+});
+
+describe("writing a batch of briefings", () => {
+  it("stores every item and 'also today' entry with its own story, summary, texts and features", async () => {
+    const ids: string[] = [];
+    for (const [i, [role, industry]] of [
+      ["Portfolio manager", "Asset management"],
+      ["Supply chain director", "Semiconductors"],
+      ["Chief risk officer", "Banking"],
+    ].entries()) {
+      ids.push((await createSubscriber(deps, profile(i, role!, industry!))).subscriber.id);
+    }
+    const r = await generateBriefings(deps, { subscriberIds: ids, date: "2026-11-27" });
+    expect(r.generated).toBe(3);
+
+    const items = rowsOf<{
+      subscriber_id: string;
+      rank: number;
+      story_id: string;
+      summary_id: string;
+      score: number;
+      reason: string;
+      why_it_matters: string | null;
+      features: Record<string, number>;
+    }>(
+      await deps.db.execute(sql`select b.subscriber_id, i.rank, i.story_id, i.summary_id, i.score, i.reason,
+        i.why_it_matters, i.features
+        from briefing_items i join briefings b on b.id = i.briefing_id order by b.subscriber_id, i.rank`),
+    );
+    const summaries = await latestSummaries(deps, [...new Set(items.map((i) => i.story_id))]);
+    for (const id of ids) {
+      const mine = items.filter((i) => i.subscriber_id === id);
+      expect(mine.map((i) => i.rank)).toEqual([1, 2, 3, 4].slice(0, mine.length));
+      expect(mine.length).toBeGreaterThan(0);
+      expect(new Set(mine.map((i) => i.story_id)).size).toBe(mine.length);
+    }
+    for (const item of items) {
+      // The summary shown is the story's own, and every text and feature came through whole.
+      expect(summaries.get(item.story_id)?.id).toBe(item.summary_id);
+      expect(item.reason).toMatch(/\d+ outlets?/);
+      expect(item.why_it_matters?.length ?? 0).toBeGreaterThan(20);
+      expect(Object.keys(item.features).sort()).toEqual(
+        ["freshness", "importance", "outlets", "relevance", "updated"].sort(),
+      );
+      expect(item.features.outlets).toBeGreaterThanOrEqual(1);
+      expect(item.score).toBeGreaterThan(0);
+    }
+
+    const views = await briefingViews(
+      deps,
+      ids.map((subscriberId) => ({ subscriberId, date: "2026-11-27" })),
+    );
+    expect(views.size).toBe(3);
+    for (const view of views.values()) {
+      expect(view.alsoToday.length).toBeGreaterThan(0);
+      for (const a of view.alsoToday) {
+        expect(a.headline).toBe(summaries.get(a.storyId)?.headline ?? (await headlineOf(a.storyId)));
+        expect(typeof a.score).toBe("number");
+        expect(view.items.some((i) => i.story.id === a.storyId)).toBe(false);
+      }
+      expect(view.items.every((i) => i.story.whyItMatters && i.story.keyPoints.length > 0)).toBe(true);
+    }
+  });
+});
+
+async function headlineOf(storyId: string): Promise<string | undefined> {
+  return (await latestSummaries(deps, [storyId])).get(storyId)?.headline;
+}
