@@ -1,6 +1,6 @@
 /**
  * One process of bench/daily-run-scale.ts's render phase: renders the briefing email of every
- * subscriber in its shard the way a send does (read the briefing, build the email model with
+ * subscriber in its shard the way a send does (read the batch's briefings, build the email model with
  * the signed links, fill the compiled template) and prints one JSON line.
  *   tsx bench/render-shard.ts <shard> <shards>   (DATABASE_URL set)
  */
@@ -8,8 +8,9 @@ import { sql } from "drizzle-orm";
 import { loadConfig } from "../src/config.ts";
 import { rowsOf } from "../src/db/client.ts";
 import { createDeps } from "../src/deps.ts";
+import { SEND_BATCH } from "../src/jobs/daily-run.ts";
 import { silentLogger } from "../src/lib/logger.ts";
-import { getBriefingForDate } from "../src/modules/briefings/index.ts";
+import { briefingKey, briefingViews } from "../src/modules/briefings/index.ts";
 import { briefingEmailModel, emailLinks, renderBriefingEmail } from "../src/modules/delivery/index.ts";
 
 async function main() {
@@ -32,21 +33,28 @@ async function main() {
   const template = await deps.templates.get("briefing");
   let renderMs = 0;
   let next = 0;
-  // As many in flight as the pool has connections (more only queues inside postgres-js).
+  // As the sender does: briefings read a batch at a time (SEND_BATCH jobs per fetch), as many
+  // batches in flight as the pool has connections (more only queues inside postgres-js).
   await Promise.all(
     Array.from({ length: config.DATABASE_POOL_SIZE }, async () => {
       while (next < rows.length) {
-        const r = rows[next++]!;
-        const briefing = await getBriefingForDate(deps, r.id, r.date);
-        const t = performance.now();
-        renderBriefingEmail(
-          template,
-          briefingEmailModel(
-            briefing,
-            { email: r.email, name: r.name, timezone: r.timezone, deliveryTime: r.delivery_time },
-            emailLinks(deps.config, r.id),
-          ),
+        const batch = rows.slice(next, next + SEND_BATCH);
+        next += SEND_BATCH;
+        const views = await briefingViews(
+          deps,
+          batch.map((r) => ({ subscriberId: r.id, date: r.date })),
         );
+        const t = performance.now();
+        for (const r of batch) {
+          renderBriefingEmail(
+            template,
+            briefingEmailModel(
+              views.get(briefingKey(r.id, r.date))!,
+              { email: r.email, name: r.name, timezone: r.timezone, deliveryTime: r.delivery_time },
+              emailLinks(deps.config, r.id),
+            ),
+          );
+        }
         renderMs += performance.now() - t;
       }
     }),

@@ -2,9 +2,15 @@ import type { DbHandle } from "../db/client.ts";
 import type { Deps } from "../deps.ts";
 import { type JobQueue, openJobQueue, type QueueSpec } from "../integrations/queue/job-queue.ts";
 import { ingestSource } from "../modules/articles/index.ts";
-import { generateBriefings, RankingRunCache } from "../modules/briefings/index.ts";
+import {
+  type BriefingView,
+  briefingKey,
+  briefingViews,
+  generateBriefings,
+  RankingRunCache,
+} from "../modules/briefings/index.ts";
 import { claimDueDeliveries, deliverBriefing, stalledDeliveries } from "../modules/delivery/index.ts";
-import { activeSubscribers } from "../modules/profiles/index.ts";
+import { activeSubscribers, type Subscriber } from "../modules/profiles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
 import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
 import { summarizeStory } from "../modules/summaries/index.ts";
@@ -63,12 +69,18 @@ export function openDailyRunQueue(
   });
 }
 
+/** Send jobs fetched at once: their subscribers and briefings are read together. */
+export const SEND_BATCH = 25;
+
 /** Subscribers ranked and written per build job: stories and summaries are loaded once per batch. */
 export const BUILD_BATCH = 500;
 
 export type PlanSummary = { sources: number; planned: number; resent: number };
 
-type RunDeps = Pick<Deps, "db" | "clock" | "fetcher" | "logger" | "llm" | "config" | "mailer" | "templates" | "summaryCache">;
+type RunDeps = Pick<
+  Deps,
+  "db" | "clock" | "fetcher" | "logger" | "llm" | "config" | "mailer" | "templates" | "summaryCache"
+>;
 
 /** Enqueues what is due now: feeds to fetch, subscribers whose morning has come, stalled sends. */
 export async function planDailyRun(
@@ -126,6 +138,24 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   );
 }
 
+/** What a batch of send jobs reads at once: its active subscribers and their briefings. */
+type SendBatch = { subscribers: Map<string, Subscriber>; briefings: Map<string, BriefingView> };
+
+async function readSendBatch(deps: RunDeps, jobs: Handlers["send-briefing"][]): Promise<SendBatch> {
+  const subs = await activeSubscribers(
+    deps,
+    jobs.map((j) => j.subscriberId),
+  );
+  const active = new Set(subs.map((s) => s.id));
+  const briefings = await briefingViews(
+    deps,
+    jobs
+      .filter((j) => active.has(j.subscriberId))
+      .map((j) => ({ subscriberId: j.subscriberId, date: j.localDate })),
+  );
+  return { subscribers: new Map(subs.map((s) => [s.id, s])), briefings };
+}
+
 /** What a worker process keeps between jobs: the clustering window and the last ranking run. */
 export type WorkerState = { storyWindow?: StoryWindowCache; rankingRuns?: RankingRunCache };
 
@@ -161,10 +191,16 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState =
         job.subscriberIds.map((subscriberId) => sendJob({ subscriberId, localDate: job.localDate })),
       );
     },
-    async [QUEUES.sendBriefing](job: Handlers["send-briefing"]) {
-      const [subscriber] = await activeSubscribers(deps, [job.subscriberId]);
+    async [QUEUES.sendBriefing](job: Handlers["send-briefing"], batch?: SendBatch) {
+      const [subscriber] = batch
+        ? [batch.subscribers.get(job.subscriberId)].filter((s) => s !== undefined)
+        : await activeSubscribers(deps, [job.subscriberId]);
       if (!subscriber) return;
-      let outcome = await deliverBriefing(deps, subscriber, job.localDate);
+      let outcome = await deliverBriefing(deps, subscriber, job.localDate, {
+        briefing: batch
+          ? (batch.briefings.get(briefingKey(subscriber.id, job.localDate)) ?? null)
+          : undefined,
+      });
       if (outcome.status === "skipped" && outcome.reason === "no_briefing") {
         // A lost or failed build left no briefing: build this one alone and try again.
         await generateBriefings(deps, { subscriberIds: [subscriber.id], date: job.localDate, runs });
@@ -198,13 +234,21 @@ export async function startWorkers(
   const polling = opts.pollingIntervalSeconds ?? 2;
   const one = async <K extends keyof Handlers>(name: K, batchSize = 1, pollers = 1) => {
     if (opts.queues?.length && !opts.queues.includes(name)) return;
-    const handle = handlers[name] as (data: Handlers[K]) => Promise<void>;
+    const handle = handlers[name] as (data: Handlers[K], batch?: SendBatch) => Promise<void>;
     const work = async (jobs: { id: string; data: Handlers[K] }[]) => {
+      // Sends read their subscribers and briefings for the whole batch in a few queries.
+      const batch =
+        name === QUEUES.sendBriefing
+          ? await readSendBatch(
+              deps,
+              jobs.map((j) => j.data as Handlers["send-briefing"]),
+            )
+          : undefined;
       await eachLimited(jobs, concurrency, async (job) => {
         const log = deps.logger.child({ job: job.id, queue: name });
         const started = performance.now();
         try {
-          await handle(job.data);
+          await handle(job.data, batch);
           log.debug({ ms: Math.round(performance.now() - started) }, "job done");
         } catch (err) {
           log.warn({ err }, "job failed; the queue retries it");
@@ -224,7 +268,7 @@ export async function startWorkers(
     one(QUEUES.groupStories),
     one(QUEUES.summarizeStory, 4),
     one(QUEUES.buildBriefings),
-    one(QUEUES.sendBriefing, 25, 2),
+    one(QUEUES.sendBriefing, SEND_BATCH, 2),
   ]);
 }
 

@@ -149,7 +149,8 @@ export class RankingRunCache {
     // What a candidate's scores depend on: its summary, revision, coverage and last sighting.
     const key = usable
       .map(
-        (s) => `${s.summaryId}:${s.revision}:${s.outletCount}:${s.lastSeenAt.getTime()}:${s.hasEmbedding ? 1 : 0}`,
+        (s) =>
+          `${s.summaryId}:${s.revision}:${s.outletCount}:${s.lastSeenAt.getTime()}:${s.hasEmbedding ? 1 : 0}`,
       )
       .join(",");
     if (!this.run || key !== this.key) {
@@ -310,22 +311,54 @@ async function shownRecently(
 }
 
 /** A briefing as the app reads it (API.md "A briefing"). Another subscriber's is not found. */
-export async function getBriefingView(deps: Pick<Deps, "db" | "summaryCache">, subscriberId: string, id: string) {
+export async function getBriefingView(
+  deps: Pick<Deps, "db" | "summaryCache">,
+  subscriberId: string,
+  id: string,
+) {
   const [b] = await deps.db
     .select()
     .from(briefings)
     .where(and(eq(briefings.id, id), eq(briefings.subscriberId, subscriberId)));
   if (!b) throw notFound("briefing");
-  return briefingView(deps, b);
+  return (await briefingViewsOf(deps, [b]))[0]!;
 }
 
-export async function getBriefingForDate(deps: Pick<Deps, "db" | "summaryCache">, subscriberId: string, date: string) {
-  const [b] = await deps.db
+export async function getBriefingForDate(
+  deps: Pick<Deps, "db" | "summaryCache">,
+  subscriberId: string,
+  date: string,
+) {
+  const view = (await briefingViews(deps, [{ subscriberId, date }])).get(briefingKey(subscriberId, date));
+  if (!view) throw notFound(`briefing for ${date}`);
+  return view;
+}
+
+export const briefingKey = (subscriberId: string, date: string) => `${subscriberId}:${date}`;
+
+/**
+ * The briefings of many (subscriber, date) pairs in two queries, keyed by briefingKey; pairs
+ * without a briefing are absent. Senders and renderers read a batch at once: two round trips
+ * per email were most of rendering a morning.
+ */
+export async function briefingViews(
+  deps: Pick<Deps, "db" | "summaryCache">,
+  pairs: { subscriberId: string; date: string }[],
+): Promise<Map<string, BriefingView>> {
+  if (pairs.length === 0) return new Map();
+  const wanted = new Set(pairs.map((p) => briefingKey(p.subscriberId, p.date)));
+  const rows = await deps.db
     .select()
     .from(briefings)
-    .where(and(eq(briefings.subscriberId, subscriberId), eq(briefings.date, date)));
-  if (!b) throw notFound(`briefing for ${date}`);
-  return briefingView(deps, b);
+    .where(
+      and(
+        inArray(briefings.subscriberId, [...new Set(pairs.map((p) => p.subscriberId))]),
+        inArray(briefings.date, [...new Set(pairs.map((p) => p.date))]),
+      ),
+    );
+  const found = rows.filter((b) => wanted.has(briefingKey(b.subscriberId, b.date)));
+  const views = await briefingViewsOf(deps, found);
+  return new Map(views.map((v) => [briefingKey(v.subscriberId, v.date), v]));
 }
 
 export async function listBriefings(
@@ -360,9 +393,11 @@ export async function getStoryForSubscriber(deps: Pick<Deps, "db">, subscriberId
   return toStoryView(summary, mine?.why ?? null);
 }
 
-async function briefingView(deps: Pick<Deps, "db" | "summaryCache">, b: Briefing) {
+async function briefingViewsOf(deps: Pick<Deps, "db" | "summaryCache">, list: Briefing[]) {
+  if (list.length === 0) return [];
   const items = await deps.db
     .select({
+      briefingId: briefingItems.briefingId,
       rank: briefingItems.rank,
       reason: briefingItems.reason,
       score: briefingItems.score,
@@ -370,30 +405,40 @@ async function briefingView(deps: Pick<Deps, "db" | "summaryCache">, b: Briefing
       summaryId: briefingItems.summaryId,
     })
     .from(briefingItems)
-    .where(eq(briefingItems.briefingId, b.id))
-    .orderBy(briefingItems.rank);
+    .where(
+      inArray(
+        briefingItems.briefingId,
+        list.map((b) => b.id),
+      ),
+    )
+    .orderBy(briefingItems.briefingId, briefingItems.rank);
   // Summaries are shared by every briefing of the morning: read from the process's cache.
   const summaries = await deps.summaryCache.byIds(
     deps.db,
     items.map((i) => i.summaryId),
   );
-  return {
+  const itemsOf = new Map<string, typeof items>();
+  for (const item of items) {
+    if (!summaries.has(item.summaryId)) continue;
+    const mine = itemsOf.get(item.briefingId) ?? [];
+    mine.push(item);
+    itemsOf.set(item.briefingId, mine);
+  }
+  return list.map((b) => ({
     id: b.id,
     date: b.date,
     subscriberId: b.subscriberId,
     generatedAt: b.generatedAt.toISOString(),
-    items: items
-      .filter((item) => summaries.has(item.summaryId))
-      .map((item) => ({
-        rank: item.rank,
-        reason: item.reason,
-        score: item.score,
-        story: toStoryView(summaries.get(item.summaryId)!, item.whyItMatters),
-      })),
+    items: (itemsOf.get(b.id) ?? []).map((item) => ({
+      rank: item.rank,
+      reason: item.reason,
+      score: item.score,
+      story: toStoryView(summaries.get(item.summaryId)!, item.whyItMatters),
+    })),
     alsoToday: b.alsoToday,
-  };
+  }));
 }
-export type BriefingView = Awaited<ReturnType<typeof briefingView>>;
+export type BriefingView = Awaited<ReturnType<typeof briefingViewsOf>>[number];
 
 export type FeedbackSignal = "up" | "down" | "more" | "less" | "hide_source";
 

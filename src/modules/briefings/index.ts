@@ -3,6 +3,8 @@ export { briefingSchema, storySchema } from "./briefings.schemas.ts";
 export {
   type Briefing,
   type BriefingView,
+  briefingKey,
+  briefingViews,
   type FeedbackSignal,
   type GenerateResult,
   generateBriefings,

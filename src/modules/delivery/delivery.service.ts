@@ -4,7 +4,7 @@ import type { Deps } from "../../deps.ts";
 import type { SendFailure } from "../../integrations/mail/mailer.ts";
 import { describeError } from "../../lib/errors.ts";
 import { localParts } from "../../lib/time.ts";
-import { getBriefingForDate } from "../briefings/index.ts";
+import { type BriefingView, getBriefingForDate } from "../briefings/index.ts";
 import { activeSubscribers, linkToken, type Subscriber } from "../profiles/index.ts";
 import { briefingEmailModel, renderBriefingEmail, storyLinkUrls } from "./briefing-email.ts";
 
@@ -65,7 +65,10 @@ export type DeliveryOutcome =
       reason: "already_sent" | "in_progress" | "no_briefing" | "retry_later" | "later_date_sent";
     };
 
-type DeliveryDeps = Pick<Deps, "db" | "clock" | "logger" | "mailer" | "templates" | "config" | "summaryCache">;
+type DeliveryDeps = Pick<
+  Deps,
+  "db" | "clock" | "logger" | "mailer" | "templates" | "config" | "summaryCache"
+>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,13 +85,22 @@ export async function deliverBriefing(
   deps: DeliveryDeps,
   subscriber: Subscriber,
   date: string,
-  opts: { retryDelaysMs?: number[] } = {},
+  opts: {
+    retryDelaysMs?: number[];
+    /** The briefing when the caller read it with a batch (null: it has none); else read here. */
+    briefing?: BriefingView | null;
+  } = {},
 ): Promise<DeliveryOutcome> {
-  let briefing: Awaited<ReturnType<typeof getBriefingForDate>>;
-  try {
-    briefing = await getBriefingForDate(deps, subscriber.id, date);
-  } catch {
-    return { status: "skipped", reason: "no_briefing" };
+  let briefing: BriefingView;
+  if (opts.briefing !== undefined) {
+    if (!opts.briefing) return { status: "skipped", reason: "no_briefing" };
+    briefing = opts.briefing;
+  } else {
+    try {
+      briefing = await getBriefingForDate(deps, subscriber.id, date);
+    } catch {
+      return { status: "skipped", reason: "no_briefing" };
+    }
   }
   // A subscriber who moved west during the day is back on an earlier local date: that date's
   // briefing would be a second email in the same morning.

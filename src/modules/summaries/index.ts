@@ -11,5 +11,5 @@ export {
   summarizeStory,
   toStoryView,
 } from "./summaries.service.ts";
-export { type Problem, type Verification, verifyFacts, verifySummary } from "./verify.ts";
 export { SummaryCache } from "./summary-cache.ts";
+export { type Problem, type Verification, verifyFacts, verifySummary } from "./verify.ts";
