@@ -267,7 +267,8 @@ export async function startWorkers(
     one(QUEUES.fetchSource, 1, concurrency),
     one(QUEUES.groupStories),
     one(QUEUES.summarizeStory, 4),
-    one(QUEUES.buildBriefings),
+    // Two build batches in flight: one is ranked here while the other is written by PostgreSQL.
+    one(QUEUES.buildBriefings, 1, 2),
     one(QUEUES.sendBriefing, SEND_BATCH, 2),
   ]);
 }
