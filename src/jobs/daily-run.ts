@@ -98,7 +98,11 @@ export async function planDailyRun(
 
   const due = await claimDueDeliveries(deps);
   const byDate = new Map<string, string[]>();
-  for (const d of due) byDate.set(d.localDate, [...(byDate.get(d.localDate) ?? []), d.subscriberId]);
+  for (const d of due) {
+    const ids = byDate.get(d.localDate);
+    if (ids) ids.push(d.subscriberId);
+    else byDate.set(d.localDate, [d.subscriberId]);
+  }
   const batches: { data: object }[] = [];
   for (const [localDate, ids] of byDate) {
     for (let i = 0; i < ids.length; i += BUILD_BATCH) {
