@@ -27,6 +27,8 @@ import { INDUSTRIES, ROLES } from "../src/modules/ranking/index.ts";
 import { startFakeOpenAi } from "../test/openai-server.ts";
 import { syntheticArticles } from "./ingest-throughput.ts";
 
+// Workers and render processes run with the heap cap docker-compose.yml gives workers.
+const WORKER_NODE_OPTIONS = process.env.WORKER_NODE_OPTIONS ?? "--max-old-space-size=192";
 const SERVER = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const root = join(import.meta.dirname, "..");
 
@@ -129,7 +131,13 @@ function spawnDaybreak(args: string[], env: Record<string, string>): ChildProces
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
   return spawn(process.execPath, [...prof, "--import", "tsx", ...args], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: "silent", SAMPLE_DATA: "false", ...env },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
+      LOG_LEVEL: "silent",
+      SAMPLE_DATA: "false",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
 }
@@ -300,6 +308,7 @@ async function main() {
       stories: storyCount,
       seedSeconds: +seedSeconds.toFixed(1),
       runs,
+      workerNodeOptions: WORKER_NODE_OPTIONS,
       scalingRatio: one && two ? +(one.totalSeconds / two.totalSeconds).toFixed(2) : null,
       llmCalls,
       target: { totalSeconds: 60, workerPeakRssMb: 300 },
