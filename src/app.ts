@@ -24,7 +24,10 @@ export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
-  app.use(compress());
+  // Only then: hono's compress sets Vary on every answer, which turns @hono/node-server's
+  // lightweight Response into a full fetch Response (a ReadableStream per answer).
+  const compressing = compress();
+  app.use((c, next) => (c.req.header("accept-encoding") ? compressing(c, next) : next()));
   // One structured line per request with its id. The route's pattern is logged, never the path:
   // share, unsubscribe, preference, read and feedback paths carry secrets.
   const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
