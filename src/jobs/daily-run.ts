@@ -196,9 +196,9 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState =
       );
     },
     async [QUEUES.sendBriefing](job: Handlers["send-briefing"], batch?: SendBatch) {
-      const [subscriber] = batch
-        ? [batch.subscribers.get(job.subscriberId)].filter((s) => s !== undefined)
-        : await activeSubscribers(deps, [job.subscriberId]);
+      const subscriber = batch
+        ? batch.subscribers.get(job.subscriberId)
+        : (await activeSubscribers(deps, [job.subscriberId]))[0];
       if (!subscriber) return;
       let outcome = await deliverBriefing(deps, subscriber, job.localDate, {
         briefing: batch

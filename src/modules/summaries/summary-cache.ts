@@ -37,8 +37,7 @@ export class SummaryCache {
     return out;
   }
 
-  /** A summary the caller has just read or written. */
-  remember(row: StorySummary): void {
+  private remember(row: StorySummary): void {
     this.byId.delete(row.id);
     this.byId.set(row.id, row);
     if (this.byId.size <= this.capacity) return;
@@ -46,9 +45,5 @@ export class SummaryCache {
       this.byId.delete(id);
       if (this.byId.size <= this.capacity) break;
     }
-  }
-
-  get size(): number {
-    return this.byId.size;
   }
 }
