@@ -236,18 +236,17 @@ export async function startWorkers(
   const handlers = jobHandlers(deps, queue, state);
   const concurrency = opts.concurrency ?? 4;
   const polling = opts.pollingIntervalSeconds ?? 2;
-  const one = async <K extends keyof Handlers>(name: K, batchSize = 1, pollers = 1) => {
+  // `readBatch`, when given, reads what a fetched batch of jobs shares before any of them runs.
+  const one = async <K extends keyof Handlers, B = undefined>(
+    name: K,
+    batchSize = 1,
+    pollers = 1,
+    readBatch?: (jobs: Handlers[K][]) => Promise<B>,
+  ) => {
     if (opts.queues?.length && !opts.queues.includes(name)) return;
-    const handle = handlers[name] as (data: Handlers[K], batch?: SendBatch) => Promise<void>;
+    const handle = handlers[name] as (data: Handlers[K], batch?: B) => Promise<void>;
     const work = async (jobs: { id: string; data: Handlers[K] }[]) => {
-      // Sends read their subscribers and briefings for the whole batch in a few queries.
-      const batch =
-        name === QUEUES.sendBriefing
-          ? await readSendBatch(
-              deps,
-              jobs.map((j) => j.data as Handlers["send-briefing"]),
-            )
-          : undefined;
+      const batch = readBatch ? await readBatch(jobs.map((j) => j.data)) : undefined;
       await eachLimited(jobs, concurrency, async (job) => {
         const log = deps.logger.child({ job: job.id, queue: name });
         const started = performance.now();
@@ -273,7 +272,8 @@ export async function startWorkers(
     one(QUEUES.summarizeStory, 4),
     // Two build batches in flight: one is ranked here while the other is written by PostgreSQL.
     one(QUEUES.buildBriefings, 1, 2),
-    one(QUEUES.sendBriefing, SEND_BATCH, 2),
+    // Sends read their subscribers and briefings for the whole batch in a few queries.
+    one(QUEUES.sendBriefing, SEND_BATCH, 2, (jobs) => readSendBatch(deps, jobs)),
   ]);
 }
 
