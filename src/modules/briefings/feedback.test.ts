@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { createTestDeps } from "../../../test/deps.ts";
-import { withSampleNews } from "../../../test/sample-news.ts";
-import type { DbHandle } from "../../db/client.ts";
+import { describe, expect, it } from "vitest";
+import { useSampleNews } from "../../../test/sample-news.ts";
 import { createSubscriber, getSubscriber } from "../profiles/index.ts";
 import { generateBriefings, getBriefingForDate, recordFeedback } from "./briefings.service.ts";
 
-let db: DbHandle;
-let deps: Awaited<ReturnType<typeof createTestDeps>>;
-beforeAll(async () => {
-  ({ db, deps } = await withSampleNews());
-});
-afterAll(async () => {
-  await db.close();
-});
+const news = useSampleNews();
 
 const profile = (email: string) => ({
   email,
@@ -25,8 +16,8 @@ const profile = (email: string) => ({
 });
 
 async function ranks(subscriberId: string, date: string) {
-  await generateBriefings(deps, { subscriberIds: [subscriberId], date });
-  const b = await getBriefingForDate(deps, subscriberId, date);
+  await generateBriefings(news.deps, { subscriberIds: [subscriberId], date });
+  const b = await getBriefingForDate(news.deps, subscriberId, date);
   return {
     items: b.items.map((i) => i.story.id),
     all: [...b.items.map((i) => i.story.id), ...b.alsoToday.map((a) => a.storyId)],
@@ -35,17 +26,17 @@ async function ranks(subscriberId: string, date: string) {
 
 describe("feedback", () => {
   it("'less like this' on today's top story moves that kind of story down the next day", async () => {
-    const { subscriber } = await createSubscriber(deps, profile("pm@example.com"));
-    const { subscriber: twin } = await createSubscriber(deps, profile("pm-twin@example.com"));
+    const { subscriber } = await createSubscriber(news.deps, profile("pm@example.com"));
+    const { subscriber: twin } = await createSubscriber(news.deps, profile("pm-twin@example.com"));
     const before = await ranks(subscriber.id, "2026-11-27");
     const top = before.items[0]!;
-    await recordFeedback(deps, subscriber, top, "less");
-    await recordFeedback(deps, subscriber, top, "down");
-    const after = await getSubscriber(deps, subscriber.id);
+    await recordFeedback(news.deps, subscriber, top, "less");
+    await recordFeedback(news.deps, subscriber, top, "down");
+    const after = await getSubscriber(news.deps, subscriber.id);
     expect(Object.values(after.preferenceWeights).some((w) => w < 0)).toBe(true);
 
     // The next day the same stories are candidates; the twin without feedback keeps the old order.
-    deps.clock.set("2026-11-28T07:05:00Z");
+    news.deps.clock.set("2026-11-28T07:05:00Z");
     const next = await ranks(after.id, "2027-01-01");
     const control = await ranks(twin.id, "2027-01-01");
     const position = (list: string[]) =>
@@ -54,10 +45,10 @@ describe("feedback", () => {
   });
 
   it("'hide source' mutes the story's lead outlet for that reader", async () => {
-    const { subscriber } = await createSubscriber(deps, profile("hide@example.com"));
+    const { subscriber } = await createSubscriber(news.deps, profile("hide@example.com"));
     const { items } = await ranks(subscriber.id, "2026-11-27");
-    await recordFeedback(deps, subscriber, items[0]!, "hide_source");
-    const after = await getSubscriber(deps, subscriber.id);
+    await recordFeedback(news.deps, subscriber, items[0]!, "hide_source");
+    const after = await getSubscriber(news.deps, subscriber.id);
     expect(after.mutedSources).toHaveLength(1);
     expect(after.mutedSources[0]).toMatch(/\.example$/);
   });

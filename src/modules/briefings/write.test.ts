@@ -1,20 +1,12 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { createTestDeps } from "../../../test/deps.ts";
-import { withSampleNews } from "../../../test/sample-news.ts";
-import { type DbHandle, rowsOf } from "../../db/client.ts";
+import { describe, expect, it } from "vitest";
+import { useSampleNews } from "../../../test/sample-news.ts";
+import { rowsOf } from "../../db/client.ts";
 import { createSubscriber } from "../profiles/index.ts";
 import { latestSummaries } from "../summaries/index.ts";
 import { briefingViews, generateBriefings } from "./briefings.service.ts";
 
-let db: DbHandle;
-let deps: Awaited<ReturnType<typeof createTestDeps>>;
-beforeAll(async () => {
-  ({ db, deps } = await withSampleNews());
-});
-afterAll(async () => {
-  await db.close();
-});
+const news = useSampleNews();
 
 const profile = (i: number, role: string, industry: string) => ({
   email: `writer${i}@example.com`,
@@ -34,9 +26,9 @@ describe("writing a batch of briefings", () => {
       ["Supply chain director", "Semiconductors"],
       ["Chief risk officer", "Banking"],
     ].entries()) {
-      ids.push((await createSubscriber(deps, profile(i, role!, industry!))).subscriber.id);
+      ids.push((await createSubscriber(news.deps, profile(i, role!, industry!))).subscriber.id);
     }
-    const r = await generateBriefings(deps, { subscriberIds: ids, date: "2026-11-27" });
+    const r = await generateBriefings(news.deps, { subscriberIds: ids, date: "2026-11-27" });
     expect(r.generated).toBe(3);
 
     const items = rowsOf<{
@@ -49,11 +41,11 @@ describe("writing a batch of briefings", () => {
       why_it_matters: string | null;
       features: Record<string, number>;
     }>(
-      await deps.db.execute(sql`select b.subscriber_id, i.rank, i.story_id, i.summary_id, i.score, i.reason,
+      await news.deps.db.execute(sql`select b.subscriber_id, i.rank, i.story_id, i.summary_id, i.score, i.reason,
         i.why_it_matters, i.features
         from briefing_items i join briefings b on b.id = i.briefing_id order by b.subscriber_id, i.rank`),
     );
-    const summaries = await latestSummaries(deps, [...new Set(items.map((i) => i.story_id))]);
+    const summaries = await latestSummaries(news.deps, [...new Set(items.map((i) => i.story_id))]);
     for (const id of ids) {
       const mine = items.filter((i) => i.subscriber_id === id);
       expect(mine.map((i) => i.rank)).toEqual([1, 2, 3, 4].slice(0, mine.length));
@@ -73,7 +65,7 @@ describe("writing a batch of briefings", () => {
     }
 
     const views = await briefingViews(
-      deps,
+      news.deps,
       ids.map((subscriberId) => ({ subscriberId, date: "2026-11-27" })),
     );
     expect(views.size).toBe(3);
@@ -90,5 +82,5 @@ describe("writing a batch of briefings", () => {
 });
 
 async function headlineOf(storyId: string): Promise<string | undefined> {
-  return (await latestSummaries(deps, [storyId])).get(storyId)?.headline;
+  return (await latestSummaries(news.deps, [storyId])).get(storyId)?.headline;
 }
