@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { type ProfileConcept, type ProfileVector, stemPhrase } from "./profile-vector.ts";
+import { prepareCandidates, rankForProfile, type StoryText } from "./ranking.service.ts";
+
+const now = new Date("2026-11-28T06:00:00Z");
+const story = (storyId: string, headline: string, text: string): StoryText => ({
+  storyId,
+  headline,
+  texts: [text],
+  outletCount: 3,
+  domains: [`${storyId}.example`],
+  lastSeenAt: now,
+  revision: 1,
+});
+const concept = (label: string, words: string[], weight = 1.2): ProfileConcept => ({
+  label,
+  terms: words.map((w) => ({ stem: stemPhrase(w), text: w })),
+  weight,
+  kind: "industry",
+});
+const order = (profile: ProfileVector, stories: StoryText[]) => {
+  const { candidates, idf } = prepareCandidates(stories);
+  return rankForProfile(profile, candidates, idf, { now, limit: stories.length }).picked.map(
+    (r) => r.storyId,
+  );
+};
+
+// Filler stories give the terms realistic document frequencies.
+const filler = Array.from({ length: 30 }, (_, i) =>
+  story(
+    `f${i}`,
+    `Local council meets on parks plan ${i}`,
+    "The council discussed parks, roads and libraries.",
+  ),
+);
+
+describe("RankingRun relevance", () => {
+  it("puts a story squarely about one of the reader's concepts above one that brushes several", () => {
+    const profile: ProfileVector = {
+      concepts: [
+        concept("Reimbursement", ["medicaid", "reimbursement"]),
+        concept("Labor", ["workers"]),
+        concept("Records", ["records"]),
+        concept("Weather", ["storm"]),
+        concept("Fuel", ["diesel"]),
+      ],
+      muted: [],
+    };
+    const focused = story(
+      "focused",
+      "Medicaid reimbursement cut",
+      "Medicaid reimbursement rates fall; Medicaid reimbursement for hospitals will shrink under the Medicaid rule.",
+    );
+    // One word each of four concepts: summed plainly, this outscored the focused story.
+    const broad = story(
+      "broad",
+      "A busy week in town",
+      "Workers noted records as a storm raised diesel use.",
+    );
+    expect(order(profile, [broad, focused, ...filler]).slice(0, 2)).toEqual(["focused", "broad"]);
+  });
+
+  it("counts a concept that most of today's stories match for less than a rarer one", () => {
+    // The pandemic weighs twice what insurance does for this reader, but nearly every story
+    // today is about it: the one insurance story leads.
+    const profile: ProfileVector = {
+      concepts: [
+        concept("Pandemic", ["covid", "vaccine", "outbreak"], 2.4),
+        concept("Insurance", ["insurers", "premiums"]),
+      ],
+      muted: [],
+    };
+    const covid = Array.from({ length: 20 }, (_, i) =>
+      story(
+        `c${i}`,
+        `Update ${i} on the outbreak`,
+        i === 0
+          ? "Covid vaccine outbreak: covid vaccine doses, outbreak covid vaccine clinics, covid outbreak."
+          : "Covid outbreak news: covid cases, vaccine clinics, covid vaccine doses and outbreak rules.",
+      ),
+    );
+    const insurance = story("ins", "Insurers raise premiums", "Insurers said premiums will rise next year.");
+    expect(order(profile, [...covid, insurance, ...filler])[0]).toBe("ins");
+  });
+});
