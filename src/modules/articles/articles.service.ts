@@ -135,9 +135,11 @@ export async function storeArticles(
   const bands = batch.map((a) => simhashBands(a.simhash));
   const halves = new Map(batch.map((a) => [a, simhashHalves(a.simhash)]));
   const distinct = (values: string[]) => JSON.stringify([...new Set(values)]);
-  // Each article's four bands, one array per band position: candidates are looked up article by
-  // article, four index probes each, whatever the planner knows of the table (a single
-  // "band in (...)" over the batch scanned the whole 72 h window when statistics were missing).
+  // Every lookup is an index probe per value (a lateral join), whatever the planner knows of the
+  // table: "content_hash in (...)" over the batch became a hash join over a scan of the whole
+  // archive when statistics were missing (autovacuum off: 9 -> 29 ms a batch from 0 to 50k
+  // articles), and a single "band in (...)" scanned the whole 72 h window. Each article's four
+  // bands travel as one array per band position.
   const intArray = (values: number[]) => `{${values.join(",")}}`;
   const held = rowsOf<{
     kind: "url" | "hash" | "near";
@@ -147,11 +149,13 @@ export async function storeArticles(
     hi: number;
   }>(
     await deps.db.execute(sql`
-      select 'url' as kind, id, url as key, 0::float8 as lo, 0::float8 as hi from ${articles}
-        where url in (select jsonb_array_elements_text(${distinct(batch.map((a) => a.url))}::jsonb))
+      select 'url' as kind, a.id, u.v as key, 0::float8 as lo, 0::float8 as hi
+        from jsonb_array_elements_text(${distinct(batch.map((a) => a.url))}::jsonb) as u(v)
+        cross join lateral (select id from ${articles} where url = u.v) a
       union all
-      select 'hash', id, content_hash, 0, 0 from ${articles}
-        where content_hash in (select jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb))
+      select 'hash', a.id, h.v, 0, 0
+        from jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb) as h(v)
+        cross join lateral (select id from ${articles} where content_hash = h.v limit 1) a
       union all
       select 'near', a.id, a.sim_band0 || ',' || a.sim_band1 || ',' || a.sim_band2 || ',' || a.sim_band3,
           (a.simhash & 4294967295)::float8, ((a.simhash >> 32) & 4294967295)::float8
