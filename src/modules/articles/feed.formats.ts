@@ -1,4 +1,5 @@
 import { parseFeed as feedsmithParse } from "feedsmith";
+import { parseFeedDate } from "../../lib/feed-dates.ts";
 import type { FeedEntry, ParsedFeed } from "./feed.parser.ts";
 
 /**
@@ -19,12 +20,7 @@ const text = (v: unknown): string | null => {
   return null;
 };
 const first = <T>(v: unknown): T | undefined => (Array.isArray(v) ? (v[0] as T) : undefined);
-const date = (v: unknown): Date | null => {
-  const s = text(v);
-  if (!s) return null;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : new Date(t);
-};
+const date = (v: unknown): Date | null => parseFeedDate(text(v));
 const longest = (...vs: (string | null)[]): string | null =>
   vs.reduce<string | null>((best, v) => (v && v.length > (best?.length ?? 0) ? v : best), null);
 const names = (list: unknown): string[] =>

@@ -347,7 +347,7 @@ describe("links, dates and duplicates", () => {
     expect(feed.entries[0]!.url).toBe("/a");
   });
 
-  it("gives a null date, never an Invalid Date, for missing and unreadable dates", () => {
+  it("gives a null date, never an Invalid Date, for missing and unreadable dates; reads localized ones", () => {
     const feed = parseFeed(
       rss(
         item({ title: "none", link: "https://x.example/1" }) +
@@ -360,7 +360,7 @@ describe("links, dates and duplicates", () => {
     expect(feed.entries.map((e) => e.publishedAt)).toEqual([
       null,
       null,
-      null,
+      new Date("2024-03-05T09:00:00Z"),
       null,
       new Date("2024-03-05T15:00:00Z"),
     ]);
@@ -408,6 +408,12 @@ describe.runIf(existsSync(REAL_FEEDS))("real feeds", () => {
 
   it("refuses the 'Document Moved' HTML fragment as an HTML page", () => {
     expect(() => parseFeed(read("unrecognized.rss"))).toThrow("not a feed: the URL returned an HTML page");
+  });
+
+  it("reads the Portuguese feed's localized dates ('Seg, 24 Set 2018 19:42:40 -0300')", () => {
+    const { entries } = parseFeed(read("uolNoticias.rss"), "https://feeds.example.com/feed");
+    expect(entries.every((e) => e.publishedAt !== null)).toBe(true);
+    expect(entries[0]!.publishedAt!.toISOString()).toBe("2018-09-24T22:42:40.000Z");
   });
 
   it("decodes an undeclared Latin-1 feed as windows-1252, not as replacement characters", () => {

@@ -1,6 +1,7 @@
 import { TextDecoder } from "node:util";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
+import { parseFeedDate } from "../../lib/feed-dates.ts";
 import { parseWithFeedsmith } from "./feed.formats.ts";
 
 /** One entry of a feed, format-independent, before normalization. */
@@ -109,12 +110,6 @@ const jsonFeedSchema = z.object({
   ),
 });
 
-function parseDate(s: string | undefined | null): Date | null {
-  if (!s) return null;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : new Date(t);
-}
-
 const notAFeed = (why: string) => new AppError("VALIDATION", `not a feed: ${why}`);
 
 function parseJsonFeed(text: string): ParsedFeed {
@@ -141,7 +136,7 @@ function parseJsonFeed(text: string): ParsedFeed {
       title: i.title ?? null,
       body: i.content_html ?? i.content_text ?? i.summary ?? null,
       author: i.authors?.[0]?.name ?? i.author?.name ?? null,
-      publishedAt: parseDate(i.date_published ?? i.date_modified),
+      publishedAt: parseFeedDate(i.date_published ?? i.date_modified),
       categories: i.tags ?? [],
     })),
   };

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { parseFeedDate } from "./feed-dates.ts";
+
+const iso = (s: string) => parseFeedDate(s)?.toISOString() ?? null;
+
+describe("parseFeedDate", () => {
+  it("reads RFC 822 and ISO 8601 dates as they are", () => {
+    expect(iso("Mon, 24 Sep 2018 10:00:00 GMT")).toBe("2018-09-24T10:00:00.000Z");
+    expect(iso("Wed, 1 Oct 2025 8:00:00 PDT")).toBe("2025-10-01T15:00:00.000Z");
+    expect(iso("2018-09-24T10:00:00+02:00")).toBe("2018-09-24T08:00:00.000Z");
+  });
+
+  it("reads localized day and month names", () => {
+    expect(iso("Seg, 24 Set 2018 10:00:00 -0300")).toBe("2018-09-24T13:00:00.000Z"); // pt
+    expect(iso("Di, 24 Okt 2018 10:00:00 +0200")).toBe("2018-10-24T08:00:00.000Z"); // de
+    expect(iso("Mié, 24 Dic 2018 10:00:00 +0100")).toBe("2018-12-24T09:00:00.000Z"); // es
+    expect(iso("mar., 24 oct. 2018 10:00:00 +0200")).toBe("2018-10-24T08:00:00.000Z"); // fr
+    expect(iso("Gio, 3 Mag 2018 07:30:00 +0200")).toBe("2018-05-03T05:30:00.000Z"); // it
+    expect(iso("24 de setembro de 2018 10:00:00 -0300")).toBe("2018-09-24T13:00:00.000Z");
+    expect(iso("24. Oktober 2018 10:00 +0200")).toBe("2018-10-24T08:00:00.000Z");
+  });
+
+  it("does not read a localized weekday as a month", () => {
+    // "Mar" opens a Spanish Tuesday; the month is September.
+    expect(iso("Mar, 25 Sep 2018 10:00:00 +0200")).toBe("2018-09-25T08:00:00.000Z");
+    expect(iso("Mar, 25 Set 2018 10:00:00 +0200")).toBe("2018-09-25T08:00:00.000Z");
+  });
+
+  it("answers null for what is not a date", () => {
+    expect(parseFeedDate("")).toBeNull();
+    expect(parseFeedDate(undefined)).toBeNull();
+    expect(parseFeedDate("yesterday-ish")).toBeNull();
+    expect(parseFeedDate("Seg, 99 Foo 2018")).toBeNull();
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Publication dates as feeds write them. Most are RFC 822 or ISO 8601, which Date.parse reads;
+ * many non-English publishers localize the day and month names ("Seg, 24 Set 2018 10:00:00 -0300",
+ * "Di, 24 Okt 2018", "24 de setembro de 2018"), which it does not, or worse, reads wrong. Those
+ * names are mapped to English first. No library here: date-fns/chrono parse whole phrases per
+ * locale, while a feed date needs only its month name recognized.
+ */
+
+// Month names and abbreviations in the languages of the feeds Daybreak meets most (pt, es, fr,
+// de, it, nl), accents stripped, lower case: each maps to its English abbreviation.
+const MONTHS: Record<string, string> = {};
+const add = (english: string, names: string) => {
+  for (const n of names.split(" ")) MONTHS[n] = english;
+};
+add("Jan", "jan janv janeiro enero ene janvier januar jaen gen gennaio januari");
+add("Feb", "feb fev fevr fevereiro febrero fevrier februar febbraio februari");
+add("Mar", "mar marco marzo mars marz mrz maerz mrt maart");
+add("Apr", "apr abr avr abril avril april aprile");
+add("May", "may mai maio mayo mag maggio mei");
+add("Jun", "jun juin junho junio juni giu giugno");
+add("Jul", "jul juil julho julio juillet juli lug luglio");
+add("Aug", "aug ago aout agosto august augustus");
+add("Sep", "sep sept set setembro septiembre septembre september settembre");
+add("Oct", "oct out okt ott outubro octubre octobre oktober ottobre");
+add("Nov", "nov novembro noviembre novembre november");
+add("Dec", "dec dez dic dezembro diciembre decembre dezember dicembre december");
+// Full English names are read by Date.parse as they are.
+for (const m of ["january", "february", "march", "april", "june", "july", "august", "september"])
+  delete MONTHS[m];
+
+// Words that join date parts in some languages: "24 de setembro de 2018", "24. Oktober 2018".
+const FILLER = new Set(["de", "del", "di", "le", "el", "am", "um", "a", "as", "at", "h"]);
+
+const RFC_822 =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}/;
+
+const fold = (s: string) =>
+  s
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase();
+
+/** The date a feed gives, or null when it cannot be read as one. */
+export function parseFeedDate(raw: string | null | undefined): Date | null {
+  const s = raw?.trim();
+  if (!s) return null;
+  // ISO 8601 and plain RFC 822 need nothing more.
+  if (/^\d{4}-\d{2}-\d{2}/.test(s) || RFC_822.test(s)) return valid(Date.parse(s));
+  // A leading weekday, in whatever language, says nothing the date does not.
+  const rest = s.replace(/^\p{L}+\.?,?\s+(?=\d)/u, "");
+  let named = false;
+  const english = rest
+    .split(/\s+/)
+    .map((token) => {
+      const word = fold(token).replace(/[.,]+$/, "");
+      const month = MONTHS[word];
+      if (month) {
+        named = true;
+        return month;
+      }
+      return FILLER.has(word) ? "" : token.replace(/^(\d{1,2})\.$/, "$1");
+    })
+    .filter(Boolean)
+    .join(" ");
+  return valid(Date.parse(named ? english : s));
+}
+
+function valid(t: number): Date | null {
+  return Number.isNaN(t) ? null : new Date(t);
+}
