@@ -73,5 +73,10 @@ export const articleAppearances = pgTable(
     outlet: text().notNull(),
     seenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("article_appearances_url_key").on(t.articleId, t.url)],
+  (t) => [
+    uniqueIndex("article_appearances_url_key").on(t.articleId, t.url),
+    // Feed links are looked up on their own: a teaser whose page named another canonical URL is
+    // held under that URL, and known again by the link it came with.
+    index("article_appearances_url_idx").on(t.url),
+  ],
 );

@@ -7,7 +7,7 @@ import { hammingHalves, simhash, simhashBands, simhashHalves } from "../../lib/s
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
-import { contentHash, type NormalizedArticle, normalizeEntry } from "./normalize.ts";
+import { canonicalUrl, contentHash, domainOf, type NormalizedArticle, normalizeEntry } from "./normalize.ts";
 
 export type Article = typeof articles.$inferSelect;
 
@@ -80,19 +80,19 @@ const PAGE_CONCURRENCY = 4;
 async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, batch: NormalizedArticle[]) {
   const teasers = batch.filter((a) => a.status === "teaser");
   if (teasers.length === 0) return;
-  const held = new Set(
-    (
+  const links = teasers.map((a) => a.url);
+  // Held by this URL, or seen with this link before (held under the canonical URL its page named).
+  const held = new Set([
+    ...(await deps.db.select({ url: articles.url }).from(articles).where(inArray(articles.url, links))).map(
+      (r) => r.url,
+    ),
+    ...(
       await deps.db
-        .select({ url: articles.url })
-        .from(articles)
-        .where(
-          inArray(
-            articles.url,
-            teasers.map((a) => a.url),
-          ),
-        )
+        .select({ url: articleAppearances.url })
+        .from(articleAppearances)
+        .where(inArray(articleAppearances.url, links))
     ).map((r) => r.url),
-  );
+  ]);
   const todo = teasers.filter((a) => !held.has(a.url)).slice(0, MAX_PAGES_PER_RUN);
   let next = 0;
   await Promise.all(
@@ -100,6 +100,7 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
       while (next < todo.length) {
         const a = todo[next++]!;
         const page = await fetchArticleText(deps.fetcher, a.url);
+        honourCanonical(a, page.status === "unreachable" ? null : page.canonicalUrl);
         if (page.status === "ok" && page.wordCount > a.wordCount) {
           a.content = page.text;
           a.wordCount = page.wordCount;
@@ -115,6 +116,25 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
       }
     }),
   );
+}
+
+/**
+ * A page's rel=canonical on the same site becomes the URL the article is known by (tracking and
+ * section variants of one link collapse into one article); the feed's link is kept as where it
+ * was seen. A canonical on another site is not followed: a page cannot claim another outlet's
+ * article.
+ */
+function honourCanonical(a: NormalizedArticle, declared: string | null) {
+  if (!declared) return;
+  let url: string;
+  try {
+    url = canonicalUrl(declared);
+  } catch {
+    return;
+  }
+  if (url === a.url || !/^https?:/.test(url) || domainOf(url) !== domainOf(a.url)) return;
+  a.link ??= a.url;
+  a.url = url;
 }
 
 /**
@@ -151,7 +171,13 @@ export async function storeArticles(
     await deps.db.execute(sql`
       select 'url' as kind, a.id, u.v as key, 0::float8 as lo, 0::float8 as hi
         from jsonb_array_elements_text(${distinct(batch.map((a) => a.url))}::jsonb) as u(v)
-        cross join lateral (select id from ${articles} where url = u.v) a
+        cross join lateral (
+          select id from ${articles} where url = u.v
+          union all
+          -- A link seen before: where a page named another canonical URL, or a wire copy's.
+          (select article_id from ${articleAppearances} where url = u.v limit 1)
+          limit 1
+        ) a
       union all
       select 'hash', a.id, h.v, 0, 0
         from jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb) as h(v)
@@ -203,6 +229,9 @@ export async function storeArticles(
   let duplicates = 0;
   for (const [i, a] of batch.entries()) {
     if (urlIndex.has(a.url) || freshUrls.has(a.url)) {
+      // Known by its canonical URL under another link: that link is one more place it was seen.
+      const known = urlIndex.get(a.url) ?? fresh.find((f) => f.url === a.url);
+      if (a.link && known) appearances.push({ ref: known, a });
       duplicates++;
       continue;
     }
@@ -253,11 +282,11 @@ export async function storeArticles(
   });
   // Each appearance names its article by id (held) or by the URL of a fresh one (id known once inserted).
   const appearanceRows = [
-    ...fresh.map((a) => ({ article_id: null, article_url: a.url, url: a.url, outlet: a.outlet })),
+    ...fresh.map((a) => ({ article_id: null, article_url: a.url, url: a.link ?? a.url, outlet: a.outlet })),
     ...appearances.map(({ ref, a }) =>
       typeof ref === "string"
-        ? { article_id: ref, article_url: null, url: a.url, outlet: a.outlet }
-        : { article_id: null, article_url: ref.url, url: a.url, outlet: a.outlet },
+        ? { article_id: ref, article_url: null, url: a.link ?? a.url, outlet: a.outlet }
+        : { article_id: null, article_url: ref.url, url: a.link ?? a.url, outlet: a.outlet },
     ),
   ];
   const inserted = rowsOf<{ id: string; url: string }>(

@@ -36,7 +36,10 @@ export function normalizeLanguage(lang: string | null | undefined): string | nul
 
 /** A normalized article, ready to store. */
 export type NormalizedArticle = {
+  /** The canonical URL the article is known by (the page's rel=canonical when it names one). */
   url: string;
+  /** The feed's link, when the page named another URL of its site as canonical. */
+  link?: string;
   guid: string | null;
   title: string;
   outlet: string;

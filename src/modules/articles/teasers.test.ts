@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db.ts";
 import { createTestDeps } from "../../../test/deps.ts";
 import type { DbHandle } from "../../db/client.ts";
-import { articles } from "../../db/schema/index.ts";
+import { articleAppearances, articles } from "../../db/schema/index.ts";
 import { createHttpFetcher } from "../../integrations/http/fetcher.ts";
 import { addSource } from "../sources/index.ts";
 import { ingestSource } from "./articles.service.ts";
@@ -23,6 +23,25 @@ let pageHits = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === "/canonical-feed.xml") {
+      // Two links to one article (a section path and a tracking variant), both teasers.
+      res
+        .writeHead(200, { "content-type": "application/rss+xml" })
+        .end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</title><link>${base}/</link>
+<item><title>Harbour dredging starts</title><link>${base}/local/dredging?from=rss</link><description>Work begins.</description><pubDate>Fri, 27 Nov 2026 05:30:00 GMT</pubDate></item>
+<item><title>Harbour dredging starts</title><link>${base}/amp/dredging</link><description>Work begins today.</description><pubDate>Fri, 27 Nov 2026 05:31:00 GMT</pubDate></item>
+</channel></rss>`);
+      return;
+    }
+    if (req.url === "/local/dredging?from=rss" || req.url === "/amp/dredging") {
+      pageHits++;
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(
+          `<html lang="en"><head><title>Dredging</title><link rel="canonical" href="/2026/11/27/harbour-dredging"></head><body><article><h1>Harbour dredging starts</h1><p>${paragraph.replace(/water/g, "harbour")}</p><p>${paragraph}</p></article></body></html>`,
+        );
+      return;
+    }
     if (req.url === "/feed.xml") {
       res
         .writeHead(200, { "content-type": "application/rss+xml" })
@@ -78,6 +97,32 @@ describe("teasers", () => {
       .where(eq(articles.url, `${base}/water`));
     expect(again).toBeTruthy();
     await ingestSource(deps, { ...source, etag: null, lastModified: null });
+    expect(pageHits).toBe(hits);
+  });
+
+  it("honours a page's rel=canonical on its site: links to one article become one article seen twice", async () => {
+    const source = await addSource(deps, { url: `${base}/canonical-feed.xml` });
+    const r = await ingestSource(deps, source);
+    expect(r).toMatchObject({ status: "ok", added: 1, duplicates: 1 });
+    const [held] = await deps.db
+      .select()
+      .from(articles)
+      .where(eq(articles.url, `${base}/2026/11/27/harbour-dredging`));
+    expect(held?.status).toBe("ok");
+    const seen = await deps.db
+      .select({ url: articleAppearances.url })
+      .from(articleAppearances)
+      .where(eq(articleAppearances.articleId, held!.id));
+    expect(seen.map((a) => a.url).sort()).toEqual([
+      `${base}/amp/dredging`,
+      `${base}/local/dredging?from=rss`,
+    ]);
+
+    // The next fetch knows both links: no page is fetched again.
+    const hits = pageHits;
+    expect(await ingestSource(deps, { ...source, etag: null, lastModified: null })).toMatchObject({
+      added: 0,
+    });
     expect(pageHits).toBe(hits);
   });
 });

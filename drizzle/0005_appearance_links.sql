@@ -1,0 +1,1 @@
+CREATE INDEX "article_appearances_url_idx" ON "article_appearances" USING btree ("url");
