@@ -6,6 +6,7 @@
  * feeds is the baseline in the same run (the ceiling without storage).
  *   npm run bench:ingest            (PGlite in memory)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
+ * BENCH_MODES=sequential|concurrent runs one way only.
  * Each size runs BENCH_REPEAT times (2); the summary gives medians, with process CPU time per
  * stage beside wall time (the machine is shared). Written to bench/results/ingest-throughput.json.
  */
@@ -283,9 +284,13 @@ async function main() {
   const loadBefore = loadavg()[0]!;
   const runs: Awaited<ReturnType<typeof run>>[] = [];
   const modes = ["concurrent", "sequential"] as const;
+  // BENCH_MODES=sequential (or concurrent) runs one way only, e.g. under a profiler.
+  const only = process.env.BENCH_MODES?.split(",");
   for (let r = 0; r < repeat; r++)
-    for (const mode of modes) for (const n of sizes) runs.push(await run(n, dbUrl, mode));
+    for (const mode of modes)
+      if (!only || only.includes(mode)) for (const n of sizes) runs.push(await run(n, dbUrl, mode));
   const summarize = (mode: (typeof modes)[number]) => {
+    if (!runs.some((x) => x.mode === mode)) return null;
     const bySize = sizes.map((n) => {
       const rs = runs.filter((x) => x.articles === n && x.mode === mode);
       return {
