@@ -330,7 +330,8 @@ describe("politeness", () => {
   });
 
   it("spaces the starts of requests to one host by the politeness delay", async () => {
-    const f = fetcherFor({ hostDelayMs: 100 });
+    // Loopback is a private host: its own delay is set here so the spacing can be seen.
+    const f = fetcherFor({ hostDelayMs: 100, privateHostDelayMs: 100 });
     const from = server.requests.length;
     const calledAt = performance.now();
     await Promise.all([1, 2, 3].map(() => f.get({ url: server.url("/plain") })));
@@ -338,5 +339,13 @@ describe("politeness", () => {
     // Lower bounds only: the third request cannot start before two delays have passed.
     expect(arrivals[1]!).toBeGreaterThanOrEqual(95);
     expect(arrivals[2]!).toBeGreaterThanOrEqual(195);
+  });
+
+  it("does not space requests to a private address reached by permission (one's own server)", async () => {
+    // A 10 s politeness delay would hold the third request 20 s: it does not apply here.
+    const f = fetcherFor({ hostDelayMs: 10_000 });
+    const calledAt = performance.now();
+    await Promise.all([1, 2, 3].map(() => f.get({ url: server.url("/plain") })));
+    expect(performance.now() - calledAt).toBeLessThan(5_000);
   });
 });
