@@ -35,13 +35,19 @@ export type Briefing = typeof briefings.$inferSelect;
 
 /** Stories from this far back are candidates for a morning briefing. */
 const CANDIDATE_WINDOW_MS = 36 * 3600_000;
+// Fewer candidates than this in the window (quiet feeds, a new deployment, a backfill of older
+// news): the newest stories before it are candidates too, so that a briefing still has enough to
+// choose from. Repeats stay out (REPEAT_LOOKBACK_DAYS), and freshness still ranks newer first.
+const MIN_CANDIDATES = 24;
+
 const REPEAT_LOOKBACK_DAYS = 7;
 
 export type GenerateResult = { generated: number; skipped: number; briefingIds: string[] };
 
 /**
  * Builds the briefing of each given (or each active) subscriber for their local date (or `date`),
- * from the summarized stories of the last day and a half. Stories are prepared once for everyone;
+ * from the summarized stories of the last day and a half (the newest before them too when those
+ * are few). Stories are prepared once for everyone;
  * a briefing that already exists is left as it is.
  */
 export async function generateBriefings(
@@ -53,7 +59,8 @@ export async function generateBriefings(
   const result: GenerateResult = { generated: 0, skipped: 0, briefingIds: [] };
   if (subscribers.length === 0) return result;
 
-  const usable = await summarizedStoriesSince(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
+  let usable = await summarizedStoriesSince(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
+  if (usable.length < MIN_CANDIDATES) usable = await summarizedStoriesSince(deps, new Date(0), 1000);
   const byId = await deps.summaryCache.byIds(
     deps.db,
     usable.map((s) => s.summaryId),
