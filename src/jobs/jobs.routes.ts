@@ -113,7 +113,7 @@ export function createJobRoutes(deps: Deps) {
       method: "get",
       path: "/admin/stories",
       tags: ["admin"],
-      summary: "Stories seen since a time, with their sources",
+      summary: "Stories seen since a time (all without one), with every URL their articles were seen at",
       security,
       request: {
         query: z.object({
@@ -145,8 +145,11 @@ export function createJobRoutes(deps: Deps) {
     }),
     async (c) => {
       const { since } = c.req.valid("query");
-      const from = since ? new Date(since) : new Date(deps.clock.now().getTime() - 72 * 3600_000);
-      return c.json({ stories: await listStoriesWithSources(deps, from) }, 200);
+      // No `since`: every story (newest first, up to 10,000), however old its news.
+      return c.json(
+        { stories: await listStoriesWithSources(deps, since ? new Date(since) : undefined) },
+        200,
+      );
     },
   );
   return app;

@@ -1123,7 +1123,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Stories seen since a time, with their sources */
+    /** Stories seen since a time (all without one), with every URL their articles were seen at */
     get: {
       parameters: {
         query?: {

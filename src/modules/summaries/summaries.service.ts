@@ -183,21 +183,33 @@ export function toStoryView(summary: StorySummary, whyItMatters: string | null) 
 export type StoryView = ReturnType<typeof toStoryView>;
 
 /** Stories seen since `since` with every article's URL and outlet (for operators and evaluation). */
-export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date) {
+/**
+ * Stories seen since `since` (all when unset), newest first, each with every place its articles
+ * were seen: the article's own URL and those of outlets that re-ran the same copy.
+ */
+export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date = new Date(0)) {
   const stories = await recentStories(deps, since, 10_000);
-  const summaries = await latestSummaries(
-    deps,
-    stories.map((s) => s.id),
-  );
-  const arts = await articlesOfStories(
-    deps,
-    stories.map((s) => s.id),
-  );
+  const ids = stories.map((s) => s.id);
+  const summaries = await latestSummaries(deps, ids);
   const byStory = new Map<string, { url: string; outlet: string }[]>();
-  for (const a of arts) {
-    const list = byStory.get(a.storyId!) ?? [];
-    list.push({ url: a.url, outlet: a.outlet });
-    byStory.set(a.storyId!, list);
+  if (ids.length > 0) {
+    const rows = rowsOf<{ story_id: string; url: string; outlet: string }>(
+      await deps.db.execute(sql`
+        select distinct on (a.story_id, seen.url) a.story_id, seen.url, seen.outlet
+        from articles a
+        cross join lateral (
+          select a.url, a.outlet, a.published_at as at
+          union all
+          select ap.url, ap.outlet, ap.seen_at from article_appearances ap where ap.article_id = a.id
+        ) seen
+        where a.story_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+        order by a.story_id, seen.url, seen.at`),
+    );
+    for (const r of rows) {
+      const list = byStory.get(r.story_id) ?? [];
+      list.push({ url: r.url, outlet: r.outlet });
+      byStory.set(r.story_id, list);
+    }
   }
   return stories.map((s) => ({
     id: s.id,
