@@ -340,3 +340,37 @@ describe("briefings through the API", () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe("values a database cannot hold", () => {
+  const send = (method: string, path: string, body?: unknown) =>
+    app.request(path, {
+      method,
+      headers: admin,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const detail = async (r: Response) => ((await r.json()) as { detail: string }).detail;
+
+  it("answers 400 naming the problem, never 500, and stores nothing", async () => {
+    // 30 February and day 00 pass a YYYY-MM-DD pattern but are not dates.
+    for (const date of ["2021-02-30", "0000-00-00"]) {
+      const r = await send("POST", "/admin/briefings", { date });
+      expect(r.status).toBe(400);
+      expect(await detail(r)).toContain("must be a real calendar date");
+      expect((await send("POST", "/admin/deliveries", { date })).status).toBe(400);
+    }
+    const far = await send("GET", "/admin/stories?since=99999-01-01");
+    expect(far.status).toBe(400);
+    expect(await detail(far)).toContain("between the years 1 and 9999");
+    // A NUL character is valid JSON but no PostgreSQL text can hold it.
+    const nul = await send("POST", "/admin/sources", {
+      url: "https://nul.example/feed.xml",
+      name: "a\u0000b",
+    });
+    expect(nul.status).toBe(400);
+    expect(await detail(nul)).toContain("cannot be stored");
+    const listed = (await (await send("GET", "/admin/sources")).json()) as { sources: { url: string }[] };
+    expect(listed.sources.some((x) => x.url === "https://nul.example/feed.xml")).toBe(false);
+    const long = await send("POST", "/admin/sources", { url: `https://long.example/${"a".repeat(5000)}` });
+    expect(long.status).toBe(400);
+  });
+});

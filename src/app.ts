@@ -7,7 +7,7 @@ import type { Deps } from "./deps.ts";
 import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { renderDocs } from "./lib/docs-page.ts";
-import { AppError } from "./lib/errors.ts";
+import { AppError, refusedValue } from "./lib/errors.ts";
 import { PAGE_CSP } from "./lib/html-page.ts";
 import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
@@ -142,6 +142,8 @@ export function createApp(deps: Deps) {
       return problem(c, err.status, err.message || "the request could not be read");
     }
     if (err instanceof SyntaxError) return problem(c, 400, "the request body is not valid JSON");
+    const refused = refusedValue(err);
+    if (refused) return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
     deps.logger.error({ err, requestId: c.get("requestId"), path: c.req.path }, "unhandled error");
     return problem(c, 500, "something went wrong on our side; the request id helps us find it");
   });

@@ -1,12 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { adminAuth, createRouter, problemResponses } from "../lib/http.ts";
+import { isCalendarDate, isStorableTime } from "../lib/time.ts";
 import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
 import { groupAndSummarize, runIngest } from "./pipeline.ts";
 
-const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD");
+const dateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
+  .refine(isCalendarDate, "must be a real calendar date");
 
 /** Admin triggers for the stages of the daily run, answered when the stage is done. */
 export function createJobRoutes(deps: Deps) {
@@ -119,7 +123,7 @@ export function createJobRoutes(deps: Deps) {
         query: z.object({
           since: z
             .string()
-            .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 time")
+            .refine(isStorableTime, "must be an ISO 8601 time between the years 1 and 9999")
             .optional(),
         }),
       },

@@ -26,7 +26,10 @@ export const DEMO_PROFILE = {
 };
 
 /** Registers the bundled sample feeds (`sample:<file>`) when no source exists yet. */
-export async function seedSampleSources(deps: Pick<Deps, "db">, feedsDir: string): Promise<number> {
+export async function seedSampleSources(
+  deps: Pick<Deps, "db" | "config">,
+  feedsDir: string,
+): Promise<number> {
   if ((await listSources(deps)).length > 0 || !existsSync(feedsDir)) return 0;
   const files = readdirSync(feedsDir).filter((f) => /\.(rss|atom|xml|json)$/.test(f));
   for (const file of files) {

@@ -51,3 +51,18 @@ export function formatLongDate(date: string, locale = "en-GB"): string {
     timeZone: "UTC",
   }).format(new Date(`${date}T12:00:00Z`));
 }
+
+/** Whether `d` is a real calendar date written YYYY-MM-DD (no 30 February, no month 00). */
+export function isCalendarDate(d: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+}
+
+/** Whether `v` is an ISO 8601 time a database can hold (years 1 to 9999). */
+export function isStorableTime(v: string): boolean {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return false;
+  const year = new Date(t).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}

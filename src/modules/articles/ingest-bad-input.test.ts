@@ -115,7 +115,7 @@ beforeAll(async () => {
   deps = await createTestDeps(db, {
     now: NOW,
     // Feeds only: teaser pages are another test's business.
-    env: { FETCH_FULL_TEXT: "false" },
+    env: { FETCH_FULL_TEXT: "false", FETCH_ALLOW_HOSTS: "127.0.0.1" },
     fetcher: createHttpFetcher({
       userAgent: "test",
       // Only the test server's loopback address is admitted; any other private target is refused.

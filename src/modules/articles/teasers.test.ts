@@ -67,6 +67,7 @@ beforeAll(async () => {
   db = await createTestDb();
   deps = await createTestDeps(db, {
     now: "2026-11-27T06:00:00Z",
+    env: { FETCH_ALLOW_PRIVATE: "true" },
     fetcher: createHttpFetcher({ userAgent: "test", allowPrivate: true, hostDelayMs: 0, retryDelayMs: 0 }),
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isCalendarDate } from "../../lib/time.ts";
 
 const citedTextSchema = z.object({
   text: z.string(),
@@ -75,7 +76,7 @@ export const generateInputSchema = z
     date: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
-      .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a real calendar date")
+      .refine(isCalendarDate, "must be a real calendar date")
       .optional(),
     subscriberIds: z.array(z.string().uuid("must be a UUID")).max(10_000).optional(),
   })

@@ -6,6 +6,7 @@ export const sourceInputSchema = z
       .string()
       .trim()
       .min(1, "is required")
+      .max(2048, "must be at most 2,048 characters")
       .refine((v) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v), "must be an http(s) feed URL")
       .openapi({ example: "https://example.com/feed.xml" }),
     name: z.string().trim().min(1).max(200).optional(),

@@ -1,13 +1,15 @@
 import { asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import { sources } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
+import { isPrivateHostLiteral } from "../../lib/addresses.ts";
 import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
 import type { SourceInput } from "./sources.schemas.ts";
 
 export type Source = typeof sources.$inferSelect;
 
-export async function addSource(deps: Pick<Deps, "db">, input: SourceInput): Promise<Source> {
+export async function addSource(deps: Pick<Deps, "db" | "config">, input: SourceInput): Promise<Source> {
   const url = input.url.trim();
+  refusePrivateLiteral(deps.config, url);
   const name =
     input.name ?? input.outlet ?? (url.startsWith("sample:") ? url.slice(7) : new URL(url).hostname);
   try {
@@ -110,4 +112,19 @@ export function toSourceView(s: Source) {
     },
     createdAt: s.createdAt.toISOString(),
   };
+}
+
+/**
+ * A feed on an IP literal or localhost that the fetcher would refuse anyway is refused when it is
+ * added, with the reason (hostnames are judged at fetch time, after DNS, on every redirect).
+ */
+function refusePrivateLiteral(
+  config: Pick<Deps["config"], "FETCH_ALLOW_PRIVATE" | "FETCH_ALLOW_HOSTS">,
+  url: string,
+) {
+  if (url.startsWith("sample:") || config.FETCH_ALLOW_PRIVATE) return;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (config.FETCH_ALLOW_HOSTS.includes(host) || !isPrivateHostLiteral(host)) return;
+  const message = `refused: ${host} is a loopback, private or link-local address (set FETCH_ALLOW_PRIVATE or FETCH_ALLOW_HOSTS to fetch your own servers)`;
+  throw new AppError("VALIDATION", message, [{ location: "body.url", message }]);
 }
