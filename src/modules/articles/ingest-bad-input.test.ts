@@ -101,6 +101,19 @@ beforeAll(async () => {
               }),
           ),
         );
+      case "/control-chars.xml":
+        // A NUL and other control characters in one item: no PostgreSQL text can hold a NUL.
+        return send(
+          "application/rss+xml",
+          rss(
+            "Controls",
+            item({
+              link: `${server.origin}/a/ctl/1`,
+              title: "Null\u0000 byte",
+              description: "Bell\u0007 and NUL\u0000.",
+            }) + item({ link: `${server.origin}/a/ctl/2`, title: "Clean item", description: "Nothing odd." }),
+          ),
+        );
       case "/to-metadata":
         return void res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
       case "/flaky.xml":
@@ -142,6 +155,7 @@ const paths = {
   feedAsOctets: "/feed-as-octets",
   badDates: "/bad-dates.xml",
   dupGuids: "/dup-guids.xml",
+  controlChars: "/control-chars.xml",
   toPrivate: "/to-metadata",
   flaky: "/flaky.xml",
 } as const;
@@ -173,7 +187,7 @@ describe("ingesting bad input alongside good sources", () => {
   });
 
   it("records each bad source's failure with a clear message and stores the good sources' articles", async () => {
-    expect(firstRun.sources).toBe(11);
+    expect(firstRun.sources).toBe(12);
     expect(firstRun.failed).toBe(Object.keys(expectedErrors).length);
 
     const rows = await sourceRows();
@@ -217,6 +231,16 @@ describe("ingesting bad input alongside good sources", () => {
     const stored = await articlesOf(rows.dupGuids);
     expect(stored.map((a) => a.url).sort()).toEqual([server.url("/a/dup/1"), server.url("/a/dup/2")]);
     expect(stored.find((a) => a.url.endsWith("/dup/1"))!.title).toBe("First telling");
+  });
+
+  it("stores items holding control characters without them, and the rest of their feed", async () => {
+    const rows = await sourceRows();
+    expect(rows.controlChars).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    const stored = await articlesOf(rows.controlChars);
+    expect(stored.map((a) => [a.title, a.content]).sort()).toEqual([
+      ["Clean item", "Nothing odd."],
+      ["Null byte", "Bell and NUL."],
+    ]);
   });
 
   it("keeps a source's earlier articles when it later fails, and counts failures up", async () => {

@@ -64,6 +64,12 @@ export type NormalizeContext = {
   now: Date;
 };
 
+// Control characters (NUL above all, which no PostgreSQL text holds) carry nothing a reader sees;
+// one in a feed item must not fail the whole feed's batch.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+const plain = (html: string) => htmlToText(html).replace(CONTROL_CHARS, "");
+
 /**
  * Entry -> article, or a reason it cannot be one. Dates in the future (clock skew, scheduled
  * posts) or missing become the fetch time, so ordering by time never trusts a bad feed.
@@ -82,10 +88,10 @@ export function normalizeEntry(
   }
   if (!/^https?:$/.test(new URL(url).protocol))
     return { ok: false, reason: `entry link is not http(s): ${url}` };
-  const title = htmlToText(entry.title ?? "")
+  const title = plain(entry.title ?? "")
     .replace(/\s+/g, " ")
     .trim();
-  const content = htmlToText(entry.body ?? "");
+  const content = plain(entry.body ?? "");
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =
@@ -97,11 +103,11 @@ export function normalizeEntry(
     ok: true,
     article: {
       url,
-      guid: entry.guid,
+      guid: entry.guid ? entry.guid.replace(CONTROL_CHARS, "") : entry.guid,
       title: title || content.slice(0, 120),
       outlet: ctx.outlet,
       domain: domainOf(url),
-      author: entry.author ? htmlToText(entry.author).slice(0, 200) : null,
+      author: entry.author ? plain(entry.author).slice(0, 200) : null,
       publishedAt,
       language: normalizeLanguage(ctx.language) ?? detectLanguage(`${title}. ${content}`),
       content: content || title,
