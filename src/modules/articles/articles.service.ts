@@ -7,7 +7,14 @@ import { hammingHalves, simhash, simhashBands, simhashHalves } from "../../lib/s
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
-import { canonicalUrl, contentHash, domainOf, type NormalizedArticle, normalizeEntry } from "./normalize.ts";
+import {
+  canonicalUrl,
+  contentHash,
+  domainOf,
+  MAX_CONTENT_CHARS,
+  type NormalizedArticle,
+  normalizeEntry,
+} from "./normalize.ts";
 
 export type Article = typeof articles.$inferSelect;
 
@@ -102,7 +109,7 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
         const page = await fetchArticleText(deps.fetcher, a.url);
         honourCanonical(a, page.status === "unreachable" ? null : page.canonicalUrl);
         if (page.status === "ok" && page.wordCount > a.wordCount) {
-          a.content = page.text;
+          a.content = page.text.slice(0, MAX_CONTENT_CHARS);
           a.wordCount = page.wordCount;
           a.author ??= page.byline;
           a.language ??= page.language;

@@ -68,6 +68,10 @@ export type NormalizeContext = {
 // one in a feed item must not fail the whole feed's batch.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+// A hostile or broken feed must not put a megabyte headline in every briefing: a real headline is
+// under 300 characters and a long read under 100,000.
+const MAX_TITLE_CHARS = 1_000;
+export const MAX_CONTENT_CHARS = 200_000;
 const plain = (html: string) => htmlToText(html).replace(CONTROL_CHARS, "");
 
 /**
@@ -90,8 +94,9 @@ export function normalizeEntry(
     return { ok: false, reason: `entry link is not http(s): ${url}` };
   const title = plain(entry.title ?? "")
     .replace(/\s+/g, " ")
-    .trim();
-  const content = plain(entry.body ?? "");
+    .trim()
+    .slice(0, MAX_TITLE_CHARS);
+  const content = plain(entry.body ?? "").slice(0, MAX_CONTENT_CHARS);
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =
