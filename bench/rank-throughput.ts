@@ -2,9 +2,10 @@
  * Ranking cost: synthetic subscribers ranked against one day's stories. Story vectors are
  * prepared once for everyone; the baseline, in the same run, prepares them per subscriber (what
  * a naive implementation would do).
- *   npm run bench:rank [-- 100000 300]
+ *   npm run bench:rank [-- 100000 300]     (written to bench/results/rank-throughput.json)
  */
 
+import { mkdirSync, writeFileSync } from "node:fs";
 import {
   buildProfileVector,
   INDUSTRIES,
@@ -64,27 +65,28 @@ async function main() {
     rankForProfile(buildProfileVector(p), prepared.candidates, prepared.idf, { now, limit: 5 });
   }
   const baselineSeconds = (performance.now() - t1) / 1000;
-  console.log(
-    JSON.stringify(
-      {
-        benchmark: "rank-throughput",
-        subscribers,
-        stories: storyCount,
-        seconds: +seconds.toFixed(2),
-        subscribersPerSecond: Math.round(subscribers / seconds),
-        picked,
-        baseline: {
-          what: "story vectors and concept matches prepared per subscriber (no shared run)",
-          subscribers: baselineN,
-          subscribersPerSecond: Math.round(baselineN / baselineSeconds),
-        },
-        target: { subscribersPerSecond: 5000 },
-        peakRssMb: Math.round(process.memoryUsage().rss / 1048576),
+  const json = JSON.stringify(
+    {
+      benchmark: "rank-throughput",
+      subscribers,
+      stories: storyCount,
+      seconds: +seconds.toFixed(2),
+      subscribersPerSecond: Math.round(subscribers / seconds),
+      picked,
+      baseline: {
+        what: "story vectors and concept matches prepared per subscriber (no shared run)",
+        subscribers: baselineN,
+        subscribersPerSecond: Math.round(baselineN / baselineSeconds),
       },
-      null,
-      2,
-    ),
+      target: { subscribersPerSecond: 5000 },
+      peakRssMb: Math.round(process.memoryUsage().rss / 1048576),
+    },
+    null,
+    2,
   );
+  console.log(json);
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/rank-throughput.json", import.meta.url), `${json}\n`);
 }
 
 main().catch((err) => {
