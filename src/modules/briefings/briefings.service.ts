@@ -33,12 +33,15 @@ import {
 
 export type Briefing = typeof briefings.$inferSelect;
 
-/** Stories from this far back are candidates for a morning briefing. */
-const CANDIDATE_WINDOW_MS = 36 * 3600_000;
-// Fewer candidates than this in the window (quiet feeds, a new deployment, a backfill of older
-// news): the newest stories before it are candidates too, so that a briefing still has enough to
-// choose from. Repeats stay out (REPEAT_LOOKBACK_DAYS), and freshness still ranks newer first.
+/**
+ * How far back a morning briefing's candidates go: the last day and a half; when that holds fewer
+ * than MIN_CANDIDATES summarized stories (quiet feeds, a small deployment), the week; when even
+ * that does not (a new deployment fed an archive, a backfill of older news), the newest stories
+ * whatever their age. Repeats stay out (REPEAT_LOOKBACK_DAYS) and freshness still ranks newer first.
+ */
+const CANDIDATE_WINDOWS_MS = [36 * 3600_000, 7 * 86400_000, Number.POSITIVE_INFINITY];
 const MIN_CANDIDATES = 24;
+const MAX_CANDIDATES = 1000;
 
 const REPEAT_LOOKBACK_DAYS = 7;
 
@@ -46,8 +49,8 @@ export type GenerateResult = { generated: number; skipped: number; briefingIds: 
 
 /**
  * Builds the briefing of each given (or each active) subscriber for their local date (or `date`),
- * from the summarized stories of the last day and a half (the newest before them too when those
- * are few). Stories are prepared once for everyone;
+ * from the summarized stories of the last day and a half (further back when those are few: see
+ * CANDIDATE_WINDOWS_MS). Stories are prepared once for everyone;
  * a briefing that already exists is left as it is.
  */
 export async function generateBriefings(
@@ -59,8 +62,12 @@ export async function generateBriefings(
   const result: GenerateResult = { generated: 0, skipped: 0, briefingIds: [] };
   if (subscribers.length === 0) return result;
 
-  let usable = await summarizedStoriesSince(deps, new Date(now.getTime() - CANDIDATE_WINDOW_MS), 1000);
-  if (usable.length < MIN_CANDIDATES) usable = await summarizedStoriesSince(deps, new Date(0), 1000);
+  let usable: SummarizedStory[] = [];
+  for (const window of CANDIDATE_WINDOWS_MS) {
+    const since = new Date(Number.isFinite(window) ? now.getTime() - window : 0);
+    usable = await summarizedStoriesSince(deps, since, MAX_CANDIDATES);
+    if (usable.length >= MIN_CANDIDATES) break;
+  }
   const byId = await deps.summaryCache.byIds(
     deps.db,
     usable.map((s) => s.summaryId),
