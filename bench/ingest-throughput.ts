@@ -195,7 +195,14 @@ async function run(n: number, dbUrl: string | undefined, mode: "sequential" | "c
     let next = 0;
     let finished = 0;
     let storing = true;
+    // Set by a store (or the end of storing) that happened while clustering ran: checked before
+    // waiting, so a wake-up that came early is not missed.
+    let pending = false;
     let wake: (() => void) | null = null;
+    const signal = () => {
+      pending = true;
+      wake?.();
+    };
     const stores = Promise.all(
       Array.from({ length: FETCH_CONCURRENCY }, async () => {
         while (next < docs.length) {
@@ -207,22 +214,25 @@ async function run(n: number, dbUrl: string | undefined, mode: "sequential" | "c
           const { added } = await storeArticles(deps, null, parseDoc(d));
           stored += added;
           chunkDone(finished++);
-          wake?.();
+          signal();
         }
       }),
     ).then(() => {
       storing = false;
-      wake?.();
+      signal();
     });
     for (;;) {
       const wasStoring = storing;
+      pending = false;
       const r = await clusterArticles(deps, storyWindow);
       if (r.assigned > 0) continue;
       if (!wasStoring) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = null;
+      if (!pending) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
     }
     await stores;
   }

@@ -143,7 +143,11 @@ export function createApp(deps: Deps) {
     }
     if (err instanceof SyntaxError) return problem(c, 400, "the request body is not valid JSON");
     const refused = refusedValue(err);
-    if (refused) return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
+    if (refused) {
+      // Logged: a value the server computed itself (a date, a number) would land here too.
+      deps.logger.warn({ err: refused, requestId: c.get("requestId"), path: c.req.path }, "value refused");
+      return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
+    }
     deps.logger.error({ err, requestId: c.get("requestId"), path: c.req.path }, "unhandled error");
     return problem(c, 500, "something went wrong on our side; the request id helps us find it");
   });

@@ -70,7 +70,7 @@ export const configSchema = z.object({
             .filter(Boolean)
         : [],
     ),
-  /** Politeness: the least time between two requests to one publisher's host (own servers exempt). */
+  /** Politeness: the least time between two requests to one publisher's host (permitted private IP literals and localhost exempt). */
   FETCH_HOST_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   /** Fetch the article page when a feed carries only a teaser (readability extraction). */
   FETCH_FULL_TEXT: booleanish.default(true),

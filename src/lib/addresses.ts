@@ -67,6 +67,21 @@ export function isPrivateAddress(address: string): boolean {
 
 /** A URL host that is plainly one's own machine or network, before any DNS lookup: an IP literal or localhost. */
 export function isPrivateHostLiteral(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  const h = bareHostName(host);
   return h === "localhost" || h.endsWith(".localhost") || (isIP(h) !== 0 && isPrivateAddress(h));
+}
+
+export type PrivateAccess = { allowPrivate?: boolean; allowHosts?: string[] };
+
+/** A host's bare, lower-case name: IPv6 brackets dropped. */
+export const bareHostName = (host: string) => host.replace(/^\[|\]$/g, "").toLowerCase();
+
+/**
+ * Whether a fetch may reach `host` although it is, or resolves to, a private address: every
+ * private address when `allowPrivate` (development and tests), or the hosts of the allow-list.
+ */
+export function mayReachPrivately(host: string, access: PrivateAccess): boolean {
+  if (access.allowPrivate) return true;
+  const name = bareHostName(host);
+  return (access.allowHosts ?? []).some((h) => bareHostName(h) === name);
 }

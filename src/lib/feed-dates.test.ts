@@ -18,6 +18,9 @@ describe("parseFeedDate", () => {
     expect(iso("Gio, 3 Mag 2018 07:30:00 +0200")).toBe("2018-05-03T05:30:00.000Z"); // it
     expect(iso("24 de setembro de 2018 10:00:00 -0300")).toBe("2018-09-24T13:00:00.000Z");
     expect(iso("24. Oktober 2018 10:00 +0200")).toBe("2018-10-24T08:00:00.000Z");
+    // Month first.
+    expect(iso("Okt 24, 2018 10:00 +0200")).toBe("2018-10-24T08:00:00.000Z");
+    expect(iso("Dic 24, 2018 10:00:00 +0100")).toBe("2018-12-24T09:00:00.000Z");
   });
 
   it("does not read a localized weekday as a month", () => {

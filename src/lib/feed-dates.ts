@@ -1,7 +1,8 @@
 /**
  * Publication dates as feeds write them. Most are RFC 822 or ISO 8601, which Date.parse reads;
  * many non-English publishers localize the day and month names ("Seg, 24 Set 2018 10:00:00 -0300",
- * "Di, 24 Okt 2018", "24 de setembro de 2018"), which it does not, or worse, reads wrong. Those
+ * "Di, 24 Okt 2018", "24 de setembro de 2018", "Okt 24, 2018"), which it does not, or worse,
+ * reads wrong. Those
  * names are mapped to English first. No library here: date-fns/chrono parse whole phrases per
  * locale, while a feed date needs only its month name recognized.
  */
@@ -24,9 +25,6 @@ add("Sep", "sep sept set setembro septiembre septembre september settembre");
 add("Oct", "oct out okt ott outubro octubre octobre oktober ottobre");
 add("Nov", "nov novembro noviembre novembre november");
 add("Dec", "dec dez dic dezembro diciembre decembre dezember dicembre december");
-// Full English names are read by Date.parse as they are.
-for (const m of ["january", "february", "march", "april", "june", "july", "august", "september"])
-  delete MONTHS[m];
 
 // Words that join date parts in some languages: "24 de setembro de 2018", "24. Oktober 2018".
 const FILLER = new Set(["de", "del", "di", "le", "el", "am", "um", "a", "as", "at", "h"]);
@@ -46,8 +44,13 @@ export function parseFeedDate(raw: string | null | undefined): Date | null {
   if (!s) return null;
   // ISO 8601 and plain RFC 822 need nothing more.
   if (/^\d{4}-\d{2}-\d{2}/.test(s) || RFC_822.test(s)) return valid(Date.parse(s));
-  // A leading weekday, in whatever language, says nothing the date does not.
-  const rest = s.replace(/^\p{L}+\.?,?\s+(?=\d)/u, "");
+  // A leading weekday, in whatever language, says nothing the date does not. A leading word is a
+  // month instead ("Okt 24, 2018") only when it names one and no other month follows ("Mar, 25 Sep":
+  // a Spanish Tuesday).
+  const first = s.match(/^(\p{L}+)\.?,?\s+(?=\d)/u);
+  const after = first ? s.slice(first[0].length) : s;
+  const monthFollows = after.split(/\s+/).some((t) => MONTHS[fold(t).replace(/[.,]+$/, "")]);
+  const rest = first && (monthFollows || !MONTHS[fold(first[1]!)]) ? after : s;
   let named = false;
   const english = rest
     .split(/\s+/)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectLanguage, htmlToText, splitSentences, terms } from "./text.ts";
+import { detectLanguage, htmlToText, sliceWhole, splitSentences, terms } from "./text.ts";
 
 describe("htmlToText", () => {
   it("keeps paragraphs, decodes entities and drops scripts and styles", () => {
@@ -40,5 +40,15 @@ describe("detectLanguage", () => {
       ),
     ).toBe("fr");
     expect(detectLanguage("Rates held")).toBeNull();
+  });
+});
+
+describe("sliceWhole", () => {
+  it("never cuts a character in half", () => {
+    const text = `ab${"😀"}cd`; // the emoji is two UTF-16 units, at 2 and 3
+    expect(sliceWhole(text, 3)).toBe("ab");
+    expect(sliceWhole(text, 4)).toBe("ab😀");
+    expect(JSON.parse(JSON.stringify(sliceWhole(text, 3)))).toBe("ab");
+    expect(sliceWhole("short", 10)).toBe("short");
   });
 });

@@ -54,10 +54,23 @@ export function htmlToText(html: string): string {
   parser.end();
   return out
     .join("")
+    .replace(CONTROL_CHARS, "")
     .split(/\n{2,}/)
     .map((p) => p.replace(/\s+/g, " ").trim())
     .filter(Boolean)
     .join("\n\n");
+}
+
+// Control characters (NUL above all, which no PostgreSQL text holds) carry nothing a reader sees;
+// one in a feed item or a page must not fail the batch it is stored with.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+export const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
+/** The first `max` UTF-16 units of `text`, never half of a character (a lone surrogate is not valid JSON text). */
+export function sliceWhole(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 export function paragraphs(text: string): string[] {
@@ -144,7 +157,7 @@ export function entities(text: string): string[] {
 
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  const cut = text.slice(0, max - 1);
+  const cut = sliceWhole(text, max - 1);
   const space = cut.lastIndexOf(" ");
   return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
 }

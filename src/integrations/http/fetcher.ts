@@ -5,10 +5,8 @@ import { isIP } from "node:net";
 import { pipeline, Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
-import { isPrivateAddress, isPrivateHostLiteral } from "../../lib/addresses.ts";
+import { isPrivateAddress, isPrivateHostLiteral, mayReachPrivately } from "../../lib/addresses.ts";
 import { AppError } from "../../lib/errors.ts";
-
-export { isPrivateAddress };
 
 export type FetchRequest = {
   url: string;
@@ -53,8 +51,8 @@ export type HttpFetcherOptions = {
   /** Politeness: least time between the starts of two requests to one host, in ms. */
   hostDelayMs?: number;
   /**
-   * The same for a loopback or private address reached by permission (allowPrivate or the
-   * allow-list): one's own development or test server, not a publisher. Default 0: an operator
+   * The same for a loopback or private IP literal, or localhost, reached by permission
+   * (allowPrivate or the allow-list): one's own development or test server, not a publisher. Default 0: an operator
    * ingesting a hundred local feeds should not wait fifty seconds of politeness meant for others.
    */
   privateHostDelayMs?: number;
@@ -163,9 +161,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
   const retries = opts.retries ?? 2;
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? 30_000;
-  const allowedHosts = new Set((opts.allowHosts ?? []).map((h) => h.replace(/^\[|\]$/g, "").toLowerCase()));
-  const mayReachPrivate = (host: string) =>
-    Boolean(opts.allowPrivate) || allowedHosts.has(host.toLowerCase());
+  const mayReachPrivate = (host: string) => mayReachPrivately(host, opts);
   const hostDelayMs = opts.hostDelayMs ?? 500;
   const privateHostDelayMs = Math.min(hostDelayMs, opts.privateHostDelayMs ?? 0);
   // Known private before any lookup: an IP literal or localhost (a name resolving to a private

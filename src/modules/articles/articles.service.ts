@@ -4,6 +4,7 @@ import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
 import { hammingHalves, simhash, simhashBands, simhashHalves } from "../../lib/simhash.ts";
+import { CONTROL_CHARS, sliceWhole } from "../../lib/text.ts";
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
@@ -11,6 +12,7 @@ import {
   canonicalUrl,
   contentHash,
   domainOf,
+  MAX_AUTHOR_CHARS,
   MAX_CONTENT_CHARS,
   type NormalizedArticle,
   normalizeEntry,
@@ -81,7 +83,8 @@ const PAGE_CONCURRENCY = 4;
 
 /**
  * For entries whose feed carries only a teaser, fetches the article page and takes its main text
- * (readability), keeping the feed's URL. Paywalled and unreachable pages are marked, not dropped.
+ * (readability). The page's rel=canonical may name the URL the article is known by (the feed's
+ * link is then kept as where it was seen). Paywalled and unreachable pages are marked, not dropped.
  * Articles already held are not fetched again.
  */
 async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, batch: NormalizedArticle[]) {
@@ -109,12 +112,14 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
         const page = await fetchArticleText(deps.fetcher, a.url);
         honourCanonical(a, page.status === "unreachable" ? null : page.canonicalUrl);
         if (page.status === "ok" && page.wordCount > a.wordCount) {
-          a.content = page.text.slice(0, MAX_CONTENT_CHARS);
+          a.content = sliceWhole(page.text, MAX_CONTENT_CHARS);
           a.wordCount = page.wordCount;
-          a.author ??= page.byline;
+          a.author ??= page.byline
+            ? sliceWhole(page.byline.replace(CONTROL_CHARS, ""), MAX_AUTHOR_CHARS)
+            : null;
           a.language ??= page.language;
-          a.contentHash = contentHash(`${a.title}\n${page.text}`);
-          a.simhash = simhash(`${a.title} ${page.text}`);
+          a.contentHash = contentHash(`${a.title}\n${a.content}`);
+          a.simhash = simhash(`${a.title} ${a.content}`);
           a.status = "ok";
         } else if (page.status !== "ok") {
           a.status = page.status;
@@ -140,6 +145,8 @@ function honourCanonical(a: NormalizedArticle, declared: string | null) {
     return;
   }
   if (url === a.url || !/^https?:/.test(url) || domainOf(url) !== domainOf(a.url)) return;
+  // Many sites name their home page as every page's canonical: that is no article's identity.
+  if (new URL(url).pathname.replace(/\/+$/, "") === "") return;
   a.link ??= a.url;
   a.url = url;
 }
@@ -232,13 +239,13 @@ export async function storeArticles(
   const fresh: NormalizedArticle[] = [];
   const appearances: { ref: NormalizedArticle | string; a: NormalizedArticle }[] = [];
   const freshByHash = new Map<string, NormalizedArticle>();
-  const freshUrls = new Set<string>();
+  const freshByUrl = new Map<string, NormalizedArticle>();
   let duplicates = 0;
   for (const [i, a] of batch.entries()) {
-    if (urlIndex.has(a.url) || freshUrls.has(a.url)) {
+    const known = urlIndex.get(a.url) ?? freshByUrl.get(a.url);
+    if (known) {
       // Known by its canonical URL under another link: that link is one more place it was seen.
-      const known = urlIndex.get(a.url) ?? fresh.find((f) => f.url === a.url);
-      if (a.link && known) appearances.push({ ref: known, a });
+      if (a.link) appearances.push({ ref: known, a });
       duplicates++;
       continue;
     }
@@ -259,7 +266,7 @@ export async function storeArticles(
       continue;
     }
     fresh.push(a);
-    freshUrls.add(a.url);
+    freshByUrl.set(a.url, a);
     freshByHash.set(a.contentHash, a);
   }
   if (fresh.length === 0 && appearances.length === 0) return { added: 0, duplicates, ids: [] };
@@ -335,6 +342,33 @@ export function unassignedArticles(deps: Pick<Deps, "db">, limit = 5000): Promis
     .where(isNull(articles.storyId))
     .orderBy(articles.publishedAt, articles.url)
     .limit(limit);
+}
+
+/**
+ * Every place the articles of these stories were seen, each URL once, in the order they were
+ * first seen: an article's own URL and those of outlets that re-ran the same copy.
+ */
+export async function appearancesOfStories(
+  deps: Pick<Deps, "db">,
+  storyIds: string[],
+): Promise<{ storyId: string; url: string; outlet: string }[]> {
+  if (storyIds.length === 0) return [];
+  const rows = rowsOf<{ story_id: string; url: string; outlet: string; at: string | Date }>(
+    await deps.db.execute(sql`
+      select distinct on (a.story_id, seen.url) a.story_id, seen.url, seen.outlet, seen.at
+      from ${articles} a
+      cross join lateral (
+        select a.url, a.outlet, a.published_at as at
+        union all
+        select ap.url, ap.outlet, ap.seen_at from ${articleAppearances} ap where ap.article_id = a.id
+      ) seen
+      where a.story_id in (select jsonb_array_elements_text(${JSON.stringify(storyIds)}::jsonb)::uuid)
+      order by a.story_id, seen.url, seen.at`),
+  );
+  return rows
+    .map((r) => ({ storyId: r.story_id, url: r.url, outlet: r.outlet, at: new Date(r.at).getTime() }))
+    .sort((x, y) => x.at - y.at || x.url.localeCompare(y.url))
+    .map(({ at: _, ...r }) => r);
 }
 
 export function articlesOfStories(deps: Pick<Deps, "db">, storyIds: string[]): Promise<Article[]> {

@@ -1,5 +1,6 @@
 export {
   type Article,
+  appearancesOfStories,
   articlesOfStories,
   assignArticleToStory,
   ingestSource,

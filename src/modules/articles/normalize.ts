@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { simhash } from "../../lib/simhash.ts";
-import { detectLanguage, htmlToText, wordCount } from "../../lib/text.ts";
+import { CONTROL_CHARS, detectLanguage, htmlToText, sliceWhole, wordCount } from "../../lib/text.ts";
 import type { FeedEntry } from "./feed.parser.ts";
 
 const TRACKING_PARAMS =
@@ -64,15 +64,11 @@ export type NormalizeContext = {
   now: Date;
 };
 
-// Control characters (NUL above all, which no PostgreSQL text holds) carry nothing a reader sees;
-// one in a feed item must not fail the whole feed's batch.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 // A hostile or broken feed must not put a megabyte headline in every briefing: a real headline is
 // under 300 characters and a long read under 100,000.
 const MAX_TITLE_CHARS = 1_000;
 export const MAX_CONTENT_CHARS = 200_000;
-const plain = (html: string) => htmlToText(html).replace(CONTROL_CHARS, "");
+export const MAX_AUTHOR_CHARS = 200;
 
 /**
  * Entry -> article, or a reason it cannot be one. Dates in the future (clock skew, scheduled
@@ -92,11 +88,11 @@ export function normalizeEntry(
   }
   if (!/^https?:$/.test(new URL(url).protocol))
     return { ok: false, reason: `entry link is not http(s): ${url}` };
-  const title = plain(entry.title ?? "")
+  const titleText = htmlToText(entry.title ?? "")
     .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, MAX_TITLE_CHARS);
-  const content = plain(entry.body ?? "").slice(0, MAX_CONTENT_CHARS);
+    .trim();
+  const title = sliceWhole(titleText, MAX_TITLE_CHARS);
+  const content = sliceWhole(htmlToText(entry.body ?? ""), MAX_CONTENT_CHARS);
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =
@@ -112,7 +108,7 @@ export function normalizeEntry(
       title: title || content.slice(0, 120),
       outlet: ctx.outlet,
       domain: domainOf(url),
-      author: entry.author ? plain(entry.author).slice(0, 200) : null,
+      author: entry.author ? sliceWhole(htmlToText(entry.author), MAX_AUTHOR_CHARS) : null,
       publishedAt,
       language: normalizeLanguage(ctx.language) ?? detectLanguage(`${title}. ${content}`),
       content: content || title,

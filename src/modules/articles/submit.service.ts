@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
+import { isStorableTime } from "../../lib/time.ts";
 import { storeArticles } from "./articles.service.ts";
 import { domainOf, normalizeEntry } from "./normalize.ts";
 
@@ -19,7 +20,7 @@ export const articleSubmissionSchema = z
     language: z.string().trim().max(12).optional(),
     publishedAt: z
       .string()
-      .refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO 8601 time")
+      .refine(isStorableTime, "must be an ISO 8601 time between the years 1 and 9999")
       .optional(),
   })
   .strict()

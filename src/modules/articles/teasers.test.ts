@@ -15,6 +15,11 @@ const paragraph =
   "at a cost the authority put at 1.2 billion euros over six years. Officials said the plants would supply " +
   "a third of the region's drinking water by 2031 and reduce pumping from aquifers that have fallen sharply.";
 
+const ferryText =
+  "The island ferry operator will run its winter timetable from Monday, with the first crossing leaving " +
+  "at half past six and the last returning before nine in the evening. Commuters said the earlier start " +
+  "helps shift workers, while shop owners on the island worry about fewer evening visitors until spring.";
+
 let db: DbHandle;
 let base = "";
 let server: ReturnType<typeof createServer>;
@@ -30,7 +35,18 @@ beforeAll(async () => {
         .end(`<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</title><link>${base}/</link>
 <item><title>Harbour dredging starts</title><link>${base}/local/dredging?from=rss</link><description>Work begins.</description><pubDate>Fri, 27 Nov 2026 05:30:00 GMT</pubDate></item>
 <item><title>Harbour dredging starts</title><link>${base}/amp/dredging</link><description>Work begins today.</description><pubDate>Fri, 27 Nov 2026 05:31:00 GMT</pubDate></item>
+<item><title>Ferry timetable changes</title><link>${base}/ferries</link><description>New times.</description><pubDate>Fri, 27 Nov 2026 05:32:00 GMT</pubDate></item>
 </channel></rss>`);
+      return;
+    }
+    if (req.url === "/ferries") {
+      pageHits++;
+      // A site that names its home page as every page's canonical.
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(
+          `<html lang="en"><head><title>Ferries</title><link rel="canonical" href="/"></head><body><article><h1>Ferry timetable changes</h1><p>${ferryText}</p><p>${ferryText}</p></article></body></html>`,
+        );
       return;
     }
     if (req.url === "/local/dredging?from=rss" || req.url === "/amp/dredging") {
@@ -104,7 +120,13 @@ describe("teasers", () => {
   it("honours a page's rel=canonical on its site: links to one article become one article seen twice", async () => {
     const source = await addSource(deps, { url: `${base}/canonical-feed.xml` });
     const r = await ingestSource(deps, source);
-    expect(r).toMatchObject({ status: "ok", added: 1, duplicates: 1 });
+    expect(r).toMatchObject({ status: "ok", added: 2, duplicates: 1 });
+    // A home-page canonical is no article's identity: the ferry story keeps its own link.
+    const [ferries] = await deps.db
+      .select()
+      .from(articles)
+      .where(eq(articles.url, `${base}/ferries`));
+    expect(ferries?.status).toBe("ok");
     const [held] = await deps.db
       .select()
       .from(articles)

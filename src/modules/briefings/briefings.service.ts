@@ -62,11 +62,13 @@ export async function generateBriefings(
   const result: GenerateResult = { generated: 0, skipped: 0, briefingIds: [] };
   if (subscribers.length === 0) return result;
 
-  let usable: SummarizedStory[] = [];
+  // Newest first: each window is a prefix of the whole list.
+  const newest = await summarizedStoriesSince(deps, new Date(0), MAX_CANDIDATES);
+  let usable = newest;
   for (const window of CANDIDATE_WINDOWS_MS) {
-    const since = new Date(Number.isFinite(window) ? now.getTime() - window : 0);
-    usable = await summarizedStoriesSince(deps, since, MAX_CANDIDATES);
-    if (usable.length >= MIN_CANDIDATES) break;
+    const inWindow = newest.filter((s) => now.getTime() - s.lastSeenAt.getTime() <= window);
+    usable = inWindow;
+    if (inWindow.length >= MIN_CANDIDATES) break;
   }
   const byId = await deps.summaryCache.byIds(
     deps.db,

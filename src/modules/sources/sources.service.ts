@@ -1,7 +1,7 @@
 import { asc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import { sources } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { isPrivateHostLiteral } from "../../lib/addresses.ts";
+import { bareHostName, isPrivateHostLiteral, mayReachPrivately } from "../../lib/addresses.ts";
 import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
 import type { SourceInput } from "./sources.schemas.ts";
 
@@ -122,9 +122,10 @@ function refusePrivateLiteral(
   config: Pick<Deps["config"], "FETCH_ALLOW_PRIVATE" | "FETCH_ALLOW_HOSTS">,
   url: string,
 ) {
-  if (url.startsWith("sample:") || config.FETCH_ALLOW_PRIVATE) return;
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (config.FETCH_ALLOW_HOSTS.includes(host) || !isPrivateHostLiteral(host)) return;
+  if (url.startsWith("sample:")) return;
+  const host = bareHostName(new URL(url).hostname);
+  const access = { allowPrivate: config.FETCH_ALLOW_PRIVATE, allowHosts: config.FETCH_ALLOW_HOSTS };
+  if (!isPrivateHostLiteral(host) || mayReachPrivately(host, access)) return;
   const message = `refused: ${host} is a loopback, private or link-local address (set FETCH_ALLOW_PRIVATE or FETCH_ALLOW_HOSTS to fetch your own servers)`;
   throw new AppError("VALIDATION", message, [{ location: "body.url", message }]);
 }

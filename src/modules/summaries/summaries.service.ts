@@ -5,7 +5,7 @@ import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
 import { splitSentences, terms } from "../../lib/text.ts";
-import { articlesOfStories } from "../articles/index.ts";
+import { appearancesOfStories, articlesOfStories } from "../articles/index.ts";
 import { getStory, recentStories } from "../stories/index.ts";
 import { type SourceArticle, summarizeExtractive } from "./extractive.ts";
 import { SUMMARY_PROMPT_VERSION, summarizeWithLlm, summaryPrompt } from "./llm-summarizer.ts";
@@ -182,34 +182,20 @@ export function toStoryView(summary: StorySummary, whyItMatters: string | null) 
 }
 export type StoryView = ReturnType<typeof toStoryView>;
 
-/** Stories seen since `since` with every article's URL and outlet (for operators and evaluation). */
 /**
  * Stories seen since `since` (all when unset), newest first, each with every place its articles
- * were seen: the article's own URL and those of outlets that re-ran the same copy.
+ * were seen: the article's own URL and those of outlets that re-ran the same copy (for operators
+ * and evaluation).
  */
 export async function listStoriesWithSources(deps: Pick<Deps, "db">, since: Date = new Date(0)) {
   const stories = await recentStories(deps, since, 10_000);
   const ids = stories.map((s) => s.id);
   const summaries = await latestSummaries(deps, ids);
   const byStory = new Map<string, { url: string; outlet: string }[]>();
-  if (ids.length > 0) {
-    const rows = rowsOf<{ story_id: string; url: string; outlet: string }>(
-      await deps.db.execute(sql`
-        select distinct on (a.story_id, seen.url) a.story_id, seen.url, seen.outlet
-        from articles a
-        cross join lateral (
-          select a.url, a.outlet, a.published_at as at
-          union all
-          select ap.url, ap.outlet, ap.seen_at from article_appearances ap where ap.article_id = a.id
-        ) seen
-        where a.story_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
-        order by a.story_id, seen.url, seen.at`),
-    );
-    for (const r of rows) {
-      const list = byStory.get(r.story_id) ?? [];
-      list.push({ url: r.url, outlet: r.outlet });
-      byStory.set(r.story_id, list);
-    }
+  for (const r of await appearancesOfStories(deps, ids)) {
+    const list = byStory.get(r.storyId) ?? [];
+    list.push({ url: r.url, outlet: r.outlet });
+    byStory.set(r.storyId, list);
   }
   return stories.map((s) => ({
     id: s.id,
