@@ -37,7 +37,7 @@ export type Briefing = typeof briefings.$inferSelect;
  * How far back a morning briefing's candidates go: the last day and a half; when that holds fewer
  * than MIN_CANDIDATES summarized stories (quiet feeds, a small deployment), the week; when even
  * that does not (a new deployment fed an archive, a backfill of older news), the newest stories
- * whatever their age. Repeats stay out (REPEAT_LOOKBACK_DAYS) and freshness still ranks newer first.
+ * whatever their age. Stories shown within REPEAT_LOOKBACK_DAYS stay out; freshness ranks newer first.
  */
 const CANDIDATE_WINDOWS_MS = [36 * 3600_000, 7 * 86400_000, Number.POSITIVE_INFINITY];
 const MIN_CANDIDATES = 24;
