@@ -19,6 +19,12 @@ describe("taxonomyConcepts", () => {
     expect(immigration!.weight).toBeGreaterThan(Math.max(...others));
   });
 
+  it("takes a leftover word for a specialty only when it names a concept or two, not a whole field", () => {
+    // "policy" names a dozen concepts (health, energy, farm, housing ...): none of them is this reader's.
+    const labels = taxonomyConcepts("Tech policy counsel", "Internet platforms").map((c) => c.label);
+    expect(labels.filter((l) => /policy/i.test(l))).toEqual([]);
+  });
+
   it("keeps every term of merged concepts", () => {
     const concepts = taxonomyConcepts("Attorney", "Legal services");
     const enforcement = concepts.find((c) => c.label === "Regulation & enforcement")!;

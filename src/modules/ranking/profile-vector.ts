@@ -132,10 +132,26 @@ const SPECIALTY_WEIGHT = 3;
 
 const ALL_CONCEPTS: Concept[] = [...new Set([...INDUSTRIES, ...ROLES].flatMap((e) => e.concepts))];
 
+// How many concept labels each label word appears in: "immigration" names one concept, "policy"
+// a dozen (health, energy, farm, housing, education ...).
+const LABEL_WORD_CONCEPTS = new Map<string, number>();
+for (const c of ALL_CONCEPTS) {
+  for (const w of new Set(terms(c.label))) LABEL_WORD_CONCEPTS.set(w, (LABEL_WORD_CONCEPTS.get(w) ?? 0) + 1);
+}
+// A leftover word naming more concepts than this says which field, not which specialty: "Tech
+// policy counsel" must not weigh every policy concept of the taxonomy like a followed topic.
+const SPECIALTY_MAX_CONCEPTS = 2;
+
 /** Taxonomy concepts named by the words of `text` that its matched entry's names do not contain. */
 function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry): Concept[] {
   const named = new Set([entry.name, ...entry.aliases].flatMap((n) => terms(n)));
-  const leftover = terms(text).filter((w) => !named.has(w) && w.length > 3);
+  const leftover = terms(text).filter(
+    (w) =>
+      !named.has(w) &&
+      w.length > 3 &&
+      (LABEL_WORD_CONCEPTS.get(w) ?? 0) > 0 &&
+      LABEL_WORD_CONCEPTS.get(w)! <= SPECIALTY_MAX_CONCEPTS,
+  );
   if (leftover.length === 0) return [];
   return ALL_CONCEPTS.filter((c) => {
     const label = new Set(terms(c.label));
