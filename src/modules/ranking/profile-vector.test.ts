@@ -25,6 +25,15 @@ describe("taxonomyConcepts", () => {
     expect(labels.filter((l) => /policy/i.test(l))).toEqual([]);
   });
 
+  it("finds the concept a role names whole, with or without a taxonomy entry for the role", () => {
+    const publicHealth = taxonomyConcepts("Public health official", "State government").find(
+      (c) => c.label === "Public health",
+    );
+    expect(publicHealth?.weight).toBeGreaterThan(2);
+    const labels = taxonomyConcepts("Union organizer", "Labor union").map((c) => c.label);
+    expect(labels).toContain("Labor & unions");
+  });
+
   it("keeps every term of merged concepts", () => {
     const concepts = taxonomyConcepts("Attorney", "Legal services");
     const enforcement = concepts.find((c) => c.label === "Regulation & enforcement")!;

@@ -143,19 +143,21 @@ for (const c of ALL_CONCEPTS) {
 const SPECIALTY_MAX_CONCEPTS = 2;
 
 /** Taxonomy concepts named by the words of `text` that its matched entry's names do not contain. */
-function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry): Concept[] {
-  const named = new Set([entry.name, ...entry.aliases].flatMap((n) => terms(n)));
-  const leftover = terms(text).filter(
-    (w) =>
-      !named.has(w) &&
-      w.length > 3 &&
-      (LABEL_WORD_CONCEPTS.get(w) ?? 0) > 0 &&
-      LABEL_WORD_CONCEPTS.get(w)! <= SPECIALTY_MAX_CONCEPTS,
-  );
+function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry | null): Concept[] {
+  const named = new Set(entry ? [entry.name, ...entry.aliases].flatMap((n) => terms(n)) : []);
+  const words = new Set(terms(text));
+  const leftover = [...words].filter((w) => !named.has(w) && w.length > 3);
   if (leftover.length === 0) return [];
+  // Without an entry every word is "unexplained": only labels named whole count then.
+  const telling = entry
+    ? leftover.filter((w) => (LABEL_WORD_CONCEPTS.get(w) ?? 0) <= SPECIALTY_MAX_CONCEPTS)
+    : [];
   return ALL_CONCEPTS.filter((c) => {
-    const label = new Set(terms(c.label));
-    return leftover.some((w) => label.has(w));
+    const label = terms(c.label);
+    // Named whole, with a word the entry left unexplained ("Public health official": public
+    // health), or by an unexplained word few concepts share ("immigration").
+    const whole = label.every((w) => words.has(w)) && label.some((w) => leftover.includes(w));
+    return whole || telling.some((w) => label.includes(w));
   });
 }
 
@@ -185,12 +187,12 @@ export function taxonomyConcepts(roleText: string, industryText: string): Profil
   else add(freeText(roleText, 0.8, "role"));
   // What the entry did not explain is often the point: "Immigration attorney" matched Legal on
   // "attorney"; "immigration" names the reader's specialty, which weighs like a followed topic
-  // (above any one interest: with less, generic court stories outranked immigration ones).
+  // (above any one interest: with less, generic court stories outranked immigration ones). A role
+  // or industry with no entry at all may still name concepts ("Public health official").
   for (const [text, entry] of [
     [roleText, role],
     [industryText, industry],
   ] as const) {
-    if (!entry) continue;
     for (const c of leftoverConcepts(text, entry)) {
       add(stemConcept(c, SPECIALTY_WEIGHT, "interest"));
     }
