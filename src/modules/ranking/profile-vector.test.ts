@@ -32,6 +32,8 @@ describe("taxonomyConcepts", () => {
     expect(publicHealth?.weight).toBeGreaterThan(2);
     const labels = taxonomyConcepts("Union organizer", "Labor union").map((c) => c.label);
     expect(labels).toContain("Labor & unions");
+    // Not the banking entry, whose aliases include "credit union".
+    expect(labels).not.toContain("Credit & lending");
   });
 
   it("keeps every term of merged concepts", () => {

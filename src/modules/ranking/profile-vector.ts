@@ -162,6 +162,24 @@ function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry | null)
 }
 
 /**
+ * The taxonomy entry `text` names, unless it only shares a word with one of the entry's names
+ * while naming a concept whole: "Labor union" is about Labor & unions, not the banking entry that
+ * lists "credit union".
+ */
+function entryUnlessNamedConcept<T extends IndustryEntry | RoleEntry>(entries: T[], text: string): T | null {
+  const entry = matchEntry(entries, text);
+  if (!entry) return null;
+  const words = new Set(terms(text));
+  const exact = [entry.name, ...entry.aliases].some((n) => terms(n).every((w) => words.has(w)));
+  if (exact) return entry;
+  const namesConcept = ALL_CONCEPTS.some((c) => {
+    const label = terms(c.label);
+    return label.length > 1 && label.every((w) => words.has(w));
+  });
+  return namesConcept ? null : entry;
+}
+
+/**
  * What a role and an industry mean, from the taxonomy (or their own words when the taxonomy has
  * no entry): the same for everyone in that segment, so it can be computed once per segment.
  */
@@ -179,10 +197,10 @@ export function taxonomyConcepts(roleText: string, industryText: string): Profil
     same.weight = Math.max(same.weight, c.weight);
     for (const t of c.terms) if (!same.terms.some((x) => x.stem === t.stem)) same.terms.push(t);
   };
-  const industry = matchEntry(INDUSTRIES, industryText);
+  const industry = entryUnlessNamedConcept(INDUSTRIES, industryText);
   if (industry) for (const c of industry.concepts) add(stemConcept(c, INDUSTRY_WEIGHT, "industry"));
   else add(freeText(industryText, 1.2, "industry"));
-  const role = matchEntry(ROLES, roleText);
+  const role = entryUnlessNamedConcept(ROLES, roleText);
   if (role) for (const c of role.concepts) add(stemConcept(c, ROLE_WEIGHT, "role"));
   else add(freeText(roleText, 0.8, "role"));
   // What the entry did not explain is often the point: "Immigration attorney" matched Legal on
