@@ -375,23 +375,27 @@ export class RankingRun {
       };
     });
 
-    // Diversity: each next pick trades score against similarity to what is already picked.
+    // Diversity: each next pick trades score against similarity to what is already picked. Each
+    // pool entry keeps its similarity to the closest pick so far, brought up to date against the
+    // newest pick only (the same choices as comparing with every pick, a fraction of the lookups).
     const pool = scored.slice();
+    const redundancy = new Float64Array(pool.length);
     const picked: Scored[] = [];
     while (picked.length < opts.limit && pool.length > 0) {
+      const last = picked[picked.length - 1];
       let bestIdx = 0;
       let bestValue = Number.NEGATIVE_INFINITY;
       for (let k = 0; k < pool.length; k++) {
         const c = pool[k]!;
-        let redundancy = 0;
-        for (const p of picked) redundancy = Math.max(redundancy, this.similarity(c.i, p.i));
-        const value = MMR_LAMBDA * c.score - (1 - MMR_LAMBDA) * redundancy;
+        if (last) redundancy[k] = Math.max(redundancy[k]!, this.similarity(c.i, last.i));
+        const value = MMR_LAMBDA * c.score - (1 - MMR_LAMBDA) * redundancy[k]!;
         if (value > bestValue) {
           bestValue = value;
           bestIdx = k;
         }
       }
       picked.push(pool.splice(bestIdx, 1)[0]!);
+      redundancy.copyWithin(bestIdx, bestIdx + 1);
     }
     // Explanations are built only for what is shown.
     const describe = (x: Scored): Ranked => {
