@@ -4,8 +4,10 @@
  * serving the build-briefings queue), the time until every briefing is built, then the time to
  * render every briefing's email through the production path (read the briefing, build the email
  * model, fill the compiled MJML template) in as many processes, the scaling ratio, and each
- * process's peak memory. Then counts model calls for 10,000 and N subscribers against a counting
- * OpenAI-compatible fake, to show they follow stories and segments, not subscribers.
+ * process's peak memory. Both clocks start once the processes are up (workers listening, render
+ * processes connected and their template compiled), as in a morning of long-running workers.
+ * Then counts model calls for 10,000 and N subscribers against a counting OpenAI-compatible fake,
+ * to show they follow stories and segments, not subscribers.
  *   npm run bench:daily -- [subscribers=100000] [stories=500]
  * BENCH_WORKERS=1,2 picks the worker counts; BENCH_LLM=0 skips the model-call count (a quick
  * before/after of the build and render alone); BENCH_CPU_PROF=<dir> profiles every process.
@@ -126,7 +128,11 @@ export async function seed(url: string, subscriberCount: number, storyCount: num
   await handle.close();
 }
 
-function spawnDaybreak(args: string[], env: Record<string, string>): ChildProcess {
+function spawnDaybreak(
+  args: string[],
+  env: Record<string, string>,
+  stdin: "ignore" | "pipe" = "ignore",
+): ChildProcess {
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits.
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
   return spawn(process.execPath, [...prof, "--import", "tsx", ...args], {
@@ -138,7 +144,7 @@ function spawnDaybreak(args: string[], env: Record<string, string>): ChildProces
       SAMPLE_DATA: "false",
       ...env,
     },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: [stdin, "pipe", "inherit"],
   });
 }
 
@@ -213,26 +219,42 @@ async function buildMorning(
   return { planned: plan.planned, seconds, peakRssMb: peaks };
 }
 
-/** Renders every briefing's email in `shards` processes; returns the wall time. */
+/**
+ * Renders every briefing's email in `shards` processes; returns the wall time from the moment
+ * every shard is started and compiled (as the build is timed once its workers are up).
+ */
 async function renderMorning(url: string, shards: number) {
-  const t0 = performance.now();
-  const outputs = await Promise.all(
-    Array.from({ length: shards }, (_, i) => {
-      const p = spawnDaybreak(["bench/render-shard.ts", String(i), String(shards)], {
-        DATABASE_URL: url,
-        DATABASE_POOL_SIZE: "8",
-      });
-      let out = "";
-      p.stdout!.on("data", (d) => {
-        out += d;
-      });
-      return new Promise<{ rendered: number; msPerEmail: number; peakRssMb: number }>((resolve, reject) =>
-        p.once("exit", (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`render shard ${i} exited ${code}`)),
-        ),
-      );
-    }),
+  const procs = Array.from({ length: shards }, (_, i) =>
+    spawnDaybreak(
+      ["bench/render-shard.ts", String(i), String(shards)],
+      { DATABASE_URL: url, DATABASE_POOL_SIZE: "8" },
+      "pipe",
+    ),
   );
+  const outs = procs.map(() => "");
+  const ready = procs.map(
+    (p, i) =>
+      new Promise<void>((resolve) => {
+        p.stdout!.on("data", (d) => {
+          outs[i] += d;
+          if (outs[i]!.startsWith("ready\n")) resolve();
+        });
+      }),
+  );
+  const done = procs.map(
+    (p, i) =>
+      new Promise<{ rendered: number; msPerEmail: number; peakRssMb: number }>((resolve, reject) =>
+        p.once("exit", (code) =>
+          code === 0
+            ? resolve(JSON.parse(outs[i]!.slice("ready\n".length)))
+            : reject(new Error(`render shard ${i} exited ${code}`)),
+        ),
+      ),
+  );
+  await Promise.all(ready);
+  const t0 = performance.now();
+  for (const p of procs) p.stdin!.write("go\n");
+  const outputs = await Promise.all(done);
   return { seconds: (performance.now() - t0) / 1000, shards: outputs };
 }
 

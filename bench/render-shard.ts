@@ -1,7 +1,8 @@
 /**
  * One process of bench/daily-run-scale.ts's render phase: renders the briefing email of every
  * subscriber in its shard the way a send does (read the batch's briefings, build the email model with
- * the signed links, fill the compiled template) and prints one JSON line.
+ * the signed links, fill the compiled template) and prints one JSON line. It says "ready" once
+ * connected and compiled, and begins on a line from stdin.
  *   tsx bench/render-shard.ts <shard> <shards>   (DATABASE_URL set)
  */
 import { sql } from "drizzle-orm";
@@ -31,6 +32,11 @@ async function main() {
       where mod(abs(hashtext(s.id::text)), ${shards}) = ${shard}`),
   );
   const template = await deps.templates.get("briefing");
+  // Started, connected and compiled, as a running worker is: the bench starts the clock when every
+  // shard has said so, and sends the word to begin (process start-up is not part of a morning).
+  process.stdout.write("ready\n");
+  await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+  process.stdin.pause();
   let renderMs = 0;
   let next = 0;
   // As the sender does: briefings read a batch at a time (SEND_BATCH jobs per fetch), as many
