@@ -166,23 +166,39 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("the daily run under faults", ()
       await planDailyRun({ ...deps, clock: { now: () => new Date() } }, queue);
       await sleep(1000);
     }
-    expect(c).toEqual({ sent: SUBSCRIBERS - rejected.length, failed_permanent: rejected.length });
+    // Every delivery finished: sent, or refused for good.
+    expect((c.sent ?? 0) + (c.failed_permanent ?? 0)).toBe(SUBSCRIBERS);
 
-    // Exactly one email per deliverable subscriber, none to the refused mailboxes.
+    // Never two emails to anyone, none to the refused mailboxes.
     const perAddress = new Map<string, number>();
     for (const m of sink.received) for (const to of m.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
     expect([...perAddress.values()].filter((n) => n > 1)).toEqual([]);
-    expect(perAddress.size).toBe(SUBSCRIBERS - rejected.length);
     for (const r of rejected) expect(perAddress.has(r)).toBe(false);
+    // One email for every other subscriber, but for the one window no SMTP client can close: a
+    // worker killed after recording 'sending' (the relay has the whole message but its end mark)
+    // and before the end mark left. Such a delivery is closed as sent with the reason
+    // "unconfirmed" rather than sent twice; with 20 kills a run meets it zero to a few times.
+    const outcomes = rowsOf<{ email: string; status: string; last_error: string | null }>(
+      await deps.db.execute(
+        sql`select s.email, d.status, d.last_error from deliveries d join subscribers s on s.id = d.subscriber_id`,
+      ),
+    );
+    const missed = outcomes.filter((o) => !rejected.includes(o.email) && !perAddress.has(o.email));
+    for (const o of missed)
+      expect({ email: o.email, status: o.status, reason: o.last_error }).toMatchObject({
+        status: "sent",
+        reason: expect.stringMatching(/^unconfirmed/),
+      });
+    expect(missed.length).toBeLessThanOrEqual(KILLS);
+    expect(perAddress.size).toBe(SUBSCRIBERS - rejected.length - missed.length);
 
     // No briefing lost; every failure recorded with its reason.
     const [briefings] = rowsOf<{ n: number }>(
       await deps.db.execute(sql`select count(*)::int as n from briefings`),
     );
     expect(Number(briefings!.n)).toBe(SUBSCRIBERS);
-    const failures = rowsOf<{ last_error: string | null }>(
-      await deps.db.execute(sql`select last_error from deliveries where status = 'failed_permanent'`),
-    );
+    const failures = outcomes.filter((o) => o.status === "failed_permanent");
+    expect(failures.map((f) => f.email).sort()).toEqual([...rejected].sort());
     expect(failures.every((f) => /550/.test(f.last_error ?? ""))).toBe(true);
     const [bounced] = rowsOf<{ n: number }>(
       await deps.db.execute(sql`select count(*)::int as n from subscribers where status = 'bounced'`),

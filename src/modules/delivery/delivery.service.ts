@@ -207,10 +207,14 @@ export async function deliverBriefing(
   const retryDelays = opts.retryDelaysMs ?? IN_RUN_RETRY_MS;
   let handedOver = false;
   for (let attempt = 0; ; attempt++) {
+    // Set once this attempt starts recording 'sending': if that write's answer is lost (a dropped
+    // database connection), it may have committed while the message never got its end mark.
+    let recording = false;
     try {
       const sent = await deps.mailer.send({
         ...email,
         beforeCommit: async () => {
+          recording = true;
           await deps.db
             .update(deliveries)
             .set({ status: "sending" })
@@ -243,6 +247,15 @@ export async function deliverBriefing(
           "briefing email handed over without confirmation",
         );
         return { status: "sent", messageId };
+      }
+      if (recording && !handedOver) {
+        // The end mark was never sent: undo a 'sending' that may have committed, so that if this
+        // process dies before its next attempt the row is claimed again, not closed as sent.
+        await deps.db
+          .update(deliveries)
+          .set({ status: "rendered" })
+          .where(and(eq(deliveries.id, claimed.id), eq(deliveries.status, "sending")))
+          .catch(() => {});
       }
       handedOver = false;
       if (failure.kind === "transient" && attempt < retryDelays.length) {
