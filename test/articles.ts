@@ -27,3 +27,10 @@ export function testArticle(
   if (!r.ok) throw new Error(r.reason);
   return r.article;
 }
+
+/** A wire report of one event, re-run by several outlets in the dedupe and listing tests. */
+export const WIRE_STRIKE =
+  "Dockworkers at Rotterdam and Antwerp began a 72-hour strike on Thursday over plans to expand automated cranes, " +
+  "unions said. Shipping lines including Maersk warned customers of delays of up to a week for Asia-Europe cargo, " +
+  "and forwarders said spot rates for a 40-foot container from Shanghai had risen by about 20 percent since Monday. " +
+  "Port authorities said dozens of ships were expected to wait at anchor while talks continued in The Hague.";

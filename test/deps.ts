@@ -1,12 +1,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import type { DbHandle } from "../src/db/client.ts";
 import { createDeps, type DepsOverrides } from "../src/deps.ts";
 import type { Mailer, OutgoingEmail } from "../src/integrations/mail/mailer.ts";
 import { fixedClock } from "../src/lib/clock.ts";
 import { silentLogger } from "../src/lib/logger.ts";
+import { createTestDb } from "./db.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -42,4 +44,20 @@ export async function createTestDeps(
     ...overrides,
   });
   return { ...deps, clock, mailer, dataDir };
+}
+
+/**
+ * A test database and deps over it for every test of the calling file: opened before its first
+ * test, closed after its last. Read `t.deps` and `t.db` inside tests.
+ */
+export function useTestDeps(opts: Parameters<typeof createTestDeps>[1] = {}) {
+  const t = {} as { db: DbHandle; deps: Awaited<ReturnType<typeof createTestDeps>> };
+  beforeAll(async () => {
+    t.db = await createTestDb();
+    t.deps = await createTestDeps(t.db, opts);
+  });
+  afterAll(async () => {
+    await t.db?.close();
+  });
+  return t;
 }

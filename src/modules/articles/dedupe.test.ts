@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testArticle } from "../../../test/articles.ts";
+import { testArticle, WIRE_STRIKE } from "../../../test/articles.ts";
 import { createTestDb } from "../../../test/db.ts";
 import { createTestDeps } from "../../../test/deps.ts";
 import type { DbHandle } from "../../db/client.ts";
@@ -17,11 +17,7 @@ afterAll(async () => {
   await db.close();
 });
 
-const wire =
-  "Dockworkers at Rotterdam and Antwerp began a 72-hour strike on Thursday over plans to expand automated cranes, " +
-  "unions said. Shipping lines including Maersk warned customers of delays of up to a week for Asia-Europe cargo, " +
-  "and forwarders said spot rates for a 40-foot container from Shanghai had risen by about 20 percent since Monday. " +
-  "Port authorities said dozens of ships were expected to wait at anchor while talks continued in The Hague.";
+const wire = WIRE_STRIKE;
 
 const article = (
   url: string,

@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDb } from "../../../test/db.ts";
-import { createTestDeps } from "../../../test/deps.ts";
-import type { DbHandle } from "../../db/client.ts";
+import { describe, expect, it } from "vitest";
+import { useTestDeps } from "../../../test/deps.ts";
 import { addSource, listSources } from "./sources.service.ts";
 
-let db: DbHandle;
-let deps: Awaited<ReturnType<typeof createTestDeps>>;
-beforeAll(async () => {
-  db = await createTestDb();
-  deps = await createTestDeps(db);
-});
-afterAll(async () => {
-  await db.close();
-});
+const t = useTestDeps();
 
 describe("adding a source", () => {
   it.each([
@@ -22,15 +12,15 @@ describe("adding a source", () => {
     "http://10.0.0.7/rss",
     "http://localhost:3000/feed",
   ])("refuses %s, a private address literal, naming why", async (url) => {
-    await expect(addSource(deps, { url })).rejects.toThrow(/is a loopback, private or link-local address/);
-    expect((await listSources(deps)).some((s) => s.url === url)).toBe(false);
+    await expect(addSource(t.deps, { url })).rejects.toThrow(/is a loopback, private or link-local address/);
+    expect((await listSources(t.deps)).some((s) => s.url === url)).toBe(false);
   });
 
   it("admits the same when private addresses are allowed, and public hostnames always", async () => {
-    const allowing = { ...deps, config: { ...deps.config, FETCH_ALLOW_PRIVATE: true } };
+    const allowing = { ...t.deps, config: { ...t.deps.config, FETCH_ALLOW_PRIVATE: true } };
     await expect(addSource(allowing, { url: "http://127.0.0.1:8080/feed.xml" })).resolves.toMatchObject({
       url: "http://127.0.0.1:8080/feed.xml",
     });
-    await expect(addSource(deps, { url: "https://news.example.com/feed.xml" })).resolves.toBeTruthy();
+    await expect(addSource(t.deps, { url: "https://news.example.com/feed.xml" })).resolves.toBeTruthy();
   });
 });
