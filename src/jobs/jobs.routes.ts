@@ -1,16 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
-import { adminAuth, createRouter, problemResponses } from "../lib/http.ts";
-import { isCalendarDate, isStorableTime } from "../lib/time.ts";
+import { adminAuth, calendarDateSchema, createRouter, problemResponses } from "../lib/http.ts";
+import { isStorableTime } from "../lib/time.ts";
 import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
 import { groupAndSummarize, runIngest } from "./pipeline.ts";
-
-const dateSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
-  .refine(isCalendarDate, "must be a real calendar date");
 
 /** Admin triggers for the stages of the daily run, answered when the stage is done. */
 export function createJobRoutes(deps: Deps) {
@@ -91,7 +86,9 @@ export function createJobRoutes(deps: Deps) {
       request: {
         body: {
           required: false,
-          content: { "application/json": { schema: z.object({ date: dateSchema.optional() }).strict() } },
+          content: {
+            "application/json": { schema: z.object({ date: calendarDateSchema.optional() }).strict() },
+          },
         },
       },
       responses: {

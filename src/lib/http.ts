@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
+import { isCalendarDate } from "./time.ts";
 import { hashToken } from "./tokens.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
@@ -138,3 +139,9 @@ export function sendTaggedJson(c: Context, { bytes, etag }: TaggedJson) {
   }
   return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers);
 }
+
+/** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
+export const calendarDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
+  .refine(isCalendarDate, "must be a real calendar date");

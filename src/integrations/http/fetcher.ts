@@ -52,8 +52,9 @@ export type HttpFetcherOptions = {
   hostDelayMs?: number;
   /**
    * The same for a loopback or private IP literal, or localhost, reached by permission
-   * (allowPrivate or the allow-list): one's own development or test server, not a publisher. Default 0: an operator
-   * ingesting a hundred local feeds should not wait fifty seconds of politeness meant for others.
+   * (allowPrivate or the allow-list): one's own development or test server, not a publisher.
+   * Default 0: an operator ingesting a hundred local feeds should not wait fifty seconds of
+   * politeness meant for others.
    */
   privateHostDelayMs?: number;
   /** Further attempts after a transient failure (connection reset or refused, timeout, 429/502/503/504). */

@@ -90,19 +90,11 @@ const PAGE_CONCURRENCY = 4;
 async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, batch: NormalizedArticle[]) {
   const teasers = batch.filter((a) => a.status === "teaser");
   if (teasers.length === 0) return;
-  const links = teasers.map((a) => a.url);
-  // Held by this URL, or seen with this link before (held under the canonical URL its page named).
-  const held = new Set([
-    ...(await deps.db.select({ url: articles.url }).from(articles).where(inArray(articles.url, links))).map(
-      (r) => r.url,
-    ),
-    ...(
-      await deps.db
-        .select({ url: articleAppearances.url })
-        .from(articleAppearances)
-        .where(inArray(articleAppearances.url, links))
-    ).map((r) => r.url),
-  ]);
+  const held = new Set(
+    rowsOf<{ key: string }>(
+      await deps.db.execute(knownUrls(JSON.stringify([...new Set(teasers.map((a) => a.url))]))),
+    ).map((r) => r.key),
+  );
   const todo = teasers.filter((a) => !held.has(a.url)).slice(0, MAX_PAGES_PER_RUN);
   let next = 0;
   await Promise.all(
@@ -128,6 +120,23 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
       }
     }),
   );
+}
+
+/**
+ * The held article each of these URLs (a JSON array) names, one index probe per URL: an article's
+ * own URL, or a link seen before (where a page named another canonical URL, or a wire copy's).
+ * Rows (key: the URL, id: the article).
+ */
+function knownUrls(urlsJson: string) {
+  return sql`
+    select u.v as key, a.id
+    from jsonb_array_elements_text(${urlsJson}::jsonb) as u(v)
+    cross join lateral (
+      select id from ${articles} where url = u.v
+      union all
+      (select article_id from ${articleAppearances} where url = u.v limit 1)
+      limit 1
+    ) a`;
 }
 
 /**
@@ -183,15 +192,8 @@ export async function storeArticles(
     hi: number;
   }>(
     await deps.db.execute(sql`
-      select 'url' as kind, a.id, u.v as key, 0::float8 as lo, 0::float8 as hi
-        from jsonb_array_elements_text(${distinct(batch.map((a) => a.url))}::jsonb) as u(v)
-        cross join lateral (
-          select id from ${articles} where url = u.v
-          union all
-          -- A link seen before: where a page named another canonical URL, or a wire copy's.
-          (select article_id from ${articleAppearances} where url = u.v limit 1)
-          limit 1
-        ) a
+      select 'url' as kind, id, key, 0::float8 as lo, 0::float8 as hi
+        from (${knownUrls(distinct(batch.map((a) => a.url)))}) known
       union all
       select 'hash', a.id, h.v, 0, 0
         from jsonb_array_elements_text(${distinct(batch.map((a) => a.contentHash))}::jsonb) as h(v)

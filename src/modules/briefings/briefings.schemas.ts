@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isCalendarDate } from "../../lib/time.ts";
+import { calendarDateSchema } from "../../lib/http.ts";
 
 const citedTextSchema = z.object({
   text: z.string(),
@@ -73,11 +73,7 @@ export const idParamSchema = z.object({
 
 export const generateInputSchema = z
   .object({
-    date: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
-      .refine(isCalendarDate, "must be a real calendar date")
-      .optional(),
+    date: calendarDateSchema.optional(),
     subscriberIds: z.array(z.string().uuid("must be a UUID")).max(10_000).optional(),
   })
   .strict()

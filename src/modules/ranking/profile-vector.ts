@@ -134,10 +134,14 @@ const ALL_CONCEPTS: Concept[] = [...new Set([...INDUSTRIES, ...ROLES].flatMap((e
 
 // How many concept labels each label word appears in: "immigration" names one concept, "policy"
 // a dozen (health, energy, farm, housing, education ...).
+const LABEL_TERMS = new Map(ALL_CONCEPTS.map((c) => [c, terms(c.label)]));
 const LABEL_WORD_CONCEPTS = new Map<string, number>();
-for (const c of ALL_CONCEPTS) {
-  for (const w of new Set(terms(c.label))) LABEL_WORD_CONCEPTS.set(w, (LABEL_WORD_CONCEPTS.get(w) ?? 0) + 1);
+for (const label of LABEL_TERMS.values()) {
+  for (const w of new Set(label)) LABEL_WORD_CONCEPTS.set(w, (LABEL_WORD_CONCEPTS.get(w) ?? 0) + 1);
 }
+
+/** Whether `words` name the concept's whole label ("public health" in "Public health official"). */
+const namesWhole = (c: Concept, words: Set<string>) => LABEL_TERMS.get(c)!.every((w) => words.has(w));
 // A leftover word naming more concepts than this says which field, not which specialty: "Tech
 // policy counsel" must not weigh every policy concept of the taxonomy like a followed topic.
 const SPECIALTY_MAX_CONCEPTS = 2;
@@ -153,10 +157,10 @@ function leftoverConcepts(text: string, entry: IndustryEntry | RoleEntry | null)
     ? leftover.filter((w) => (LABEL_WORD_CONCEPTS.get(w) ?? 0) <= SPECIALTY_MAX_CONCEPTS)
     : [];
   return ALL_CONCEPTS.filter((c) => {
-    const label = terms(c.label);
+    const label = LABEL_TERMS.get(c)!;
     // Named whole, with a word the entry left unexplained ("Public health official": public
     // health), or by an unexplained word few concepts share ("immigration").
-    const whole = label.every((w) => words.has(w)) && label.some((w) => leftover.includes(w));
+    const whole = namesWhole(c, words) && label.some((w) => leftover.includes(w));
     return whole || telling.some((w) => label.includes(w));
   });
 }
@@ -172,10 +176,7 @@ function entryUnlessNamedConcept<T extends IndustryEntry | RoleEntry>(entries: T
   const words = new Set(terms(text));
   const exact = [entry.name, ...entry.aliases].some((n) => terms(n).every((w) => words.has(w)));
   if (exact) return entry;
-  const namesConcept = ALL_CONCEPTS.some((c) => {
-    const label = terms(c.label);
-    return label.length > 1 && label.every((w) => words.has(w));
-  });
+  const namesConcept = ALL_CONCEPTS.some((c) => LABEL_TERMS.get(c)!.length > 1 && namesWhole(c, words));
   return namesConcept ? null : entry;
 }
 
