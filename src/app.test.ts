@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../test/db.ts";
 import { ADMIN_TOKEN, createTestDeps } from "../test/deps.ts";
@@ -255,6 +256,30 @@ describe("briefings through the API", () => {
     });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
+
+    // As the app asks (gzip): the same JSON, compressed, under its own strong tag; either tag
+    // revalidates, and a client refusing gzip (q=0) gets identity bytes.
+    const gz = await app.request("/v1/briefings/today", {
+      headers: { ...as(token), "accept-encoding": "br;q=1, gzip;q=0.8" },
+    });
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    expect(gz.headers.get("vary")).toMatch(/accept-encoding/i);
+    const gzTag = gz.headers.get("etag")!;
+    const todayTag = res.headers.get("etag")!;
+    expect(gzTag).toBe(`${todayTag.slice(0, -1)}-gzip"`);
+    const raw = Buffer.from(await gz.arrayBuffer());
+    expect(JSON.parse(gunzipSync(raw).toString())).toEqual(b);
+    for (const tag of [gzTag, todayTag, `W/${gzTag}`]) {
+      const revalidated = await app.request("/v1/briefings/today", {
+        headers: { ...as(token), "accept-encoding": "gzip", "if-none-match": tag },
+      });
+      expect(revalidated.status).toBe(304);
+    }
+    const refused = await app.request("/v1/briefings/today", {
+      headers: { ...as(token), "accept-encoding": "gzip;q=0, identity" },
+    });
+    expect(refused.headers.get("content-encoding")).toBeNull();
+    expect(refused.headers.get("etag")).toBe(todayTag);
   });
 
   it("answers 404 for another subscriber's briefing, exactly as for a missing one", async () => {

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { parseAccept } from "hono/utils/accept";
 import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
 import { isCalendarDate } from "./time.ts";
 import { hashToken } from "./tokens.ts";
@@ -115,7 +117,11 @@ export function problemResponses<S extends number>(...statuses: S[]) {
 }
 
 /** A JSON body serialized once (UTF-8 bytes), with its strong ETag: what jsonWithEtag sends. */
-export type TaggedJson = { bytes: Uint8Array; etag: string };
+/**
+ * A JSON answer serialized once, with its ETag; `gzipped` is filled the first time a client that
+ * accepts gzip asks, so an answer kept in a cache is compressed once, not per request.
+ */
+export type TaggedJson = { bytes: Uint8Array; etag: string; gzipped?: Uint8Array };
 
 export function tagJson(body: unknown): TaggedJson {
   const bytes = Buffer.from(JSON.stringify(body));
@@ -130,15 +136,45 @@ export function jsonWithEtag<T>(c: Context, body: T) {
   return sendTaggedJson(c, tagJson(body));
 }
 
-/** jsonWithEtag for a body serialized earlier (e.g. kept in a cache). */
-export function sendTaggedJson(c: Context, { bytes, etag }: TaggedJson) {
-  const headers = { etag, "cache-control": "private, no-cache", "content-type": "application/json" };
+/** Below this a gzip answer saves less than it costs (hono's compress() uses the same threshold). */
+const GZIP_MIN_BYTES = 1024;
+
+/** Whether an Accept-Encoding header takes gzip (explicitly or by `*`, with a q above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  const accepts = parseAccept(header);
+  const gzip = accepts.find((a) => a.type.toLowerCase() === "gzip") ?? accepts.find((a) => a.type === "*");
+  return gzip !== undefined && gzip.q > 0;
+}
+
+/**
+ * jsonWithEtag for a body serialized earlier (e.g. kept in a cache). A client that accepts gzip
+ * gets the gzip representation, compressed once per TaggedJson (hono's compress() would run a
+ * CompressionStream per request), under its own strong ETag (the identity tag with "-gzip"), as
+ * representations with different bytes must have different strong tags. Either tag revalidates:
+ * both name the same content.
+ */
+export function sendTaggedJson(c: Context, tagged: TaggedJson) {
+  const gzip = tagged.bytes.byteLength >= GZIP_MIN_BYTES && acceptsGzip(c.req.header("accept-encoding"));
+  const etag = gzip ? `${tagged.etag.slice(0, -1)}-gzip"` : tagged.etag;
+  const headers: Record<string, string> = {
+    etag,
+    "cache-control": "private, no-cache",
+    "content-type": "application/json",
+    vary: "accept-encoding",
+  };
   const match = c.req.header("if-none-match");
-  if (match?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+  if (match?.split(",").some((t) => sameContent(t.trim().replace(/^W\//, ""), tagged.etag))) {
     return c.body(null, 304, headers);
   }
-  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers);
+  if (!gzip) return c.body(tagged.bytes as Uint8Array<ArrayBuffer>, 200, headers);
+  tagged.gzipped ??= gzipSync(tagged.bytes);
+  headers["content-encoding"] = "gzip";
+  return c.body(tagged.gzipped as Uint8Array<ArrayBuffer>, 200, headers);
 }
+
+const sameContent = (tag: string, identityTag: string) =>
+  tag === identityTag || tag === `${identityTag.slice(0, -1)}-gzip"`;
 
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z

@@ -44,18 +44,19 @@ const notModified = { description: "Unchanged since the ETag given in If-None-Ma
 // only found briefings are kept, so "404 before it exists" turns into 200 at once. Entries live
 // 4 to 5 minutes at random so that briefings first read together are not all reloaded together.
 const BRIEFING_TTL_MS = 5 * 60_000;
-const BRIEFING_CACHE_MAX = 5_000; // about 15 KB each
+const BRIEFING_CACHE_MAX = 5_000; // about 15 KB each, and 4 KB more once gzipped
 
 function briefingReadCache(poolSize: number) {
-  const entries = new Map<string, TaggedJson & { until: number }>();
+  const entries = new Map<string, { tagged: TaggedJson; until: number }>();
   // Loads leave room in the pool for the rest of the app.
   const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
   return async (key: string, load: () => Promise<unknown>): Promise<TaggedJson> => {
     const hit = entries.get(key);
-    if (hit && hit.until > performance.now()) return hit;
+    if (hit && hit.until > performance.now()) return hit.tagged;
     const tagged = tagJson(await loads.run(load));
     if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
-    entries.set(key, { ...tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
+    // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
+    entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
     return tagged;
   };
 }
