@@ -125,4 +125,28 @@ describe("GET /v1/tokens and DELETE /v1/tokens/{id}", () => {
     await unsubscribe(deps, subscriber.id);
     expect((await app.request("/v1/me", { headers: bearer(token) })).status).toBe(401);
   });
+
+  it("answers many readers signing in at once from shared lookups, each as themselves", async () => {
+    const readers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => createSubscriber(deps, profile(`crowd${i}@example.com`))),
+    );
+    const revoked = await issueToken(deps, readers[0]!.subscriber.id, "revoked");
+    const { tokens } = (await (
+      await app.request("/v1/tokens", { headers: bearer(readers[0]!.token) })
+    ).json()) as TokenList;
+    const revokedId = tokens.find((t) => t.label === "revoked")!.id;
+    await app.request(`/v1/tokens/${revokedId}`, { method: "DELETE", headers: bearer(readers[0]!.token) });
+    // All asked in the same tick: one batch holds live, revoked and unknown tokens together.
+    const asked = [...readers.map((r) => r.token), revoked, "dbk_not-a-token-anyone-holds"];
+    const answers = await Promise.all(asked.map((t) => app.request("/v1/me", { headers: bearer(t) })));
+    expect(answers.map((a) => a.status)).toEqual([...readers.map(() => 200), 401, 401]);
+    const emails = await Promise.all(
+      answers.slice(0, readers.length).map(async (a) => ((await a.json()) as { email: string }).email),
+    );
+    expect(emails).toEqual(readers.map((_, i) => `crowd${i}@example.com`));
+    const list = (await (
+      await app.request("/v1/tokens", { headers: bearer(readers[7]!.token) })
+    ).json()) as TokenList;
+    expect(list.tokens[0]!.lastUsedAt).toBe(deps.clock.now().toISOString());
+  });
 });
