@@ -6,9 +6,8 @@ import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
-import { renderDocs } from "./lib/docs-page.ts";
+import { DOCS_CSP, docsAsset, renderDocs } from "./lib/docs-page.ts";
 import { AppError, refusedValue } from "./lib/errors.ts";
-import { PAGE_CSP } from "./lib/html-page.ts";
 import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
@@ -112,7 +111,7 @@ export function createApp(deps: Deps) {
   operation("/readyz", "the database is reachable and has every migration", "application/json", true);
   operation("/metrics", "Prometheus metrics", "text/plain");
   operation("/openapi.json", "this document (OpenAPI 3.1)", "application/json");
-  operation("/docs", "readable API documentation", "text/html");
+  operation("/docs", "interactive API documentation (Swagger UI, served by this server)", "text/html");
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -126,11 +125,21 @@ export function createApp(deps: Deps) {
   app.get("/metrics", async (c) =>
     c.body(await renderMetrics(deps), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
-  // Readable API documentation from the same OpenAPI document, rendered here: no third-party assets.
+  // Interactive API documentation from the same OpenAPI document; its files come from this server.
   app.get("/docs", (c) => {
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Daybreak", version: "0.1.0" } });
     return c.html(renderDocs(doc as Parameters<typeof renderDocs>[0]), 200, {
-      "content-security-policy": PAGE_CSP,
+      "content-security-policy": DOCS_CSP,
+      "x-content-type-options": "nosniff",
+    });
+  });
+  app.get("/docs/assets/:name", (c) => {
+    const asset = docsAsset(c.req.param("name"));
+    if (!asset) return problem(c, 404, `no documentation file named ${c.req.param("name")}`);
+    return c.body(asset.bytes as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": asset.type,
+      "cache-control": "public, max-age=3600",
+      "x-content-type-options": "nosniff",
     });
   });
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { html, raw } from "hono/html";
 
 /**
- * Daybreak's public HTML pages (shared stories, sign-up, unsubscribe, preferences, docs): no
+ * Daybreak's public HTML pages (shared stories, sign-up, unsubscribe, preferences): no
  * script, no third-party request, inline styles only. One policy and one shell for all of them.
  */
 export const PAGE_CSP =

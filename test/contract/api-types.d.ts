@@ -1851,7 +1851,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** readable API documentation */
+    /** interactive API documentation (Swagger UI, served by this server) */
     get: {
       parameters: {
         query?: never;
@@ -1861,7 +1861,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description readable API documentation */
+        /** @description interactive API documentation (Swagger UI, served by this server) */
         200: {
           headers: {
             [name: string]: unknown;
