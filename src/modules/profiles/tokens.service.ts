@@ -21,7 +21,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 // Background re-reads wait this long to share one query: one query per token (and drizzle's query
 // building, ~0.3 ms of CPU each) cost a busy API server a tenth of its CPU with 1,000 readers.
 const REFRESH_GATHER_MS = 250;
-const LOOKUP_BATCH_MAX = 500;
+// Bounded so that mapping one answer never holds the event loop for long (p99 of other requests).
+const LOOKUP_BATCH_MAX = 100;
 
 type Entry = Authenticated & { until: number; refreshAt: number; refreshing?: boolean };
 type Db = Deps["db"];
