@@ -116,10 +116,10 @@ export function problemResponses<S extends number>(...statuses: S[]) {
   >;
 }
 
-/** A JSON body serialized once (UTF-8 bytes), with its strong ETag: what jsonWithEtag sends. */
 /**
- * A JSON answer serialized once, with its ETag; `gzipped` is filled the first time a client that
- * accepts gzip asks, so an answer kept in a cache is compressed once, not per request.
+ * A JSON body serialized once (UTF-8 bytes), with its strong ETag: what jsonWithEtag sends.
+ * `gzipped` is filled the first time a client that accepts gzip asks, so an answer kept in a
+ * cache is compressed once, not per request.
  */
 export type TaggedJson = { bytes: Uint8Array; etag: string; gzipped?: Uint8Array };
 
