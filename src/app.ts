@@ -23,6 +23,7 @@ export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
+  // Cached JSON answers (briefings) come compressed once already: see sendTaggedJson.
   // Only then: hono's compress sets Vary on every answer, which turns @hono/node-server's
   // lightweight Response into a full fetch Response (a ReadableStream per answer).
   const compressing = compress();

@@ -128,21 +128,24 @@ export async function authenticateToken(
     if (cached.refreshAt <= now && !cached.refreshing) {
       cached.refreshing = true;
       // A failed or refused lookup drops the entry: the next request asks the database itself.
-      lookUp(deps, hash, cache.refresh).catch(() => cache.entries.delete(hash));
+      lookUp(cache, cache.refresh, lookupKey(deps, hash)).catch(() => cache.entries.delete(hash));
     }
     return cached;
   }
-  return lookUp(deps, hash, cache.cold);
+  return lookUp(cache, cache.cold, lookupKey(deps, hash));
 }
 
+const lookupKey = (deps: Partial<Pick<Deps, "clock">>, hash: string): Lookup =>
+  deps.clock ? { hash, now: deps.clock.now() } : { hash };
+
 async function lookUp(
-  deps: Pick<Deps, "db"> & Partial<Pick<Deps, "clock">>,
-  hash: string,
+  cache: AuthCache,
   loader: DataLoader<Lookup, Found>,
+  key: Lookup,
 ): Promise<Authenticated> {
-  const cache = cacheOf(deps.db);
+  const { hash } = key;
   const generation = cache.generation;
-  const found = await loader.load(deps.clock ? { hash, now: deps.clock.now() } : { hash });
+  const found = await loader.load(key);
   if (!found || found.subscriber.status === "unsubscribed") {
     cache.entries.delete(hash);
     throw new AppError("UNAUTHORIZED", "the bearer token is not valid");
