@@ -144,6 +144,8 @@ type Run = {
   clientCpuMicrosPerRequest: number;
   /** Bytes on the wire per answer, headers included. */
   bytesPerAnswer: number;
+  /** Answers 304 Not Modified (counted in non2xx too). */
+  notModified: number;
 };
 
 const serverCpu = async () => {
@@ -161,6 +163,8 @@ async function load(opts: {
   duration?: number;
   /** Request headers every request carries (e.g. the app's Accept-Encoding). */
   headers?: Record<string, string>;
+  /** The ETag each token last saw, sent as If-None-Match (the app re-opening today's briefing). */
+  etags?: string[];
 }): Promise<Run> {
   let i = 0;
   const tokens = opts.tokens;
@@ -176,10 +180,13 @@ async function load(opts: {
       {
         method: "GET",
         // Each request reads as the next subscriber.
-        setupRequest: (req) =>
-          tokens
-            ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }
-            : req,
+        setupRequest: (req) => {
+          if (!tokens) return req;
+          const k = i++ % tokens.length;
+          const headers = { ...req.headers, authorization: `Bearer ${tokens[k]}` };
+          if (opts.etags) headers["if-none-match"] = opts.etags[k]!;
+          return { ...req, headers };
+        },
       },
     ],
   });
@@ -194,6 +201,8 @@ async function load(opts: {
     p99Ms: result.latency.p99,
     requests: result.requests.total,
     non2xx: result.non2xx,
+    notModified:
+      (result.statusCodeStats as Record<string, { count: number }> | undefined)?.["304"]?.count ?? 0,
     errors: result.errors + result.timeouts,
   };
 }
@@ -311,12 +320,20 @@ async function main() {
     // apart, compares the machine with itself more than the routes with each other.
     // As the app asks: its HTTP stack (OkHttp, URLSession) sends Accept-Encoding: gzip on every
     // request; the bare route's answer is below the compression threshold either way.
+    // What each reader's app holds after its first read: the ETag to revalidate with.
+    const etags = await Promise.all(
+      tokens.map(
+        async (t) => (await fetch(today, { headers: { authorization: `Bearer ${t}` } })).headers.get("etag")!,
+      ),
+    );
     const variants = {
       bare: { url: bare },
       bareSameSize: { url: `http://127.0.0.1:${BARE_PORT}/bare-sized` },
       today: { url: today, tokens },
       bareGzip: { url: bare, headers: gzip },
       todayGzip: { url: today, tokens, headers: gzip },
+      // The app re-opening today's briefing it already has: If-None-Match, 304 with no body.
+      todayRevalidate: { url: today, tokens, headers: gzip, etags },
     };
     const rounds: Record<keyof typeof variants, Run>[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -331,6 +348,7 @@ async function main() {
       median(rounds.map((r) => r[app].requestsPerSecond / r[base].requestsPerSecond));
     const ratio = ratioOf("today", "bare");
     const gzipRatio = ratioOf("todayGzip", "bareGzip");
+    const revalidateRatio = ratioOf("todayRevalidate", "bareGzip");
     const todayAt1000 = await load({ url: today, tokens, rate: 1000, duration: 10 });
     const todayGzipAt1000 = await load({ url: today, tokens, rate: 1000, duration: 10, headers: gzip });
     const bareAt1000 = await load({ url: bare, rate: 1000, duration: 10 });
@@ -339,6 +357,7 @@ async function main() {
     const todayMax = medianRun("today");
     const bareGzipMax = medianRun("bareGzip");
     const todayGzipMax = medianRun("todayGzip");
+    const todayRevalidateMax = medianRun("todayRevalidate");
     const result = {
       bench: "api-load",
       at: new Date().toISOString(),
@@ -362,7 +381,7 @@ async function main() {
       todayMax,
       todayAt1000,
       bareAt1000,
-      asTheAppAsks: { bareGzipMax, todayGzipMax, todayGzipAt1000 },
+      asTheAppAsks: { bareGzipMax, todayGzipMax, todayGzipAt1000, todayRevalidateMax },
       perRound: rounds.map((r) =>
         Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.requestsPerSecond])),
       ),
@@ -374,6 +393,11 @@ async function main() {
         p99At1000Ms: todayAt1000.p99Ms,
         p99At1000Met: todayAt1000.p99Ms < 20 && todayAt1000.non2xx === 0 && todayAt1000.errors === 0,
         p99At1000GzipMs: todayGzipAt1000.p99Ms,
+        todayRevalidateVsBare: revalidateRatio,
+        revalidateAll304: rounds.every(
+          (r) =>
+            r.todayRevalidate.notModified === r.todayRevalidate.requests && r.todayRevalidate.errors === 0,
+        ),
         allAnswers2xx: [
           todayMax,
           todayAt1000,
