@@ -6,6 +6,8 @@
  * bench/results/api-load.json. Targets: today ≥ 50% of the bare route's requests/s, p99 < 20 ms
  * at 1,000 requests/s. With SOAK_MINUTES=n it instead runs the soak (see `soak`), writing
  * bench/results/api-soak.json.
+ * BENCH_ROUNDS (default 3) sets the interleaved rounds, BENCH_CONNECTIONS (default 10) the
+ * connections autocannon keeps open.
  *   npm run bench:api [-- postgres://postgres@127.0.0.1:5432/postgres]
  *   npm run bench:soak   (SOAK_MINUTES=10)
  */
@@ -29,7 +31,7 @@ import { generateBriefings } from "../src/modules/briefings/index.ts";
 import { createSubscriber } from "../src/modules/profiles/index.ts";
 
 const SUBSCRIBERS = 1000;
-const CONNECTIONS = 10;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const POOL_SIZE = 10;
 const DURATION_S = 5;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
