@@ -2,8 +2,7 @@
  * Publication dates as feeds write them. Most are RFC 822 or ISO 8601, which Date.parse reads;
  * many non-English publishers localize the day and month names ("Seg, 24 Set 2018 10:00:00 -0300",
  * "Di, 24 Okt 2018", "24 de setembro de 2018", "Okt 24, 2018"), which it does not, or worse,
- * reads wrong. Those
- * names are mapped to English first. No library here: date-fns/chrono parse whole phrases per
+ * reads wrong. Those names are mapped to English first. No library here: date-fns/chrono parse whole phrases per
  * locale, while a feed date needs only its month name recognized.
  */
 

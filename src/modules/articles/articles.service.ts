@@ -4,15 +4,15 @@ import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
 import { hammingHalves, simhash, simhashBands, simhashHalves } from "../../lib/simhash.ts";
-import { CONTROL_CHARS, sliceWhole } from "../../lib/text.ts";
+import { sliceWhole } from "../../lib/text.ts";
 import { recordFetchFailure, recordFetchSuccess, type Source } from "../sources/index.ts";
 import { fetchArticleText } from "./extract.ts";
 import { decodeBody, parseFeed } from "./feed.parser.ts";
 import {
+  authorText,
   canonicalUrl,
   contentHash,
   domainOf,
-  MAX_AUTHOR_CHARS,
   MAX_CONTENT_CHARS,
   type NormalizedArticle,
   normalizeEntry,
@@ -106,9 +106,7 @@ async function completeTeasers(deps: Pick<Deps, "db" | "fetcher" | "logger">, ba
         if (page.status === "ok" && page.wordCount > a.wordCount) {
           a.content = sliceWhole(page.text, MAX_CONTENT_CHARS);
           a.wordCount = page.wordCount;
-          a.author ??= page.byline
-            ? sliceWhole(page.byline.replace(CONTROL_CHARS, ""), MAX_AUTHOR_CHARS)
-            : null;
+          a.author ??= page.byline ? authorText(page.byline) : null;
           a.language ??= page.language;
           a.contentHash = contentHash(`${a.title}\n${a.content}`);
           a.simhash = simhash(`${a.title} ${a.content}`);

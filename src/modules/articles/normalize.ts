@@ -68,7 +68,12 @@ export type NormalizeContext = {
 // under 300 characters and a long read under 100,000.
 const MAX_TITLE_CHARS = 1_000;
 export const MAX_CONTENT_CHARS = 200_000;
-export const MAX_AUTHOR_CHARS = 200;
+const MAX_AUTHOR_CHARS = 200;
+
+/** An author as stored, from a feed's author field or a page's byline: plain text, capped. */
+export function authorText(raw: string): string {
+  return sliceWhole(htmlToText(raw), MAX_AUTHOR_CHARS);
+}
 
 /**
  * Entry -> article, or a reason it cannot be one. Dates in the future (clock skew, scheduled
@@ -105,10 +110,10 @@ export function normalizeEntry(
     article: {
       url,
       guid: entry.guid ? entry.guid.replace(CONTROL_CHARS, "") : entry.guid,
-      title: title || content.slice(0, 120),
+      title: title || sliceWhole(content, 120),
       outlet: ctx.outlet,
       domain: domainOf(url),
-      author: entry.author ? sliceWhole(htmlToText(entry.author), MAX_AUTHOR_CHARS) : null,
+      author: entry.author ? authorText(entry.author) : null,
       publishedAt,
       language: normalizeLanguage(ctx.language) ?? detectLanguage(`${title}. ${content}`),
       content: content || title,

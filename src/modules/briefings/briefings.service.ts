@@ -64,12 +64,8 @@ export async function generateBriefings(
 
   // Newest first: each window is a prefix of the whole list.
   const newest = await summarizedStoriesSince(deps, new Date(0), MAX_CANDIDATES);
-  let usable = newest;
-  for (const window of CANDIDATE_WINDOWS_MS) {
-    const inWindow = newest.filter((s) => now.getTime() - s.lastSeenAt.getTime() <= window);
-    usable = inWindow;
-    if (inWindow.length >= MIN_CANDIDATES) break;
-  }
+  const within = (ms: number) => newest.filter((s) => now.getTime() - s.lastSeenAt.getTime() <= ms);
+  const usable = CANDIDATE_WINDOWS_MS.map(within).find((w) => w.length >= MIN_CANDIDATES) ?? newest;
   const byId = await deps.summaryCache.byIds(
     deps.db,
     usable.map((s) => s.summaryId),
