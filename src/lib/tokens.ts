@@ -1,12 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** 256 random bits, URL-safe. */
 export function newToken(prefix = ""): string {
   return prefix + randomBytes(32).toString("base64url");
 }
 
+/** Every API request hashes its bearer token: the one-shot hash costs a third of a Hash object's. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 /** An HMAC signature for links in emails (unsubscribe, preferences, feedback). */
