@@ -204,6 +204,18 @@ describe("POST /admin/articles", () => {
     );
     expect(locations).toEqual(expect.arrayContaining(["body.url", "body.text"]));
   });
+
+  it("rejects a URL too long to be an article's address, naming the field", async () => {
+    const res = await app.request("/admin/articles", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ url: `https://push.example/${"a".repeat(3000)}`, title: "T", text }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      errors: [{ location: "body.url", message: "must be at most 2,048 characters" }],
+    });
+  });
 });
 
 describe("briefings through the API", () => {

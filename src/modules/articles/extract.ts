@@ -3,6 +3,7 @@ import { parseHTML } from "linkedom";
 import type { Fetcher } from "../../integrations/http/fetcher.ts";
 import { htmlToText, wordCount } from "../../lib/text.ts";
 import { decodeBody } from "./feed.parser.ts";
+import { MAX_URL_CHARS } from "./normalize.ts";
 
 export type ExtractedArticle =
   | {
@@ -185,7 +186,9 @@ function resolveHttpUrl(href: string | null, base: string): string | null {
   if (!href?.trim()) return null;
   try {
     const url = new URL(href.trim(), base);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.toString() : null;
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    // A page naming an absurdly long canonical address is not believed: the feed's link stays.
+    return url.href.length <= MAX_URL_CHARS ? url.href : null;
   } catch {
     return null;
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../../../test/db.ts";
@@ -114,6 +115,19 @@ beforeAll(async () => {
             }) + item({ link: `${server.origin}/a/ctl/2`, title: "Clean item", description: "Nothing odd." }),
           ),
         );
+      case "/long-fields.xml":
+        // A link no unique index can hold (PostgreSQL caps an index entry near 2.7 KB; random
+        // characters do not compress below that) and a 50 KB GUID, beside an ordinary item.
+        return send(
+          "application/rss+xml",
+          rss(
+            "Long",
+            item({
+              link: `${server.origin}/a/long/${randomBytes(5_000).toString("hex")}`,
+              title: "Endless link",
+            }) + item({ guid: "g".repeat(50_000), link: `${server.origin}/a/long/ok`, title: "Long guid" }),
+          ),
+        );
       case "/to-metadata":
         return void res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
       case "/flaky.xml":
@@ -156,6 +170,7 @@ const paths = {
   badDates: "/bad-dates.xml",
   dupGuids: "/dup-guids.xml",
   controlChars: "/control-chars.xml",
+  longFields: "/long-fields.xml",
   toPrivate: "/to-metadata",
   flaky: "/flaky.xml",
 } as const;
@@ -187,7 +202,7 @@ describe("ingesting bad input alongside good sources", () => {
   });
 
   it("records each bad source's failure with a clear message and stores the good sources' articles", async () => {
-    expect(firstRun.sources).toBe(12);
+    expect(firstRun.sources).toBe(13);
     expect(firstRun.failed).toBe(Object.keys(expectedErrors).length);
 
     const rows = await sourceRows();
@@ -240,6 +255,15 @@ describe("ingesting bad input alongside good sources", () => {
     expect(stored.map((a) => [a.title, a.content]).sort()).toEqual([
       ["Clean item", "Nothing odd."],
       ["Null byte", "Bell and NUL."],
+    ]);
+  });
+
+  it("skips an item whose link is too long to be an article's address, cuts a long GUID, keeps the feed", async () => {
+    const rows = await sourceRows();
+    expect(rows.longFields).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    const stored = await articlesOf(rows.longFields);
+    expect(stored.map((a) => [a.title, a.url, a.guid?.length])).toEqual([
+      ["Long guid", server.url("/a/long/ok"), 1000],
     ]);
   });
 

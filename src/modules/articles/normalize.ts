@@ -69,6 +69,12 @@ export type NormalizeContext = {
 const MAX_TITLE_CHARS = 1_000;
 export const MAX_CONTENT_CHARS = 200_000;
 const MAX_AUTHOR_CHARS = 200;
+// Links are what citations point to and what an article is known by (a unique index, whose
+// entries PostgreSQL caps at ~2.7 KB): a longer one is not a real article's address. The same
+// bound as a source's feed URL.
+export const MAX_URL_CHARS = 2_048;
+// A GUID is an opaque key, only compared: a longer one is cut, not refused.
+const MAX_GUID_CHARS = 1_000;
 
 /** An author as stored, from a feed's author field or a page's byline: plain text, capped. */
 export function authorText(raw: string): string {
@@ -92,7 +98,12 @@ export function normalizeEntry(
     return { ok: false, reason: `entry link is not a URL: ${rawUrl.slice(0, 100)}` };
   }
   if (!/^https?:$/.test(new URL(url).protocol))
-    return { ok: false, reason: `entry link is not http(s): ${url}` };
+    return { ok: false, reason: `entry link is not http(s): ${url.slice(0, 100)}` };
+  if (url.length > MAX_URL_CHARS)
+    return {
+      ok: false,
+      reason: `entry link is longer than ${MAX_URL_CHARS} characters: ${url.slice(0, 100)}...`,
+    };
   const titleText = htmlToText(entry.title ?? "")
     .replace(/\s+/g, " ")
     .trim();
@@ -109,7 +120,7 @@ export function normalizeEntry(
     ok: true,
     article: {
       url,
-      guid: entry.guid ? entry.guid.replace(CONTROL_CHARS, "") : entry.guid,
+      guid: entry.guid ? sliceWhole(entry.guid.replace(CONTROL_CHARS, ""), MAX_GUID_CHARS) : entry.guid,
       title: title || sliceWhole(content, 120),
       outlet: ctx.outlet,
       domain: domainOf(url),

@@ -3,7 +3,7 @@ import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
 import { isStorableTime } from "../../lib/time.ts";
 import { storeArticles } from "./articles.service.ts";
-import { domainOf, normalizeEntry } from "./normalize.ts";
+import { domainOf, MAX_URL_CHARS, normalizeEntry } from "./normalize.ts";
 
 /** An article pushed by an integration instead of read from a feed. */
 export const articleSubmissionSchema = z
@@ -11,6 +11,7 @@ export const articleSubmissionSchema = z
     url: z
       .string()
       .trim()
+      .max(MAX_URL_CHARS, "must be at most 2,048 characters")
       .refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), "must be an http(s) URL")
       .openapi({ example: "https://example.com/2026/11/27/story" }),
     title: z.string().trim().min(1, "must not be empty").max(500),
