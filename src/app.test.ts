@@ -7,6 +7,8 @@ import type { DbHandle } from "./db/client.ts";
 import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import { sampleFeedsDir } from "./deps.ts";
 import { seedSampleSources } from "./jobs/sample-data.ts";
+import { claimDueDeliveries } from "./modules/delivery/index.ts";
+import { updateProfile } from "./modules/profiles/index.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
@@ -154,6 +156,35 @@ describe("POST /admin/subscribers", () => {
       body: JSON.stringify(profile("DUP@example.com")),
     });
     expect(res.status).toBe(409);
+  });
+
+  it("stores a time zone under its canonical name and refuses one deliveries cannot be planned in", async () => {
+    // PostgreSQL computes every local delivery time: a zone only Node knew ("US/Pacific-New")
+    // once failed the planner for every subscriber.
+    const zones = { "europe/london": "Europe/London", "US/Pacific-New": "America/Los_Angeles" };
+    for (const [given, stored] of Object.entries(zones)) {
+      const res = await app.request("/admin/subscribers", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ ...profile(`zone-${stored.replace("/", "-")}@example.com`), timezone: given }),
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toMatchObject({ timezone: stored });
+    }
+    const offset = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ ...profile("offset@example.com"), timezone: "+05:30" }),
+    });
+    expect(offset.status).toBe(400);
+    expect(await offset.json()).toMatchObject({ errors: [{ location: "body.timezone" }] });
+    // Past the schema (a caller inside the process), the database's own check refuses it.
+    const { id } = await createSubscriber("zone-check@example.com");
+    await expect(updateProfile(deps, id, { timezone: "Mars/Olympus" })).rejects.toMatchObject({
+      code: "VALIDATION",
+      errors: [{ location: "body.timezone" }],
+    });
+    expect(await claimDueDeliveries(deps)).toEqual(expect.any(Array));
   });
 
   it("refuses requests without the admin token", async () => {
@@ -366,6 +397,17 @@ describe("briefings through the API", () => {
     expect((await app.request("/v1/briefings/today")).status).toBe(401);
     const { token } = await createSubscriber("malformed@example.com");
     expect((await app.request("/v1/briefings/not-a-uuid", { headers: as(token) })).status).toBe(400);
+  });
+
+  it("builds nobody's briefing for an empty list of subscribers (not everyone's)", async () => {
+    await createSubscriber("empty-list@example.com");
+    const res = await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ subscriberIds: [] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ generated: 0 });
   });
 
   it("rejects an impossible date for a briefing build", async () => {

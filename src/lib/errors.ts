@@ -22,15 +22,32 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} was not found`);
 
-/** Postgres unique-violation, from either driver. */
-export function isUniqueViolation(err: unknown): boolean {
+/** The PostgreSQL error behind a driver's or drizzle's wrapping, when there is one. */
+function databaseError(err: unknown): { code: string; constraint?: string } | null {
   let e: unknown = err;
   for (let depth = 0; e && depth < 3; depth++) {
-    if (typeof e === "object" && e !== null && "code" in e && (e as { code: unknown }).code === "23505")
-      return true;
+    if (typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string") {
+      const { code, constraint, constraint_name } = e as {
+        code: string;
+        constraint?: string;
+        constraint_name?: string;
+      };
+      return { code, constraint: constraint ?? constraint_name };
+    }
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return null;
+}
+
+/** Postgres unique-violation, from either driver. */
+export function isUniqueViolation(err: unknown): boolean {
+  return databaseError(err)?.code === "23505";
+}
+
+/** A CHECK constraint's refusal (by name), from either driver. */
+export function isCheckViolation(err: unknown, constraint: string): boolean {
+  const e = databaseError(err);
+  return e?.code === "23514" && e.constraint === constraint;
 }
 
 // PostgreSQL's refusals of a value itself: a NUL character in text (22021, 22P05 in JSON), a

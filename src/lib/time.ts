@@ -1,11 +1,21 @@
 /** Calendar arithmetic in IANA time zones, on Intl alone (Node ships full ICU). */
 
 export function isValidTimeZone(tz: string): boolean {
+  return canonicalTimeZone(tz) !== null;
+}
+
+/**
+ * The IANA name Intl resolves a zone to ("europe/london" -> "Europe/London", "US/Pacific-New"
+ * -> "America/Los_Angeles"), or null when it is not a zone. Stored zones are used by PostgreSQL
+ * too, which knows canonical names but not every alias Intl accepts.
+ */
+export function canonicalTimeZone(tz: string): string | null {
+  // Offsets are not zones: PostgreSQL reads "+05:30" as POSIX, five and a half hours west.
+  if (!/^[A-Za-z]/.test(tz)) return null;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
+    return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -1,13 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { isValidTimeZone } from "../../lib/time.ts";
+import { canonicalTimeZone, isValidTimeZone } from "../../lib/time.ts";
 
 const text = (max: number) =>
   z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
+/** An IANA zone, stored under its canonical name (the one PostgreSQL knows too). */
 export const timezoneSchema = z
   .string()
   .trim()
   .refine(isValidTimeZone, "must be an IANA time zone such as Europe/London")
+  .transform((tz) => canonicalTimeZone(tz)!)
   .openapi({ example: "Europe/London" });
 
 export const deliveryTimeSchema = z

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { apiTokens, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { AppError, isCheckViolation, isUniqueViolation, notFound } from "../../lib/errors.ts";
 import { hashToken, newToken } from "../../lib/tokens.ts";
 import type { ProfilePatch, SubscriberInput } from "./profiles.schemas.ts";
 import { authenticateToken, forgetSubscriberAuth } from "./tokens.service.ts";
@@ -45,8 +45,19 @@ export async function createSubscriber(
         { location: "body.email", message: "is already subscribed" },
       ]);
     }
-    throw err;
+    throw refusedZone(err, input.timezone) ?? err;
   }
+}
+
+/**
+ * The database's refusal of a time zone (its CHECK: every local date is computed by PostgreSQL,
+ * which knows fewer aliases than Intl), as the field error it is.
+ */
+function refusedZone(err: unknown, zone: string | undefined): AppError | null {
+  if (!isCheckViolation(err, "subscribers_timezone_known")) return null;
+  return new AppError("VALIDATION", `the time zone ${zone} cannot be used for deliveries`, [
+    { location: "body.timezone", message: "is not a time zone deliveries can be scheduled in" },
+  ]);
 }
 
 /** The subscriber a bearer token belongs to; revoked and unknown tokens are refused alike. */
@@ -77,14 +88,19 @@ export async function updateProfile(
     .update(subscribers)
     .set({ ...fields, ...(status ? { status } : {}), updatedAt: deps.clock.now() })
     .where(eq(subscribers.id, id))
-    .returning();
+    .returning()
+    .catch((err) => {
+      throw refusedZone(err, fields.timezone) ?? err;
+    });
   forgetSubscriberAuth(deps, id);
   return row!;
 }
 
 /** Subscribers who should get a briefing: confirmed, not paused, not unsubscribed. */
-export function activeSubscribers(deps: Pick<Deps, "db">, ids?: string[]): Promise<Subscriber[]> {
-  const where = ids?.length
+export async function activeSubscribers(deps: Pick<Deps, "db">, ids?: string[]): Promise<Subscriber[]> {
+  // An empty list names nobody (not everyone: an admin's `subscriberIds: []` once built them all).
+  if (ids?.length === 0) return [];
+  const where = ids
     ? and(eq(subscribers.status, "active"), inArray(subscribers.id, ids))
     : eq(subscribers.status, "active");
   return deps.db.select().from(subscribers).where(where).orderBy(subscribers.createdAt);
