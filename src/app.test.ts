@@ -366,6 +366,11 @@ describe("briefings through the API", () => {
     );
     expect((await post("00000000-0000-4000-8000-000000000000", { signal: "up" })).status).toBe(404);
     expect((await post(id, { signal: "up" }, {})).status).toBe(401);
+    // A reader tapping fast: every signal counts, none answers 500 (they once deadlocked).
+    const burst = await Promise.all(Array.from({ length: 12 }, () => post(id, { signal: "up" })));
+    expect(burst.map((r) => r.status)).toEqual(Array(12).fill(204));
+    // Story ids are UUIDs whatever their case.
+    expect((await post(id.toUpperCase(), { signal: "down" })).status).toBe(204);
   });
 
   it("answers a question about a story from its sources, with citations; refuses an empty question", async () => {

@@ -176,6 +176,15 @@ export function sendTaggedJson(c: Context, tagged: TaggedJson) {
 const sameContent = (tag: string, identityTag: string) =>
   tag === identityTag || tag === `${identityTag.slice(0, -1)}-gzip"`;
 
+/** A UUID as the API takes it, in any case; stored ids are lower case, so it is compared so. */
+export const uuidSchema = z
+  .string()
+  .uuid("must be a UUID")
+  .transform((id) => id.toLowerCase());
+
+/** A path parameter holding a UUID. */
+export const uuidParam = (name = "id") => uuidSchema.openapi({ param: { name, in: "path" } });
+
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z
   .string()

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { calendarDateSchema } from "../../lib/http.ts";
+import { calendarDateSchema, uuidParam, uuidSchema } from "../../lib/http.ts";
 
 const citedTextSchema = z.object({
   text: z.string(),
@@ -64,17 +64,12 @@ export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
 });
 
-export const idParamSchema = z.object({
-  id: z
-    .string()
-    .uuid("must be a UUID")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
+export const idParamSchema = z.object({ id: uuidParam() });
 
 export const generateInputSchema = z
   .object({
     date: calendarDateSchema.optional(),
-    subscriberIds: z.array(z.string().uuid("must be a UUID")).max(10_000).optional(),
+    subscriberIds: z.array(uuidSchema).max(10_000).optional(),
   })
   .strict()
   .openapi("GenerateBriefings");

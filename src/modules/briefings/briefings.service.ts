@@ -477,14 +477,16 @@ export async function recordFeedback(
   const summary = (await latestSummaries(deps, [storyId])).get(storyId);
   if (!summary) throw notFound("story");
   await deps.db.transaction(async (tx) => {
-    await tx.insert(feedback).values({ subscriberId: subscriber.id, storyId, signal });
-    // The stored profile, locked: concurrent feedback accumulates instead of overwriting.
+    // The stored profile, locked first: concurrent feedback accumulates instead of overwriting.
+    // (Inserting the feedback row first took a key-share lock on the subscriber through its
+    // foreign key, and two requests each holding one then deadlocked asking for this lock.)
     const [current] = await tx
       .select()
       .from(subscribers)
       .where(eq(subscribers.id, subscriber.id))
-      .for("update");
+      .for("no key update");
     if (!current) throw notFound("subscriber");
+    await tx.insert(feedback).values({ subscriberId: subscriber.id, storyId, signal });
     if (signal === "hide_source") {
       const lead = summary.sources[0]?.domain;
       if (lead && !current.mutedSources.includes(lead)) {

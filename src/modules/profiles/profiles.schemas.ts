@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { uuidParam } from "../../lib/http.ts";
 import { canonicalTimeZone, isValidTimeZone } from "../../lib/time.ts";
 
 const text = (max: number) =>
@@ -97,9 +98,4 @@ export const tokenListSchema = z
   })
   .openapi("TokenList");
 
-export const tokenIdParamSchema = z.object({
-  id: z
-    .string()
-    .uuid("must be a UUID")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
+export const tokenIdParamSchema = z.object({ id: uuidParam() });

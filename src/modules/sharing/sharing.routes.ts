@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { createRouter, problemResponses } from "../../lib/http.ts";
+import { createRouter, problemResponses, uuidParam } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
 import { createShare, openShare, revokeShare } from "./sharing.service.ts";
@@ -17,12 +17,7 @@ export function createSharingRoutes(deps: Deps) {
       summary: "Make a public link to a story (revocable, optional expiry)",
       security: bearerSecurity,
       request: {
-        params: z.object({
-          id: z
-            .string()
-            .uuid("must be a UUID")
-            .openapi({ param: { name: "id", in: "path" } }),
-        }),
+        params: z.object({ id: uuidParam() }),
         body: {
           required: false,
           content: {
