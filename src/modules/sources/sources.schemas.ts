@@ -1,17 +1,68 @@
 import { z } from "@hono/zod-openapi";
 
+// PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD: refused
+// with the field's name rather than failing at the insert or being stored altered.
+const STORABLE_TEXT = "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
+
+// Node 20 has String.prototype.isWellFormed; the ES2023 lib this project compiles against does not declare it.
+const isWellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+const isStorableText = (s: string) => !s.includes("\u0000") && isWellFormed(s);
+
+const isFeedUrl = (v: string) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v);
+
+// Feeds are public: a secret in the URL would sit in the source list and in every log line.
+const hasNoCredentials = (v: string) => {
+  const url = new URL(v);
+  return url.username === "" && url.password === "";
+};
+
+/**
+ * The one form a feed URL is stored in, so that spellings of the same feed are one source: the
+ * WHATWG URL serialization (lower-case scheme and host, IPv4 numbers dotted, default port
+ * dropped, dot segments resolved) without the fragment, which no server ever sees.
+ * Idempotent; text that is not a URL is returned as it is (the refinements before refuse it).
+ */
+export function normalizeFeedUrl(v: string): string {
+  if (!URL.canParse(v)) return v;
+  const url = new URL(v);
+  url.hash = "";
+  return url.href;
+}
+
+const LANGUAGE_TAG = "must be a language tag such as en or pt-BR";
+
+const text = (max: number) =>
+  z
+    .string()
+    .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`);
+
 export const sourceInputSchema = z
   .object({
     url: z
       .string()
+      .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
       .trim()
-      .min(1, "is required")
+      .min(1, { message: "is required", abort: true })
+      .max(2048, { message: "must be at most 2,048 characters", abort: true })
+      .refine(isFeedUrl, { message: "must be an http(s) feed URL", abort: true })
+      .refine(hasNoCredentials, { message: "must not contain a user name or password", abort: true })
+      .overwrite(normalizeFeedUrl)
+      // Again on the stored form: percent-encoding can lengthen it.
       .max(2048, "must be at most 2,048 characters")
-      .refine((v) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v), "must be an http(s) feed URL")
       .openapi({ example: "https://example.com/feed.xml" }),
-    name: z.string().trim().min(1).max(200).optional(),
-    outlet: z.string().trim().min(1).max(200).optional(),
-    language: z.string().trim().min(2).max(12).optional(),
+    name: text(200).optional(),
+    outlet: text(200).optional(),
+    // BCP 47-shaped (en, pt-BR, zh-Hant-TW), 2 to 12 characters: it is copied onto every article.
+    language: z
+      .string()
+      .trim()
+      .min(2, { message: LANGUAGE_TAG, abort: true })
+      .max(12, { message: LANGUAGE_TAG, abort: true })
+      .regex(/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/, LANGUAGE_TAG)
+      .optional(),
     fetchIntervalMinutes: z
       .number()
       .int()
@@ -19,9 +70,10 @@ export const sourceInputSchema = z
       .max(24 * 60)
       .optional(),
   })
+  .strict()
   .openapi("SourceInput");
 
-export type SourceInput = z.infer<typeof sourceInputSchema>;
+export type SourceInput = z.input<typeof sourceInputSchema>;
 
 export const sourceSchema = z
   .object({

@@ -1,14 +1,20 @@
-import { asc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { sources } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { bareHostName, isPrivateHostLiteral, mayReachPrivately } from "../../lib/addresses.ts";
 import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
-import type { SourceInput } from "./sources.schemas.ts";
+import { normalizeFeedUrl, type SourceInput, sourceInputSchema } from "./sources.schemas.ts";
 
 export type Source = typeof sources.$inferSelect;
 
-export async function addSource(deps: Pick<Deps, "db" | "config">, input: SourceInput): Promise<Source> {
-  const url = input.url.trim();
+/**
+ * Registers a feed. The input is checked and its URL normalized here, whichever way it came in
+ * (API, CLI, sample seeding), so that every source is stored in the same form and the same feed
+ * spelled another way is a CONFLICT.
+ */
+export async function addSource(deps: Pick<Deps, "db" | "config">, raw: SourceInput): Promise<Source> {
+  const input = parseSourceInput(raw);
+  const url = input.url;
   refusePrivateLiteral(deps.config, url);
   const name =
     input.name ?? input.outlet ?? (url.startsWith("sample:") ? url.slice(7) : new URL(url).hostname);
@@ -38,7 +44,8 @@ export async function removeSource(deps: Pick<Deps, "db">, idOrUrl: string): Pro
   const isUuid = /^[0-9a-f-]{36}$/i.test(idOrUrl);
   const deleted = await deps.db
     .delete(sources)
-    .where(isUuid ? eq(sources.id, idOrUrl) : eq(sources.url, idOrUrl))
+    // By the URL as given or as it is stored (rows added before URLs were normalized keep theirs).
+    .where(isUuid ? eq(sources.id, idOrUrl) : inArray(sources.url, [idOrUrl, normalizeFeedUrl(idOrUrl)]))
     .returning({ id: sources.id });
   if (deleted.length === 0) throw notFound(`source ${idOrUrl}`);
 }
@@ -128,4 +135,23 @@ function refusePrivateLiteral(
   if (!isPrivateHostLiteral(host) || mayReachPrivately(host, access)) return;
   const message = `refused: ${host} is a loopback, private or link-local address (set FETCH_ALLOW_PRIVATE or FETCH_ALLOW_HOSTS to fetch your own servers)`;
   throw new AppError("VALIDATION", message, [{ location: "body.url", message }]);
+}
+
+/**
+ * The route has validated already (and this gives the same answer again: normalizing is
+ * idempotent); the CLI and the sample seeding come here unvalidated. Failures name the field as
+ * the route does.
+ */
+function parseSourceInput(raw: SourceInput) {
+  const parsed = sourceInputSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((i) => ({
+    location: ["body", ...i.path.map(String)].join("."),
+    message: i.message,
+  }));
+  throw new AppError(
+    "VALIDATION",
+    `invalid source: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
+    errors,
+  );
 }
