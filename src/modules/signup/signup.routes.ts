@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
-import { AppError } from "../../lib/errors.ts";
+import { AppError, type FieldError } from "../../lib/errors.ts";
 import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
 import { type AppEnv, createRouter } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
@@ -41,25 +41,63 @@ function form(values: Form, errors: { location: string; message: string }[] = []
   );
 }
 
-function toInput(f: Form) {
+function toInput(values: Form, interests: string[]) {
   return {
-    email: f.email?.trim() ?? "",
-    role: f.role?.trim() ?? "",
-    industry: f.industry?.trim() ?? "",
-    interests: (f.interests ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-    timezone: f.timezone?.trim() || "UTC",
-    deliveryTime: f.deliveryTime?.trim() || "07:00",
+    email: values.email?.trim() ?? "",
+    role: values.role?.trim() ?? "",
+    industry: values.industry?.trim() ?? "",
+    interests,
+    timezone: values.timezone?.trim() || "UTC",
+    deliveryTime: values.deliveryTime?.trim() || "07:00",
   };
 }
 
-async function readForm(c: Context): Promise<Form> {
+/** The body as sent: a form post, or a JSON object with the form's fields. */
+async function readBody(c: Context): Promise<Record<string, unknown>> {
   const type = c.req.header("content-type") ?? "";
-  if (type.includes("application/json")) return (await c.req.json()) as Form;
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+  if (!type.includes("application/json")) {
+    const fields = await c.req.parseBody({ all: true });
+    // A repeated field counts by its last value, as a browser's form never repeats one; interests
+    // keep every value.
+    return Object.fromEntries(
+      Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) && k !== "interests" ? v.at(-1) : v]),
+    );
+  }
+  const body: unknown = await c.req.json();
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new AppError("VALIDATION", "the request body must be a JSON object of the form's fields", [
+      { location: "body", message: "must be an object" },
+    ]);
+  }
+  return body as Record<string, unknown>;
+}
+
+const TEXT_FIELDS = ["email", "role", "industry", "timezone", "deliveryTime"] as const;
+
+/**
+ * The fields as text (what the form shows back), the interests, and the fields that were not text
+ * at all (a JSON number, an uploaded file): those are named like any other bad field. A missing
+ * or null field is left to the schema, as an empty form field is.
+ */
+function readFields(body: Record<string, unknown>) {
+  const values: Form = {};
+  const notText: FieldError[] = [];
+  for (const name of TEXT_FIELDS) {
+    const value = body[name];
+    if (typeof value === "string") values[name] = value;
+    else if (value != null) notText.push({ location: `body.${name}`, message: "must be text" });
+  }
+  // The form's one field is split on commas; a list (JSON, a repeated field) is taken item by item.
+  const raw = body.interests ?? [];
+  const list = typeof raw === "string" ? raw.split(",") : Array.isArray(raw) ? raw : [raw];
+  let interests: string[] = [];
+  if (list.every((x): x is string => typeof x === "string")) {
+    interests = list.map((s) => s.trim()).filter(Boolean);
+    values.interests = typeof raw === "string" ? raw : interests.join(", ");
+  } else {
+    notText.push({ location: "body.interests", message: "must be text or a list of text" });
+  }
+  return { values, interests, notText };
 }
 
 /** The sign-up funnel behind "Get your own daily briefing": form, double opt-in, first briefing. */
@@ -115,13 +153,17 @@ export function createSignupRoutes(deps: Deps) {
     c.html(form({ timezone: "UTC", deliveryTime: "07:00" }, [], true), 200, FORM_HEADERS),
   );
   app.post("/signup", async (c) => {
-    const values = await readForm(c);
-    const parsed = subscriberInputSchema.safeParse(toInput(values));
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({
-        location: ["body", ...i.path.map(String)].join("."),
-        message: i.message,
-      }));
+    const { values, interests, notText } = readFields(await readBody(c));
+    const parsed = subscriberInputSchema.safeParse(toInput(values, interests));
+    if (!parsed.success || notText.length > 0) {
+      // A field that was not text is named for that alone, not also for the blank that stood in.
+      const named = new Set(notText.map((e) => e.location));
+      const errors = [
+        ...notText,
+        ...(parsed.error?.issues ?? [])
+          .map((i) => ({ location: ["body", ...i.path.map(String)].join("."), message: i.message }))
+          .filter((e) => !named.has(e.location.split(".").slice(0, 2).join("."))),
+      ];
       return c.html(form(values, errors), 400, FORM_HEADERS);
     }
     await requestSignup(deps, parsed.data);

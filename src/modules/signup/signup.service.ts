@@ -4,9 +4,17 @@ import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
 import { hashToken, newToken } from "../../lib/tokens.ts";
 import { generateBriefings } from "../briefings/index.ts";
-import { createSubscriber, findSubscriberByEmail, type SubscriberInput } from "../profiles/index.ts";
+import {
+  createSubscriber,
+  findSubscriberByEmail,
+  type Subscriber,
+  type SubscriberInput,
+} from "../profiles/index.ts";
 
 const CONFIRM_TTL_MS = 24 * 3600_000;
+// Sign-ups again for a pending address this soon after its last link (a double click, a retry, a
+// script) send no new email: the link already sent still works.
+const RESEND_AFTER_MS = 60_000;
 
 /**
  * Double opt-in: a pending subscriber and a single-use confirmation link by email. The answer is
@@ -15,17 +23,12 @@ const CONFIRM_TTL_MS = 24 * 3600_000;
 export async function requestSignup(
   deps: Pick<Deps, "db" | "clock" | "mailer" | "templates" | "config">,
   input: SubscriberInput,
-): Promise<{ status: "sent" | "already_active" }> {
-  const existing = await findSubscriberByEmail(deps, input.email);
-  if (existing && existing.status !== "pending") return { status: "already_active" };
-  const subscriber = existing ?? (await createSubscriber(deps, input, { status: "pending" })).subscriber;
+): Promise<{ status: "sent" | "already_sent" | "already_active" }> {
+  const subscriber = await findOrCreateSubscriber(deps, input);
+  if (subscriber.status !== "pending") return { status: "already_active" };
   const code = newToken();
-  await deps.db.insert(authCodes).values({
-    subscriberId: subscriber.id,
-    codeHash: hashToken(code),
-    purpose: "confirm",
-    expiresAt: new Date(deps.clock.now().getTime() + CONFIRM_TTL_MS),
-  });
+  const issued = await issueConfirmCode(deps, subscriber.id, code);
+  if (issued.status !== "issued") return { status: issued.status };
   const confirmUrl = `${deps.config.publicBaseUrl}/signup/confirm/${code}`;
   const template = await deps.templates.get("confirm");
   const view = {
@@ -35,13 +38,79 @@ export async function requestSignup(
     timezone: subscriber.timezone,
     confirmUrl,
   };
-  await deps.mailer.send({
-    to: subscriber.email,
-    subject: "Confirm your Daybreak subscription",
-    html: template.render(view),
-    text: `Confirm your Daybreak subscription (a daily briefing for a ${view.role} in ${view.industry}, at ${view.deliveryTime} ${view.timezone}):\n${confirmUrl}\n\nIf you did not ask for this, ignore this email. The link works for 24 hours.\n`,
-  });
+  try {
+    await deps.mailer.send({
+      to: subscriber.email,
+      subject: "Confirm your Daybreak subscription",
+      html: template.render(view),
+      text: `Confirm your Daybreak subscription (a daily briefing for a ${view.role} in ${view.industry}, at ${view.deliveryTime} ${view.timezone}):\n${confirmUrl}\n\nIf you did not ask for this, ignore this email. The link works for 24 hours.\n`,
+    });
+  } catch (err) {
+    // Never sent: a retry must send a link, not be told one went out a moment ago.
+    await deps.db.delete(authCodes).where(eq(authCodes.id, issued.id));
+    throw err;
+  }
   return { status: "sent" };
+}
+
+/** The subscriber for this address, created pending when there is none. */
+async function findOrCreateSubscriber(deps: Pick<Deps, "db">, input: SubscriberInput): Promise<Subscriber> {
+  const existing = await findSubscriberByEmail(deps, input.email);
+  if (existing) return existing;
+  try {
+    return (await createSubscriber(deps, input, { status: "pending" })).subscriber;
+  } catch (err) {
+    // A parallel sign-up for the same address inserted it after our look-up: go on with that one,
+    // so this request answers as the other does.
+    if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
+    const created = await findSubscriberByEmail(deps, input.email);
+    if (!created) throw err;
+    return created;
+  }
+}
+
+/** Stores a confirmation code for a pending subscriber, unless one was issued within RESEND_AFTER_MS. */
+async function issueConfirmCode(
+  deps: Pick<Deps, "db" | "clock">,
+  subscriberId: string,
+  code: string,
+): Promise<{ status: "issued"; id: string } | { status: "already_sent" | "already_active" }> {
+  return deps.db.transaction(async (tx) => {
+    // The row lock queues sign-ups for one address, so each sees the code the one before it stored.
+    const [locked] = await tx
+      .select({ status: subscribers.status })
+      .from(subscribers)
+      .where(eq(subscribers.id, subscriberId))
+      .for("update");
+    if (locked?.status !== "pending") return { status: "already_active" };
+    // Read after the lock is held: under READ COMMITTED this statement sees what the holder committed.
+    const now = deps.clock.now();
+    const [recent] = await tx
+      .select({ id: authCodes.id })
+      .from(authCodes)
+      .where(
+        and(
+          eq(authCodes.subscriberId, subscriberId),
+          eq(authCodes.purpose, "confirm"),
+          isNull(authCodes.usedAt),
+          gt(authCodes.createdAt, new Date(now.getTime() - RESEND_AFTER_MS)),
+        ),
+      )
+      .limit(1);
+    if (recent) return { status: "already_sent" };
+    const [row] = await tx
+      .insert(authCodes)
+      .values({
+        subscriberId,
+        codeHash: hashToken(code),
+        purpose: "confirm",
+        // From the clock, like the expiry, so the resend window is measured on one time line.
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
+      })
+      .returning({ id: authCodes.id });
+    return { status: "issued", id: row!.id };
+  });
 }
 
 /** Confirms a pending subscriber by their link (once, before it expires) and builds their first briefing. */

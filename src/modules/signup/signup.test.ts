@@ -1,8 +1,10 @@
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { createTestDeps } from "../../../test/deps.ts";
 import { withSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
 import type { DbHandle } from "../../db/client.ts";
+import { authCodes, subscribers } from "../../db/schema/index.ts";
 import { getBriefingForDate } from "../briefings/index.ts";
 import { findSubscriberByEmail } from "../profiles/index.ts";
 
@@ -23,6 +25,28 @@ const post = (fields: Record<string, string>) =>
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(fields).toString(),
   });
+
+const postJson = (body: string) =>
+  app.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body });
+
+/** The form's error message shown under `field`, or null. */
+const shownError = (page: string, field: string) =>
+  page.match(
+    new RegExp(
+      `<input id="${field}"[^>]*>(?:<div class="hint">[^<]*</div>)?<div class="error">([^<]*)</div>`,
+    ),
+  )?.[1] ?? null;
+
+const subscriberRows = (email: string) =>
+  deps.db.select().from(subscribers).where(sql`lower(${subscribers.email}) = lower(${email})`);
+
+const confirmCodes = (subscriberId: string) =>
+  deps.db
+    .select()
+    .from(authCodes)
+    .where(and(eq(authCodes.subscriberId, subscriberId), eq(authCodes.purpose, "confirm")));
+
+const mailsTo = (email: string) => deps.mailer.sent.filter((m) => m.to === email);
 
 describe("sign-up", () => {
   it("serves a plain form whose only script, allowed by hash alone, guesses the time zone", async () => {
@@ -84,5 +108,164 @@ describe("sign-up", () => {
     expect(body).toContain("must be an email address");
     expect(body).toContain("must be an IANA time zone");
     expect(await findSubscriberByEmail(deps, "not-an-email")).toBeUndefined();
+  });
+
+  it("takes a JSON body like the form, interests as a list", async () => {
+    const res = await postJson(
+      JSON.stringify({ email: "q@x.com", role: "r", industry: "i", interests: [" a ", "b, c", ""] }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("Check your inbox");
+    const pending = await findSubscriberByEmail(deps, "q@x.com");
+    expect(pending!.status).toBe("pending");
+    // A list's items are taken whole; only the form's one text field is split on commas.
+    expect(pending!.interests).toEqual(["a", "b, c"]);
+    expect(pending!.timezone).toBe("UTC");
+
+    await postJson(JSON.stringify({ email: "q2@x.com", role: "r", industry: "i", interests: "a, b" }));
+    expect((await findSubscriberByEmail(deps, "q2@x.com"))!.interests).toEqual(["a", "b"]);
+  });
+
+  it("keeps every value of a repeated interests field in a form post", async () => {
+    const body = new URLSearchParams([
+      ["email", "repeat@example.com"],
+      ["role", "r"],
+      ["industry", "i"],
+      ["interests", "ports, shipping"],
+      ["interests", "tariffs"],
+    ]);
+    const res = await app.request("/signup", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: body.toString(),
+    });
+    expect(res.status).toBe(200);
+    expect((await findSubscriberByEmail(deps, "repeat@example.com"))!.interests).toEqual([
+      "ports, shipping",
+      "tariffs",
+    ]);
+  });
+
+  it("re-shows the form naming each JSON field that is not text, as a form post with it wrong", async () => {
+    const res = await postJson(JSON.stringify({ email: 1, role: "r", industry: "i" }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const page = await res.text();
+    expect(page).toContain('<form method="post" action="/signup">');
+    expect(shownError(page, "email")).toBe("must be text");
+    expect(shownError(page, "role")).toBeNull();
+    expect(page).toContain('id="role" name="role" type="text" value="r"');
+    expect(page).toContain('id="email" name="email" type="email" value=""');
+
+    const many = await postJson(
+      JSON.stringify({
+        email: "many@example.com",
+        role: { a: 1 },
+        industry: null,
+        interests: ["ok", 2],
+        timezone: 7,
+        deliveryTime: ["07:00"],
+      }),
+    );
+    expect(many.status).toBe(400);
+    const manyPage = await many.text();
+    expect(shownError(manyPage, "role")).toBe("must be text");
+    expect(shownError(manyPage, "industry")).toBe("must not be empty"); // null is a missing field
+    expect(shownError(manyPage, "interests")).toBe("must be text or a list of text");
+    expect(shownError(manyPage, "timezone")).toBe("must be text");
+    expect(shownError(manyPage, "deliveryTime")).toBe("must be text");
+    expect(shownError(manyPage, "email")).toBeNull();
+    expect(await findSubscriberByEmail(deps, "many@example.com")).toBeUndefined();
+
+    // The same answer as the form post: the same messages for the same wrong values.
+    const asJson = await postJson(
+      JSON.stringify({ email: "not-an-email", role: "", industry: "X", timezone: "Mars/Base" }),
+    );
+    const asForm = await post({ email: "not-an-email", role: "", industry: "X", timezone: "Mars/Base" });
+    expect(asJson.status).toBe(400);
+    expect(await asJson.text()).toBe(await asForm.text());
+  });
+
+  it("answers 400, never 500, for a JSON body that is not an object", async () => {
+    for (const body of ["null", "[]", '"q@x.com"', "1", "true", "{"]) {
+      const res = await postJson(body);
+      expect(res.status, body).toBe(400);
+      expect(res.headers.get("content-type"), body).toContain("application/problem+json");
+    }
+  });
+
+  it("answers 30 parallel sign-ups for one new address alike, with one pending subscriber and one email", async () => {
+    const email = "race@example.com";
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => post({ email, role: "r", industry: "i" })),
+    );
+    const pages = await Promise.all(answers.map((r) => r.text()));
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+    for (const r of answers) expect(r.headers.get("content-type")).toContain("text/html");
+    for (const p of pages) expect(p).toContain("Check your inbox");
+    expect(new Set(pages).size).toBe(1);
+
+    const rows = await subscriberRows(email);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe("pending");
+    expect(await confirmCodes(rows[0]!.id)).toHaveLength(1);
+    expect(mailsTo(email)).toHaveLength(1);
+  });
+
+  it("sends a pending address no second email within a minute of the first, and a new link after it", async () => {
+    const email = "again@example.com";
+    const start = deps.clock.now();
+    try {
+      expect((await post({ email, role: "r", industry: "i" })).status).toBe(200);
+      deps.clock.advance(30_000);
+      const again = await Promise.all(
+        Array.from({ length: 5 }, () => post({ email, role: "r", industry: "i" })),
+      );
+      expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(mailsTo(email)).toHaveLength(1);
+
+      deps.clock.advance(31_000);
+      const later = await Promise.all(
+        Array.from({ length: 5 }, () => post({ email, role: "r", industry: "i" })),
+      );
+      expect(later.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      const mails = mailsTo(email);
+      expect(mails).toHaveLength(2);
+      const [subscriber] = await subscriberRows(email);
+      expect(await confirmCodes(subscriber!.id)).toHaveLength(2);
+
+      // Either link confirms; the first one used makes the other answer 404.
+      const link = (m: (typeof mails)[number]) =>
+        m.text.match(/http:\/\/localhost:3000(\/signup\/confirm\/[\w-]+)/)![1]!;
+      expect((await app.request(link(mails[1]!))).status).toBe(200);
+      expect((await findSubscriberByEmail(deps, email))!.status).toBe("active");
+
+      // Confirmed: a sign-up again gets the same page and no email.
+      const confirmedAgain = await post({ email, role: "r", industry: "i" });
+      expect(confirmedAgain.status).toBe(200);
+      expect(await confirmedAgain.text()).toContain("Check your inbox");
+      expect(mailsTo(email)).toHaveLength(2);
+    } finally {
+      deps.clock.set(start);
+    }
+  });
+
+  it("sends the link on a retry straight after a sign-up whose email could not be sent", async () => {
+    const email = "mailfail@example.com";
+    const send = deps.mailer.send;
+    deps.mailer.send = async () => {
+      throw new Error("relay refused");
+    };
+    try {
+      expect((await post({ email, role: "r", industry: "i" })).status).toBe(500);
+    } finally {
+      deps.mailer.send = send;
+    }
+    const [subscriber] = await subscriberRows(email);
+    expect(await confirmCodes(subscriber!.id)).toEqual([]);
+    const retry = await post({ email, role: "r", industry: "i" });
+    expect(retry.status).toBe(200);
+    expect(mailsTo(email)).toHaveLength(1);
   });
 });
