@@ -155,10 +155,10 @@ export function createApp(deps: Deps) {
     const refused = refusedValue(err);
     if (refused) {
       // Logged: a value the server computed itself (a date, a number) would land here too.
-      deps.logger.warn({ err: refused, requestId: c.get("requestId"), path: c.req.path }, "value refused");
+      deps.logger.warn({ err: refused, requestId: c.get("requestId"), route: c.req.routePath }, "value refused");
       return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
     }
-    deps.logger.error({ err, requestId: c.get("requestId"), path: c.req.path }, "unhandled error");
+    deps.logger.error({ err, requestId: c.get("requestId"), route: c.req.routePath }, "unhandled error");
     return problem(c, 500, "something went wrong on our side; the request id helps us find it");
   });
   return app;

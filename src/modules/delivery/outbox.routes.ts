@@ -1,8 +1,10 @@
+import type { IncomingMessage } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import type { Outbox } from "../../integrations/mail/mailer.ts";
 import { htmlPage, PAGE_CSP, PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter } from "../../lib/http.ts";
+import { type AppEnv, createRouter, problem } from "../../lib/http.ts";
 
 // The preview page frames the email from this server; nothing else changes from the page policy.
 const PREVIEW_HEADERS = {
@@ -34,14 +36,38 @@ const notFound = () =>
     html`<h1>No such email</h1><p><a href="/dev/outbox">Back to the outbox</a></p>`,
   );
 
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+/**
+ * Whether a request comes from this machine itself: over the loopback interface and not relayed
+ * by a proxy (which would connect from loopback on behalf of anyone). A request made inside the
+ * process (no socket: tests, `app.request`) is local too.
+ */
+function fromThisMachine(c: Context): boolean {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return true;
+  const relayed = c.req.header("x-forwarded-for") ?? c.req.header("forwarded") ?? c.req.header("x-real-ip");
+  return LOOPBACK.has(incoming.socket.remoteAddress ?? "") && relayed === undefined;
+}
+
 /**
  * /dev/outbox: the emails Daybreak would have sent, when no SMTP relay is configured. Mounted
- * only for the outbox mailer; with SMTP_URL set these routes do not exist.
+ * only for the outbox mailer; with SMTP_URL set these routes do not exist. Served to this machine
+ * alone: the outbox holds sign-in codes and confirmation links, so anyone else reading it could
+ * sign in as any subscriber.
  */
 export function createOutboxRoutes(deps: Pick<Deps, "mailer">) {
   const app = createRouter<AppEnv>();
   const outbox: Outbox | undefined = deps.mailer.outbox;
   if (!outbox) return app;
+
+  const localOnly: MiddlewareHandler = async (c, next) => {
+    // Answered as any unknown path is: nothing says an outbox exists.
+    if (!fromThisMachine(c)) return problem(c, 404, `no route for ${c.req.method} ${c.req.path}`);
+    await next();
+  };
+  app.use("/dev/outbox", localOnly);
+  app.use("/dev/outbox/*", localOnly);
 
   app.get("/dev/outbox", async (c) => {
     const entries = await outbox.list();

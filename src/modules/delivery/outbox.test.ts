@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
@@ -40,6 +42,23 @@ afterAll(async () => {
 });
 
 describe("/dev/outbox", () => {
+  it("is served to this machine alone: a request relayed by a proxy finds no such route", async () => {
+    // Over a real socket, as `daybreak serve` answers: the outbox holds sign-in codes.
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise((r) => server.once("listening", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${url}/dev/outbox`)).status).toBe(200);
+      for (const path of ["/dev/outbox", `/dev/outbox/${names[0]}/raw`]) {
+        const relayed = await fetch(`${url}${path}`, { headers: { "x-forwarded-for": "203.0.113.7" } });
+        expect(relayed.status).toBe(404);
+        expect(await relayed.text()).not.toContain("Daybreak");
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it("lists the outbox newest first with recipient, subject and time", async () => {
     const res = await app.request("/dev/outbox");
     expect(res.status).toBe(200);
