@@ -146,6 +146,7 @@ describe("POST /admin/subscribers", () => {
       body: "{not json",
     });
     expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ errors: [{ location: "body" }] });
   });
 
   it("answers 409 for an email already subscribed, whatever its case", async () => {
@@ -456,5 +457,51 @@ describe("values a database cannot hold", () => {
     expect(listed.sources.some((x) => x.url === "https://nul.example/feed.xml")).toBe(false);
     const long = await send("POST", "/admin/sources", { url: `https://long.example/${"a".repeat(5000)}` });
     expect(long.status).toBe(400);
+  });
+
+  it("names every place that holds a NUL or an unpaired surrogate, in any route, and stores nothing", async () => {
+    // An unpaired surrogate in a list went to jsonb and answered 500; in plain text it was
+    // stored as U+FFFD.
+    const subscriber = await send("POST", "/admin/subscribers", {
+      ...profile("surrogates@example.com"),
+      name: "x\udfffy",
+      role: "a\u0000b",
+      interests: ["fine", "\ud800"],
+      followed: [{ kind: "topic", name: "\ud800" }],
+    });
+    expect(subscriber.status).toBe(400);
+    const { errors } = (await subscriber.json()) as { errors: { location: string }[] };
+    expect(errors.map((e) => e.location).sort()).toEqual(
+      ["body.followed.0.name", "body.interests.1", "body.name", "body.role"].sort(),
+    );
+    const article = await send("POST", "/admin/articles", {
+      url: "https://push.example/surrogate",
+      title: "Title",
+      text: "Text \ud800 of the article.",
+    });
+    expect(article.status).toBe(400);
+    expect(await article.json()).toMatchObject({ errors: [{ location: "body.text" }] });
+    const { token } = await createSubscriber("patcher@example.com");
+    const patch = await app.request("/v1/me", {
+      method: "PATCH",
+      headers: { ...as(token), "content-type": "application/json" },
+      body: JSON.stringify({ mutedSources: ["x\udfffy"] }),
+    });
+    expect(patch.status).toBe(400);
+    expect(await patch.json()).toMatchObject({ errors: [{ location: "body.mutedSources.0" }] });
+    const me = (await (await app.request("/v1/me", { headers: as(token) })).json()) as {
+      mutedSources: string[];
+    };
+    expect(me.mutedSources).toEqual([]);
+  });
+
+  it("refuses a body over 2 MB before reading it", async () => {
+    const res = await send("POST", "/admin/articles", {
+      url: "https://push.example/big",
+      title: "T",
+      text: "a".repeat(3_000_000),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ status: 413, title: "Content too large" });
   });
 });

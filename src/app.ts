@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
@@ -8,7 +9,7 @@ import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { DOCS_CSP, docsAsset, renderDocs } from "./lib/docs-page.ts";
 import { AppError, refusedValue } from "./lib/errors.ts";
-import { type AppEnv, bearerToken, problem, STATUS_OF } from "./lib/http.ts";
+import { type AppEnv, bearerToken, checkJsonBody, problem, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createOutboxRoutes } from "./modules/delivery/index.ts";
@@ -17,6 +18,8 @@ import { createEmailLinkRoutes, createProfileRoutes, subscriberAuth } from "./mo
 import { createSharingRoutes } from "./modules/sharing/index.ts";
 import { createSignupRoutes } from "./modules/signup/index.ts";
 import { createSourceRoutes } from "./modules/sources/index.ts";
+
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** The Hono app: every route mounted, one error handler mapping error codes to RFC 9457 answers. */
 export function createApp(deps: Deps) {
@@ -46,6 +49,16 @@ export function createApp(deps: Deps) {
       "request",
     );
   });
+  // The largest body a route takes is an article of 200,000 characters (up to 6 bytes each
+  // escaped in JSON): anything far beyond is refused before it is read into memory.
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problem(c, 413, `the request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB`),
+    }),
+  );
+  // Every JSON body is read once here: malformed JSON and unstorable text are named field errors.
+  app.use(checkJsonBody);
   // Per bearer token across every app route, before the database is asked.
   const limiter = new RateLimiter(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
   app.use("/v1/*", async (c, next) => {
@@ -155,7 +168,10 @@ export function createApp(deps: Deps) {
     const refused = refusedValue(err);
     if (refused) {
       // Logged: a value the server computed itself (a date, a number) would land here too.
-      deps.logger.warn({ err: refused, requestId: c.get("requestId"), route: c.req.routePath }, "value refused");
+      deps.logger.warn(
+        { err: refused, requestId: c.get("requestId"), route: c.req.routePath },
+        "value refused",
+      );
       return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
     }
     deps.logger.error({ err, requestId: c.get("requestId"), route: c.req.routePath }, "unhandled error");

@@ -1,12 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import { isStorableText } from "../../lib/http.ts";
 
 // PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD: refused
 // with the field's name rather than failing at the insert or being stored altered.
 const STORABLE_TEXT = "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
-
-// Node 20 has String.prototype.isWellFormed; the ES2023 lib this project compiles against does not declare it.
-const isWellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
-const isStorableText = (s: string) => !s.includes("\u0000") && isWellFormed(s);
 
 const isFeedUrl = (v: string) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v);
 
