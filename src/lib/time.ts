@@ -64,15 +64,37 @@ export function formatLongDate(date: string, locale = "en-GB"): string {
 
 /** Whether `d` is a real calendar date written YYYY-MM-DD (no 30 February, no month 00). */
 export function isCalendarDate(d: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
-  const t = Date.parse(`${d}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
+  // From 1900: no briefing is older, and date arithmetic (a week's look-back) stays in range.
+  return m !== null && Number(m[1]) >= 1900 && isRealDay(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
-/** Whether `v` is an ISO 8601 time a database can hold (years 1 to 9999). */
+function isRealDay(year: number, month: number, day: number): boolean {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month - 1, day);
+  return t.getUTCFullYear() === year && t.getUTCMonth() === month - 1 && t.getUTCDate() === day;
+}
+
+// ISO 8601 as APIs send it: a date, or a date and time with an optional zone. Date.parse alone
+// took "2026-02-30" as 2 March and "-1" as the year 2001.
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/i;
+
+/** An ISO 8601 date or time PostgreSQL stores as written: a real day, years 1 to 9999. */
 export function isStorableTime(v: string): boolean {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return false;
-  const year = new Date(t).getUTCFullYear();
-  return year >= 1 && year <= 9999;
+  const m = ISO_TIME.exec(v);
+  if (!m) return false;
+  const [year, month, day, hour = 0, minute = 0, second = 0, zoneHour = 0, zoneMinute = 0] = m
+    .slice(1)
+    .map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  return (
+    year! >= 1 &&
+    isRealDay(year!, month!, day!) &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    zoneHour < 15 &&
+    zoneMinute < 60 &&
+    !Number.isNaN(Date.parse(v))
+  );
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { calendarDateSchema, uuidParam, uuidSchema } from "../../lib/http.ts";
+import { isCalendarDate } from "../../lib/time.ts";
 
 const citedTextSchema = z.object({
   text: z.string(),
@@ -57,10 +58,7 @@ export const briefingListSchema = z
   .openapi("BriefingList");
 
 export const listQuerySchema = z.object({
-  cursor: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a cursor from a previous page")
-    .optional(),
+  cursor: z.string().refine(isCalendarDate, "must be a cursor from a previous page").optional(),
   limit: z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
 });
 
