@@ -495,6 +495,16 @@ describe("values a database cannot hold", () => {
     expect(me.mutedSources).toEqual([]);
   });
 
+  it("reads an empty body labelled JSON as {}: an optional body may be left out, a required one names its fields", async () => {
+    const empty = { ...admin, "content-type": "application/json" };
+    const build = await app.request("/admin/briefings", { method: "POST", headers: empty, body: "" });
+    expect(build.status).toBe(200);
+    const create = await app.request("/admin/subscribers", { method: "POST", headers: empty, body: "" });
+    expect(create.status).toBe(400);
+    const { errors } = (await create.json()) as { errors: { location: string }[] };
+    expect(errors.map((e) => e.location)).toEqual(expect.arrayContaining(["body.email", "body.role"]));
+  });
+
   it("refuses a body over 2 MB before reading it", async () => {
     const res = await send("POST", "/admin/articles", {
       url: "https://push.example/big",

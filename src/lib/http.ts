@@ -107,8 +107,14 @@ export const checkJsonBody: MiddlewareHandler = async (c, next) => {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) return next();
   const text = await c.req.text();
-  // An empty body is the route's to judge (an optional body may be left out).
-  if (text.trim() === "") return next();
+  if (text.trim() === "") {
+    // Read as {}: an optional body left out by a client that still labels it JSON (OkHttp and
+    // fetch wrappers do) is accepted, and a required one is told which fields it lacks. Routes
+    // read the body through this cache (hono's validators included).
+    // (Hono keeps promises there, whatever its type says.)
+    (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve("{}");
+    return next();
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
