@@ -416,6 +416,19 @@ describe("briefings through the API", () => {
     expect(await res.json()).toMatchObject({ generated: 0 });
   });
 
+  it("refuses to build or send for a date after today everywhere (it would head every list)", async () => {
+    // The test clock reads 2026-11-27T06:30Z: Kiritimati (UTC+14) is already on the 27th, not the 28th.
+    for (const path of ["/admin/briefings", "/admin/deliveries"]) {
+      const res = await app.request(path, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ date: "2026-11-28" }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ errors: [{ location: "body.date" }] });
+    }
+  });
+
   it("rejects an impossible date for a briefing build", async () => {
     const res = await app.request("/admin/briefings", {
       method: "POST",

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
 import { adminAuth, calendarDateSchema, createRouter, problemResponses } from "../lib/http.ts";
-import { isStorableTime } from "../lib/time.ts";
+import { isStorableTime, refuseDateAfterToday } from "../lib/time.ts";
 import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
@@ -107,7 +107,11 @@ export function createJobRoutes(deps: Deps) {
         ...problemResponses(400, 401),
       },
     }),
-    async (c) => c.json(await sendDueBriefings(deps, c.req.valid("json") ?? {}), 200),
+    async (c) => {
+      const input = c.req.valid("json") ?? {};
+      refuseDateAfterToday(input.date, deps.clock.now());
+      return c.json(await sendDueBriefings(deps, input), 200);
+    },
   );
   app.openapi(
     createRoute({

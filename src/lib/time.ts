@@ -1,5 +1,7 @@
 /** Calendar arithmetic in IANA time zones, on Intl alone (Node ships full ICU). */
 
+import { AppError } from "./errors.ts";
+
 export function isValidTimeZone(tz: string): boolean {
   return canonicalTimeZone(tz) !== null;
 }
@@ -97,4 +99,17 @@ export function isStorableTime(v: string): boolean {
     zoneMinute < 60 &&
     !Number.isNaN(Date.parse(v))
   );
+}
+
+/**
+ * A date given for a briefing or a delivery, refused when it is after today everywhere (the
+ * latest local date on Earth is Kiritimati's, UTC+14): a briefing dated 9999-12-31 would head every
+ * reader's list for good.
+ */
+export function refuseDateAfterToday(date: string | undefined, now: Date): void {
+  if (date !== undefined && date > localDate(now, "Pacific/Kiritimati")) {
+    throw new AppError("VALIDATION", `the date ${date} is after today in every time zone`, [
+      { location: "body.date", message: "must not be after today" },
+    ]);
+  }
 }

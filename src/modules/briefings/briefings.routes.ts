@@ -10,7 +10,7 @@ import {
   tagJson,
 } from "../../lib/http.ts";
 import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
-import { localDate } from "../../lib/time.ts";
+import { localDate, refuseDateAfterToday } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
 import {
@@ -240,6 +240,7 @@ export function createBriefingRoutes(deps: Deps) {
       }),
       async (c) => {
         const input = c.req.valid("json") ?? {};
+        refuseDateAfterToday(input.date, deps.clock.now());
         const r = await generateBriefings(deps, input);
         return c.json({ generated: r.generated, skipped: r.skipped }, 200);
       },
