@@ -518,6 +518,12 @@ describe("values a database cannot hold", () => {
     expect(errors.map((e) => e.location)).toEqual(expect.arrayContaining(["body.email", "body.role"]));
   });
 
+  it("reads a body nested 500,000 levels deep without running out of stack", async () => {
+    const deep = `{"email":${"[".repeat(500_000)}"\u0000"${"]".repeat(500_000)}}`;
+    const res = await app.request("/admin/subscribers", { method: "POST", headers: admin, body: deep });
+    expect(res.status).toBe(400);
+  });
+
   it("refuses a body over 2 MB before reading it", async () => {
     const res = await send("POST", "/admin/articles", {
       url: "https://push.example/big",
