@@ -206,6 +206,26 @@ describe("extractArticle", () => {
     });
   });
 
+  it("does not read a page nested or sized past reason (Readability took 9 minutes for 5,000 levels)", () => {
+    const words = `<p>${BODY_PARAGRAPHS.join("</p><p>")}</p>`;
+    const deep = extractArticle(
+      `<html><body>${"<div>".repeat(5_000)}${words}${"</div>".repeat(5_000)}</body></html>`,
+      "https://e.example/a",
+    );
+    expect(deep).toMatchObject({ status: "unreachable", reason: expect.stringContaining("levels deep") });
+    const wide = extractArticle(
+      `<html><body>${"<span>x</span>".repeat(40_000)}${words}</body></html>`,
+      "https://e.example/b",
+    );
+    expect(wide).toMatchObject({ status: "unreachable", reason: expect.stringContaining("elements") });
+    // A real page's nesting, with elements sloppy markup leaves open, is read as before.
+    const sloppy = extractArticle(
+      articlePage({ extraBody: "<b><i><font>".repeat(20) }),
+      "https://e.example/c",
+    );
+    expect(sloppy.status).toBe("ok");
+  });
+
   it("extracts an article from a page that omits the <body> tag", () => {
     const html = articlePage().replace(/<\/?body>/g, "");
     const result = extractArticle(html, "https://news.example.com/a");

@@ -1,4 +1,5 @@
 import { Readability } from "@mozilla/readability";
+import { Parser } from "htmlparser2";
 import { parseHTML } from "linkedom";
 import type { Fetcher } from "../../integrations/http/fetcher.ts";
 import { htmlToText, wordCount } from "../../lib/text.ts";
@@ -20,6 +21,12 @@ export type ExtractedArticle =
 
 // Past this much HTML the article body is long over; parsing the rest only costs time.
 const MAX_HTML = 2 * 1024 * 1024;
+// Readability's work grows with the cube of the page's nesting (measured: 100 levels 0.13 s, 1,000
+// levels 6 s, 2,000 levels 61 s of a worker's event loop) and linkedom's parse faster than linearly
+// (100,000 levels: 6.7 s): a page beyond these is not read (the feed's teaser stays). Real article
+// pages nest 15 to 60 deep (sloppy markup leaves some elements open) and hold a few thousand elements.
+const MAX_DEPTH = 200;
+const MAX_ELEMENTS = 30_000;
 // Fewer words than this is a stub, a link list or an error page, not an article.
 const MIN_ARTICLE_WORDS = 40;
 // A page marked as paywalled that yields less than this is showing its teaser only.
@@ -55,6 +62,8 @@ type DomDocument = {
  */
 export function extractArticle(html: string, pageUrl: string): ExtractedArticle {
   const capped = html.length > MAX_HTML ? html.slice(0, MAX_HTML) : html;
+  const tooComplex = complexity(capped);
+  if (tooComplex) return { status: "unreachable", reason: `page not read: ${tooComplex}` };
   const { document } = parseHTML(withDocumentShell(capped)) as unknown as { document: DomDocument };
   // Never let script, style or fallback markup reach the text or the prompt check.
   for (const el of [
@@ -108,6 +117,38 @@ export function extractArticle(html: string, pageUrl: string): ExtractedArticle 
     byline: clean(parsed?.byline),
     wordCount: words,
   };
+}
+
+/**
+ * Why a page is too deep or too large to parse and read, or null: one pass of htmlparser2 (which
+ * closes implied and void elements as browsers do), stopped at the first level or element past
+ * the limits, so its own cost stays linear in the page.
+ */
+function complexity(html: string): string | null {
+  let depth = 0;
+  let elements = 0;
+  let why: string | null = null;
+  const stop = new Error("too complex");
+  const parser = new Parser(
+    {
+      onopentag() {
+        if (++depth > MAX_DEPTH) why = `nested more than ${MAX_DEPTH} levels deep`;
+        else if (++elements > MAX_ELEMENTS) why = `more than ${MAX_ELEMENTS} elements`;
+        if (why) throw stop;
+      },
+      onclosetag() {
+        depth--;
+      },
+    },
+    { decodeEntities: false },
+  );
+  try {
+    parser.write(html);
+    parser.end();
+  } catch (err) {
+    if (err !== stop) throw err;
+  }
+  return why;
 }
 
 /**
