@@ -1,7 +1,9 @@
+import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
+import type { FieldError } from "../../lib/errors.ts";
 import { htmlPage, PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter } from "../../lib/http.ts";
+import { type AppEnv, createRouter, INVALID_TEXT, isFormText, readForm } from "../../lib/http.ts";
 import { type LinkPurpose, readLinkToken } from "./link-tokens.ts";
 import { profilePatchSchema } from "./profiles.schemas.ts";
 import { getSubscriber, type Subscriber, unsubscribe, updateProfile } from "./profiles.service.ts";
@@ -13,6 +15,37 @@ const invalid = () =>
     "Link not valid",
     html`<h1>This link is not valid</h1><p>Use the link from your most recent Daybreak email.</p>`,
   );
+
+/** Whether briefings go out, as the page says it; pausing applies only to active and paused. */
+function deliveries(s: Subscriber) {
+  switch (s.status) {
+    case "active":
+    case "paused":
+      return html`<select id="paused" name="paused"><option value="false" ${s.status === "paused" ? "" : "selected"}>Active</option><option value="true" ${s.status === "paused" ? "selected" : ""}>Paused</option></select>`;
+    case "unsubscribed":
+      return html`<p id="paused">Stopped: you are unsubscribed.</p>`;
+    case "bounced":
+      return html`<p id="paused">Stopped: emails to ${s.email} bounced.</p>`;
+    default:
+      return html`<p id="paused">Not started: your subscription is not confirmed yet.</p>`;
+  }
+}
+
+/** What saving means for the next briefing, true for each status. */
+function savedNote(s: Subscriber) {
+  switch (s.status) {
+    case "active":
+      return "Saved. Your next briefing follows these settings.";
+    case "paused":
+      return "Saved. Deliveries are paused: no briefing is sent until you set Deliveries to Active.";
+    case "unsubscribed":
+      return "Saved, but you are unsubscribed, so no briefing is sent.";
+    case "bounced":
+      return `Saved, but no briefing is sent: emails to ${s.email} bounced.`;
+    default:
+      return "Saved. Your first briefing follows these settings once you confirm your subscription with the link we emailed you.";
+  }
+}
 
 function preferencesForm(s: Subscriber, token: string, note?: unknown) {
   const v = (x: string | number | null) => (x === null ? "" : String(x));
@@ -26,10 +59,74 @@ function preferencesForm(s: Subscriber, token: string, note?: unknown) {
       <label for="deliveryTime">Delivery time</label><input id="deliveryTime" name="deliveryTime" type="time" value="${s.deliveryTime}">
       <label for="timezone">Time zone</label><input id="timezone" name="timezone" value="${s.timezone}">
       <label for="briefingLength">Stories per briefing (3 to 12)</label><input id="briefingLength" name="briefingLength" type="number" min="3" max="12" value="${v(s.briefingLength)}">
-      <label for="paused">Deliveries</label><select id="paused" name="paused"><option value="false" ${s.status === "paused" ? "" : "selected"}>Active</option><option value="true" ${s.status === "paused" ? "selected" : ""}>Paused</option></select>
+      <label for="paused">Deliveries</label>${deliveries(s)}
       <button type="submit">Save</button>
     </form>`,
   );
+}
+
+const PREFERENCE_FIELDS = [
+  "role",
+  "industry",
+  "interests",
+  "deliveryTime",
+  "timezone",
+  "briefingLength",
+  "paused",
+] as const;
+
+/**
+ * The preferences form, read strictly: text that does not decode or cannot be stored, a length
+ * that is not decimal digits, a Deliveries value the page's select does not send, each named.
+ * Number() took "0x5", " 5 ", "5.0" and "1e1"; a paused value other than "true" read as active.
+ */
+async function readPreferences(c: Context) {
+  const form = await readForm(c);
+  const errors: FieldError[] = [];
+  const f: Partial<Record<(typeof PREFERENCE_FIELDS)[number], string>> = {};
+  for (const name of PREFERENCE_FIELDS) {
+    const sent = form[name];
+    // A repeated field counts by its last value, as a browser's form never repeats one.
+    const value = Array.isArray(sent) ? sent.at(-1) : sent;
+    if (value === undefined) continue;
+    if (isFormText(value)) f[name] = value;
+    else {
+      const message =
+        value === INVALID_TEXT || typeof value === "string" ? "must be valid text" : "must be text";
+      errors.push({ location: name, message });
+    }
+  }
+  // Only what the page sends: digits from its number field, "true" or "false" from its select.
+  let briefingLength: number | undefined;
+  if (f.briefingLength && /^[0-9]{1,2}$/.test(f.briefingLength)) briefingLength = Number(f.briefingLength);
+  else if (f.briefingLength)
+    errors.push({ location: "briefingLength", message: "must be a whole number from 3 to 12" });
+  let paused: boolean | undefined;
+  if (f.paused === "true" || f.paused === "false") paused = f.paused === "true";
+  else if (f.paused !== undefined)
+    errors.push({ location: "paused", message: 'must be "true" (paused) or "false" (active)' });
+  const parsed = profilePatchSchema.safeParse({
+    role: f.role?.trim() || undefined,
+    industry: f.industry?.trim() || undefined,
+    interests:
+      f.interests === undefined
+        ? undefined
+        : f.interests
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+    deliveryTime: f.deliveryTime?.trim() || undefined,
+    timezone: f.timezone?.trim() || undefined,
+    briefingLength,
+    paused,
+  });
+  // A field already named (not text, not digits) is named for that alone.
+  const named = new Set(errors.map((e) => e.location));
+  for (const i of parsed.error?.issues ?? []) {
+    const location = i.path.join(".");
+    if (!named.has(String(i.path[0]))) errors.push({ location, message: i.message });
+  }
+  return { errors, patch: parsed.success && errors.length === 0 ? parsed.data : null };
 }
 
 /** Pages reached from signed links in every email: one-click unsubscribe (RFC 8058) and preferences. */
@@ -71,36 +168,14 @@ export function createEmailLinkRoutes(deps: Deps) {
     const token = c.req.param("token");
     const id = who("preferences", token);
     if (!id) return c.html(invalid(), 404, PAGE_HEADERS);
-    const f = Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, String(v)]));
-    const parsed = profilePatchSchema.safeParse({
-      role: f.role?.trim() || undefined,
-      industry: f.industry?.trim() || undefined,
-      interests:
-        f.interests === undefined
-          ? undefined
-          : f.interests
-              .split(",")
-              .map((s) => s.trim())
-              .filter(Boolean),
-      deliveryTime: f.deliveryTime?.trim() || undefined,
-      timezone: f.timezone?.trim() || undefined,
-      briefingLength: f.briefingLength ? Number(f.briefingLength) : undefined,
-      paused: f.paused === undefined ? undefined : f.paused === "true",
-    });
-    const current = await getSubscriber(deps, id);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map(
-        (i) => html`<p class="error">${i.path.join(".")}: ${i.message}</p>`,
-      );
-      return c.html(preferencesForm(current, token, errors), 400, PAGE_HEADERS);
+    const read = await readPreferences(c);
+    if (read.patch === null) {
+      const errors = read.errors.map((e) => html`<p class="error">${e.location}: ${e.message}</p>`);
+      return c.html(preferencesForm(await getSubscriber(deps, id), token, errors), 400, PAGE_HEADERS);
     }
-    const updated = await updateProfile(deps, id, parsed.data);
+    const updated = await updateProfile(deps, id, read.patch);
     return c.html(
-      preferencesForm(
-        updated,
-        token,
-        html`<p class="ok">Saved. Your next briefing follows these settings.</p>`,
-      ),
+      preferencesForm(updated, token, html`<p class="ok">${savedNote(updated)}</p>`),
       200,
       PAGE_HEADERS,
     );

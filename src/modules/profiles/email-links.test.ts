@@ -1,11 +1,13 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { createTestDeps } from "../../../test/deps.ts";
 import { withSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
 import type { DbHandle } from "../../db/client.ts";
+import { subscribers } from "../../db/schema/index.ts";
 import { generateBriefings } from "../briefings/index.ts";
 import { sendDueBriefings } from "../delivery/index.ts";
-import { createSubscriber, getSubscriber } from "./index.ts";
+import { createSubscriber, getSubscriber, linkToken } from "./index.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
@@ -80,5 +82,113 @@ describe("links in every email", () => {
       body: new URLSearchParams({ timezone: "Nowhere/Land" }).toString(),
     });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe("the preferences form under hostile input", () => {
+  /** A subscriber (with `status`) and the path of their preferences page. */
+  async function withPreferences(email: string, status = "active") {
+    const { subscriber } = await createSubscriber(deps, {
+      email,
+      role: "Analyst",
+      industry: "Banking",
+      timezone: "UTC",
+      deliveryTime: "07:00",
+      briefingLength: 5,
+    });
+    await deps.db.update(subscribers).set({ status }).where(eq(subscribers.id, subscriber.id));
+    const path = `/preferences/${linkToken(deps.config.linkSecret, "preferences", subscriber.id)}`;
+    return { subscriber: await getSubscriber(deps, subscriber.id), path };
+  }
+  const save = (path: string, body: string | Uint8Array<ArrayBuffer>) =>
+    app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+  /** The form page again, and the field errors it shows. */
+  async function refused(res: Response) {
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const page = await res.text();
+    expect(page).toContain('<form method="post" action="/preferences/');
+    return [...page.matchAll(/<p class="error">([^<]*)<\/p>/g)].map((m) => m[1]!.replace(/&quot;/g, '"'));
+  }
+
+  it("understands only the Deliveries values the page sends; any other is named, never read as active", async () => {
+    const { subscriber, path } = await withPreferences("paused-values@example.com", "paused");
+    for (const value of ["yes", "on", "1", "TRUE", "", "true "]) {
+      const errors = await refused(await save(path, `paused=${encodeURIComponent(value)}&role=Changed`));
+      expect(errors, value).toEqual(['paused: must be "true" (paused) or "false" (active)']);
+    }
+    expect(await getSubscriber(deps, subscriber.id)).toEqual(subscriber);
+    expect((await save(path, "paused=false")).status).toBe(200);
+    expect((await getSubscriber(deps, subscriber.id)).status).toBe("active");
+    expect((await save(path, "paused=true")).status).toBe(200);
+    expect((await getSubscriber(deps, subscriber.id)).status).toBe("paused");
+  });
+
+  it("takes stories per briefing as decimal digits only", async () => {
+    const { subscriber, path } = await withPreferences("length-digits@example.com");
+    for (const value of ["0x5", "5.0", " 5 ", "1e1", "+5", "-5", "٥", "Infinity"]) {
+      const errors = await refused(await save(path, `briefingLength=${encodeURIComponent(value)}`));
+      expect(errors, value).toEqual(["briefingLength: must be a whole number from 3 to 12"]);
+    }
+    expect(await refused(await save(path, "briefingLength=13"))).toEqual(["briefingLength: must be 3 to 12"]);
+    expect(await getSubscriber(deps, subscriber.id)).toEqual(subscriber);
+    expect((await save(path, "briefingLength=8")).status).toBe(200);
+    expect((await getSubscriber(deps, subscriber.id)).briefingLength).toBe(8);
+  });
+
+  it("says what saving means for each status, and never resumes an unsubscribed or bounced subscriber", async () => {
+    const expected: Record<string, string> = {
+      active: "Saved. Your next briefing follows these settings.",
+      paused: "Saved. Deliveries are paused: no briefing is sent until you set Deliveries to Active.",
+      unsubscribed: "Saved, but you are unsubscribed, so no briefing is sent.",
+      bounced: "Saved, but no briefing is sent: emails to status-bounced@example.com bounced.",
+      pending:
+        "Saved. Your first briefing follows these settings once you confirm your subscription with the link we emailed you.",
+    };
+    for (const [status, note] of Object.entries(expected)) {
+      const { subscriber, path } = await withPreferences(`status-${status}@example.com`, status);
+      const res = await save(path, "role=Trader");
+      expect(res.status, status).toBe(200);
+      const page = (await res.text()).replace(/&#39;/g, "'");
+      expect(page, status).toContain(`<p class="ok">${note}</p>`);
+      // Pausing is offered only where it means something.
+      expect(page.includes('<select id="paused"'), status).toBe(status === "active" || status === "paused");
+      expect(await getSubscriber(deps, subscriber.id), status).toMatchObject({ role: "Trader", status });
+    }
+    const { subscriber, path } = await withPreferences("stays-unsubscribed@example.com", "unsubscribed");
+    await save(path, "paused=false");
+    expect((await getSubscriber(deps, subscriber.id)).status).toBe("unsubscribed");
+  });
+
+  it("re-shows the form naming each field whose text does not decode or cannot be stored; nothing stored", async () => {
+    const { subscriber, path } = await withPreferences("hostile-text@example.com");
+    expect(await refused(await save(path, "role=%zz&industry=%E0%A4%A"))).toEqual([
+      "role: must be valid text",
+      "industry: must be valid text",
+    ]);
+    expect(await refused(await save(path, "role=a%00b&timezone=UTC"))).toEqual(["role: must be valid text"]);
+    expect(await refused(await save(path, "interests=ports%2C+%ED%A0%80"))).toEqual([
+      "interests: must be valid text",
+    ]);
+    // Raw bytes that are not UTF-8 (a browser escapes every non-ASCII byte).
+    const bytes = new Uint8Array([...Buffer.from("industry=a"), 0xff]);
+    expect(await refused(await save(path, bytes))).toEqual(["industry: must be valid text"]);
+    const multipart = new FormData();
+    multipart.set("role", "a\u0000b");
+    expect(await refused(await app.request(path, { method: "POST", body: multipart }))).toEqual([
+      "role: must be valid text",
+    ]);
+    expect(await getSubscriber(deps, subscriber.id)).toEqual(subscriber);
+
+    // Escaped text as a browser sends it is stored exactly.
+    expect((await save(path, "role=R%26D+lead+%2B+caf%C3%A9&industry=%EF%BF%BD")).status).toBe(200);
+    expect(await getSubscriber(deps, subscriber.id)).toMatchObject({
+      role: "R&D lead + café",
+      industry: "\uFFFD",
+    });
   });
 });

@@ -4,7 +4,7 @@ import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import { AppError, type FieldError } from "../../lib/errors.ts";
 import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter } from "../../lib/http.ts";
+import { type AppEnv, createRouter, INVALID_TEXT, isFormText, readForm } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
 
@@ -56,7 +56,7 @@ function toInput(values: Form, interests: string[]) {
 async function readBody(c: Context): Promise<Record<string, unknown>> {
   const type = c.req.header("content-type") ?? "";
   if (!type.includes("application/json")) {
-    const fields = await c.req.parseBody({ all: true });
+    const fields = await readForm(c);
     // A repeated field counts by its last value, as a browser's form never repeats one; interests
     // keep every value.
     return Object.fromEntries(
@@ -73,25 +73,31 @@ async function readBody(c: Context): Promise<Record<string, unknown>> {
 }
 
 const TEXT_FIELDS = ["email", "role", "industry", "timezone", "deliveryTime"] as const;
+const VALID_TEXT = "must be valid text";
 
 /**
  * The fields as text (what the form shows back), the interests, and the fields that were not text
- * at all (a JSON number, an uploaded file): those are named like any other bad field. A missing
- * or null field is left to the schema, as an empty form field is.
+ * at all (a JSON number, an uploaded file) or not text PostgreSQL can store as sent (a NUL, an
+ * unpaired surrogate, an escape that does not decode): those are named like any other bad field
+ * and shown back empty. A missing or null field is left to the schema, as an empty form field is.
  */
 function readFields(body: Record<string, unknown>) {
   const values: Form = {};
   const notText: FieldError[] = [];
+  const invalid = (x: unknown) => x === INVALID_TEXT || (typeof x === "string" && !isFormText(x));
   for (const name of TEXT_FIELDS) {
     const value = body[name];
-    if (typeof value === "string") values[name] = value;
+    if (invalid(value)) notText.push({ location: `body.${name}`, message: VALID_TEXT });
+    else if (typeof value === "string") values[name] = value;
     else if (value != null) notText.push({ location: `body.${name}`, message: "must be text" });
   }
   // The form's one field is split on commas; a list (JSON, a repeated field) is taken item by item.
   const raw = body.interests ?? [];
   const list = typeof raw === "string" ? raw.split(",") : Array.isArray(raw) ? raw : [raw];
   let interests: string[] = [];
-  if (list.every((x): x is string => typeof x === "string")) {
+  if (list.some(invalid)) {
+    notText.push({ location: "body.interests", message: VALID_TEXT });
+  } else if (list.every((x): x is string => typeof x === "string")) {
     interests = list.map((s) => s.trim()).filter(Boolean);
     values.interests = typeof raw === "string" ? raw : interests.join(", ");
   } else {

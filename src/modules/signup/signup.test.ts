@@ -26,6 +26,14 @@ const post = (fields: Record<string, string>) =>
     body: new URLSearchParams(fields).toString(),
   });
 
+/** A form post of the body exactly as given: what a script, not a browser, may send. */
+const postRaw = (body: string | Uint8Array<ArrayBuffer>) =>
+  app.request("/signup", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+
 const postJson = (body: string) =>
   app.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body });
 
@@ -185,6 +193,71 @@ describe("sign-up", () => {
     const asForm = await post({ email: "not-an-email", role: "", industry: "X", timezone: "Mars/Base" });
     expect(asJson.status).toBe(400);
     expect(await asJson.text()).toBe(await asForm.text());
+  });
+
+  it("re-shows the form naming a field holding a NUL, as HTML, and stores and sends nothing", async () => {
+    const mails = deps.mailer.sent.length;
+    for (const [body, field] of [
+      ["email=nul%40example.com&role=a%00b&industry=i", "role"],
+      ["email=nul%40example.com&role=r&industry=i\u0000", "industry"],
+      ["email=nul%40example.com&role=r&industry=i&interests=ports%2C+a%00b", "interests"],
+      ["email=nul%40example.com&role=r&industry=i&timezone=UTC%00", "timezone"],
+    ] as const) {
+      const res = await postRaw(body);
+      expect(res.status, body).toBe(400);
+      expect(res.headers.get("content-type"), body).toContain("text/html");
+      const page = await res.text();
+      expect(page, body).toContain('<form method="post" action="/signup">');
+      expect(shownError(page, field), body).toBe("must be valid text");
+      // The bad value is not echoed back; the good ones are kept for the reader.
+      expect(page, body).not.toContain("\u0000");
+      expect(page, body).toContain('id="email" name="email" type="email" value="nul@example.com"');
+    }
+    expect(await findSubscriberByEmail(deps, "nul@example.com")).toBeUndefined();
+    expect(deps.mailer.sent).toHaveLength(mails);
+  });
+
+  it("re-shows the form naming each field whose %-escapes or bytes do not decode, and stores nothing", async () => {
+    const res = await postRaw(
+      "email=pct%40example.com&role=%zz&industry=%E0%A4%A&interests=ok%2C+%ED%A0%80&deliveryTime=07%3A0%",
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const page = await res.text();
+    for (const field of ["role", "industry", "interests", "deliveryTime"]) {
+      expect(shownError(page, field), field).toBe("must be valid text");
+    }
+    expect(shownError(page, "email")).toBeNull();
+    expect(page).not.toContain("\uFFFD");
+    expect(await findSubscriberByEmail(deps, "pct@example.com")).toBeUndefined();
+
+    // Raw bytes that are not UTF-8 (a browser escapes every non-ASCII byte) are refused alike.
+    const bytes = new Uint8Array([...Buffer.from("email=raw%40example.com&role=r&industry=a"), 0xff, 0x62]);
+    const raw = await postRaw(bytes);
+    expect(raw.status).toBe(400);
+    expect(shownError(await raw.text(), "industry")).toBe("must be valid text");
+    expect(await findSubscriberByEmail(deps, "raw@example.com")).toBeUndefined();
+  });
+
+  it("stores escaped text exactly as typed: +, %2B, non-ASCII, and an escaped U+FFFD", async () => {
+    const res = await postRaw(
+      "email=exact%40example.com&role=R%26D+lead+%2B+caf%C3%A9&industry=%EF%BF%BD+%F0%9F%9A%A2&interests=a%2Cb",
+    );
+    expect(res.status).toBe(200);
+    const stored = await findSubscriberByEmail(deps, "exact@example.com");
+    expect(stored).toMatchObject({ role: "R&D lead + café", industry: "\uFFFD 🚢", interests: ["a", "b"] });
+  });
+
+  it("re-shows the form naming a multipart field holding a NUL", async () => {
+    const form = new FormData();
+    form.set("email", "multipart@example.com");
+    form.set("role", "a\u0000b");
+    form.set("industry", "i");
+    const res = await app.request("/signup", { method: "POST", body: form });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(shownError(await res.text(), "role")).toBe("must be valid text");
+    expect(await findSubscriberByEmail(deps, "multipart@example.com")).toBeUndefined();
   });
 
   it("answers 400, never 500, for a JSON body that is not an object", async () => {
