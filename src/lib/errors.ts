@@ -72,6 +72,11 @@ export function refusedValue(err: unknown): string | null {
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  // drizzle wraps the database's refusal as "Failed query: <the whole SQL> params: ...": the
+  // reason is the cause's, and it is what a source's last error or a log line should say.
+  if (err.message.startsWith("Failed query:") && err.cause instanceof Error) {
+    return `the database refused the write: ${err.cause.message}`;
+  }
+  return err.message;
 }

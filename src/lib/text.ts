@@ -79,13 +79,27 @@ export function htmlToText(html: string): string {
   );
   tokenizer.write(html);
   tokenizer.end();
-  return out
-    .join("")
+  return toWellFormed(out.join(""))
     .replace(CONTROL_CHARS, "")
+    .replace(INVISIBLE_FORMATTING, "")
     .split(/\n{2,}/)
     .map((p) => p.replace(/\s+/g, " ").trim())
     .filter(Boolean)
     .join("\n\n");
+}
+
+// Direction overrides, embeddings and isolates (U+202A-202E, U+2066-2069), zero-width spaces and
+// stray BOMs: invisible, they turn a headline or an email subject around ("gnirts desrever") or
+// hide text. Marks a script needs (LRM, RLM, ZWJ, ZWNJ) stay.
+const INVISIBLE_FORMATTING = /[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/g;
+
+/**
+ * Text with every unpaired surrogate replaced by U+FFFD: a JSON feed may escape one ("\ud800"),
+ * and no PostgreSQL text or jsonb holds it (one failed its whole feed's batch).
+ */
+export function toWellFormed(text: string): string {
+  // Node 20 has String.prototype.toWellFormed; the ES2023 lib this project compiles against does not declare it.
+  return (text as string & { toWellFormed(): string }).toWellFormed();
 }
 
 // Control characters (NUL above all, which no PostgreSQL text holds) carry nothing a reader sees;

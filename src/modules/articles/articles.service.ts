@@ -16,6 +16,7 @@ import {
   MAX_CONTENT_CHARS,
   type NormalizedArticle,
   normalizeEntry,
+  outletText,
 } from "./normalize.ts";
 
 export type Article = typeof articles.$inferSelect;
@@ -54,7 +55,7 @@ export async function ingestSource(
     const now = deps.clock.now();
     const ctx = {
       feedUrl: res.url,
-      outlet: source.outlet ?? feed.title ?? source.name,
+      outlet: source.outlet ?? outletText(feed.title) ?? source.name,
       language: source.language ?? feed.language,
       now,
     };
@@ -138,6 +139,20 @@ function knownUrls(urlsJson: string) {
 }
 
 /**
+ * Whether a page's canonical URL is on the site its feed link is: the same host (www. aside) and
+ * port, and the same scheme or an upgrade to https (a canonical on another port of the host, or
+ * https -> http, is not the site's own address).
+ */
+function sameSite(canonical: string, link: string): boolean {
+  const c = new URL(canonical);
+  const l = new URL(link);
+  const scheme = c.protocol === l.protocol || (l.protocol === "http:" && c.protocol === "https:");
+  return (
+    scheme && /^https?:$/.test(c.protocol) && domainOf(canonical) === domainOf(link) && c.port === l.port
+  );
+}
+
+/**
  * A page's rel=canonical on the same site becomes the URL the article is known by (tracking and
  * section variants of one link collapse into one article); the feed's link is kept as where it
  * was seen. A canonical on another site is not followed: a page cannot claim another outlet's
@@ -151,7 +166,7 @@ function honourCanonical(a: NormalizedArticle, declared: string | null) {
   } catch {
     return;
   }
-  if (url === a.url || !/^https?:/.test(url) || domainOf(url) !== domainOf(a.url)) return;
+  if (url === a.url || !sameSite(url, a.url)) return;
   // Many sites name their home page as every page's canonical: that is no article's identity.
   if (new URL(url).pathname.replace(/\/+$/, "") === "") return;
   a.link ??= a.url;

@@ -128,6 +128,17 @@ beforeAll(async () => {
             }) + item({ guid: "g".repeat(50_000), link: `${server.origin}/a/long/ok`, title: "Long guid" }),
           ),
         );
+      case "/hostile-text.json":
+        // One field of each kind no PostgreSQL text holds, or a reader should not see, beside an
+        // ordinary item: each used to fail the whole feed's insert (or reach every email).
+        return send(
+          "application/feed+json",
+          `{"version":"https://jsonfeed.org/version/1.1","title":"<script>x</script>Evil\\u0000 Outlet ${"t".repeat(5_000)}",
+            "items":[
+              {"id":"s1","url":"${server.origin}/a/hostile/1","title":"Lone \\ud800 surrogate \\u202Egnirts\\u202C","content_text":"Body one.","authors":[{"name":"Bad \\udc00 author"}]},
+              {"id":"s2","url":"${server.origin}/a/hostile/2","title":"Year minus one","content_text":"Body two.","date_published":"-000001-01-01T00:00:00Z"},
+              {"id":"s3","url":"${server.origin}/a/hostile/3","title":"Ordinary neighbour","content_text":"Body three."}]}`,
+        );
       case "/to-metadata":
         return void res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
       case "/flaky.xml":
@@ -171,6 +182,7 @@ const paths = {
   dupGuids: "/dup-guids.xml",
   controlChars: "/control-chars.xml",
   longFields: "/long-fields.xml",
+  hostileText: "/hostile-text.json",
   toPrivate: "/to-metadata",
   flaky: "/flaky.xml",
 } as const;
@@ -202,7 +214,7 @@ describe("ingesting bad input alongside good sources", () => {
   });
 
   it("records each bad source's failure with a clear message and stores the good sources' articles", async () => {
-    expect(firstRun.sources).toBe(13);
+    expect(firstRun.sources).toBe(14);
     expect(firstRun.failed).toBe(Object.keys(expectedErrors).length);
 
     const rows = await sourceRows();
@@ -265,6 +277,23 @@ describe("ingesting bad input alongside good sources", () => {
     expect(stored.map((a) => [a.title, a.url, a.guid?.length])).toEqual([
       ["Long guid", server.url("/a/long/ok"), 1000],
     ]);
+  });
+
+  it("stores a feed whose text no database or reader should take, cleaned, with every item", async () => {
+    const rows = await sourceRows();
+    expect(rows.hostileText).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    const stored = (await articlesOf(rows.hostileText)).sort((a, b) => a.url.localeCompare(b.url));
+    expect(stored.map((a) => a.title)).toEqual([
+      "Lone \uFFFD surrogate gnirts",
+      "Year minus one",
+      "Ordinary neighbour",
+    ]);
+    expect(stored[0]!.author).toBe("Bad \uFFFD author");
+    // The feed's title names the outlet: plain text, no NUL, capped.
+    expect(stored[0]!.outlet.startsWith("Evil Outlet ttt")).toBe(true);
+    expect(stored[0]!.outlet.length).toBeLessThanOrEqual(200);
+    // A date before 1900 is a feed's error: the fetch time stands in.
+    expect(stored[1]!.publishedAt.toISOString()).toBe(new Date(NOW).toISOString());
   });
 
   it("keeps a source's earlier articles when it later fails, and counts failures up", async () => {

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { simhash } from "../../lib/simhash.ts";
-import { CONTROL_CHARS, detectLanguage, htmlToText, sliceWhole, wordCount } from "../../lib/text.ts";
+import {
+  CONTROL_CHARS,
+  detectLanguage,
+  htmlToText,
+  sliceWhole,
+  toWellFormed,
+  wordCount,
+} from "../../lib/text.ts";
 import type { FeedEntry } from "./feed.parser.ts";
 
 const TRACKING_PARAMS =
@@ -10,6 +17,9 @@ const TRACKING_PARAMS =
 export function canonicalUrl(raw: string, base?: string): string {
   const u = new URL(raw, base);
   u.hash = "";
+  // A user name or password in a link would be shown to every reader of a citation.
+  u.username = "";
+  u.password = "";
   u.hostname = u.hostname.toLowerCase();
   for (const key of [...u.searchParams.keys()]) if (TRACKING_PARAMS.test(key)) u.searchParams.delete(key);
   if ((u.protocol === "https:" && u.port === "443") || (u.protocol === "http:" && u.port === "80"))
@@ -69,6 +79,9 @@ export type NormalizeContext = {
 const MAX_TITLE_CHARS = 1_000;
 export const MAX_CONTENT_CHARS = 200_000;
 const MAX_AUTHOR_CHARS = 200;
+const MAX_OUTLET_CHARS = 200;
+// Before this an item's date is a feed's error (year 1, year 0, a negative year), not news.
+const EARLIEST_PUBLISHED = Date.UTC(1900, 0, 1);
 // Links are what citations point to and what an article is known by (a unique index, whose
 // entries PostgreSQL caps at ~2.7 KB): a longer one is not a real article's address. The same
 // bound as a source's feed URL.
@@ -79,6 +92,17 @@ const MAX_GUID_CHARS = 1_000;
 /** An author as stored, from a feed's author field or a page's byline: plain text, capped. */
 export function authorText(raw: string): string {
   return sliceWhole(htmlToText(raw), MAX_AUTHOR_CHARS);
+}
+
+/**
+ * An outlet's name from a feed's own title, as headlines are cleaned: plain text (a title of
+ * "<script>...</script>Evil Outlet" reached the plain-text email as written), no control or
+ * direction characters, capped (a 140,000-character title made an 880 KB email); null when
+ * nothing is left.
+ */
+export function outletText(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  return sliceWhole(htmlToText(raw).replace(/\s+/g, " "), MAX_OUTLET_CHARS) || null;
 }
 
 /**
@@ -112,7 +136,10 @@ export function normalizeEntry(
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =
-    !published || Number.isNaN(published.getTime()) || published.getTime() > ctx.now.getTime() + 5 * 60_000
+    !published ||
+    Number.isNaN(published.getTime()) ||
+    published.getTime() < EARLIEST_PUBLISHED ||
+    published.getTime() > ctx.now.getTime() + 5 * 60_000
       ? ctx.now
       : published;
   const words = wordCount(content);
@@ -120,7 +147,9 @@ export function normalizeEntry(
     ok: true,
     article: {
       url,
-      guid: entry.guid ? sliceWhole(entry.guid.replace(CONTROL_CHARS, ""), MAX_GUID_CHARS) : entry.guid,
+      guid: entry.guid
+        ? sliceWhole(toWellFormed(entry.guid).replace(CONTROL_CHARS, ""), MAX_GUID_CHARS)
+        : entry.guid,
       title: title || sliceWhole(content, 120),
       outlet: ctx.outlet,
       domain: domainOf(url),

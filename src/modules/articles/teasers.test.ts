@@ -36,7 +36,20 @@ beforeAll(async () => {
 <item><title>Harbour dredging starts</title><link>${base}/local/dredging?from=rss</link><description>Work begins.</description><pubDate>Fri, 27 Nov 2026 05:30:00 GMT</pubDate></item>
 <item><title>Harbour dredging starts</title><link>${base}/amp/dredging</link><description>Work begins today.</description><pubDate>Fri, 27 Nov 2026 05:31:00 GMT</pubDate></item>
 <item><title>Ferry timetable changes</title><link>${base}/ferries</link><description>New times.</description><pubDate>Fri, 27 Nov 2026 05:32:00 GMT</pubDate></item>
+<item><title>Pilot boats on strike</title><link>${base}/pilots</link><description>Strike.</description><pubDate>Fri, 27 Nov 2026 05:33:00 GMT</pubDate></item>
 </channel></rss>`);
+      return;
+    }
+    if (req.url === "/pilots") {
+      pageHits++;
+      // A canonical on another port of the same host (here, PostgreSQL's) is not the site's own.
+      const other = new URL(base);
+      other.port = "5432";
+      res
+        .writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        .end(
+          `<html lang="en"><head><title>Pilots</title><link rel="canonical" href="${other.origin}/secret"></head><body><article><h1>Pilot boats on strike</h1><p>${ferryText}</p><p>${ferryText}</p></article></body></html>`,
+        );
       return;
     }
     if (req.url === "/ferries") {
@@ -120,7 +133,12 @@ describe("teasers", () => {
   it("honours a page's rel=canonical on its site: links to one article become one article seen twice", async () => {
     const source = await addSource(deps, { url: `${base}/canonical-feed.xml` });
     const r = await ingestSource(deps, source);
-    expect(r).toMatchObject({ status: "ok", added: 2, duplicates: 1 });
+    expect(r).toMatchObject({ status: "ok", added: 3, duplicates: 1 });
+    const [pilots] = await deps.db
+      .select()
+      .from(articles)
+      .where(eq(articles.url, `${base}/pilots`));
+    expect(pilots?.status).toBe("ok");
     // A home-page canonical is no article's identity: the ferry story keeps its own link.
     const [ferries] = await deps.db
       .select()
