@@ -139,6 +139,21 @@ beforeAll(async () => {
               {"id":"s2","url":"${server.origin}/a/hostile/2","title":"Year minus one","content_text":"Body two.","date_published":"-000001-01-01T00:00:00Z"},
               {"id":"s3","url":"${server.origin}/a/hostile/3","title":"Ordinary neighbour","content_text":"Body three."}]}`,
         );
+      case "/many.xml":
+        // 600 dated items, oldest first: only the newest 500 are read.
+        return send(
+          "application/rss+xml",
+          rss(
+            "Many",
+            Array.from({ length: 600 }, (_, n) =>
+              item({
+                link: `${server.origin}/a/many/${n}`,
+                title: `Item number ${n}`,
+                pubDate: new Date(Date.parse(NOW) - (600 - n) * 60_000).toUTCString(),
+              }),
+            ).join(""),
+          ),
+        );
       case "/to-metadata":
         return void res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" }).end();
       case "/flaky.xml":
@@ -183,6 +198,7 @@ const paths = {
   controlChars: "/control-chars.xml",
   longFields: "/long-fields.xml",
   hostileText: "/hostile-text.json",
+  many: "/many.xml",
   toPrivate: "/to-metadata",
   flaky: "/flaky.xml",
 } as const;
@@ -214,7 +230,7 @@ describe("ingesting bad input alongside good sources", () => {
   });
 
   it("records each bad source's failure with a clear message and stores the good sources' articles", async () => {
-    expect(firstRun.sources).toBe(14);
+    expect(firstRun.sources).toBe(15);
     expect(firstRun.failed).toBe(Object.keys(expectedErrors).length);
 
     const rows = await sourceRows();
@@ -294,6 +310,14 @@ describe("ingesting bad input alongside good sources", () => {
     expect(stored[0]!.outlet.length).toBeLessThanOrEqual(200);
     // A date before 1900 is a feed's error: the fetch time stands in.
     expect(stored[1]!.publishedAt.toISOString()).toBe(new Date(NOW).toISOString());
+  });
+
+  it("reads the newest 500 entries of a feed that holds more", async () => {
+    const rows = await sourceRows();
+    const stored = await articlesOf(rows.many);
+    expect(stored).toHaveLength(500);
+    expect(stored.some((a) => a.title === "Item number 99")).toBe(false);
+    expect(stored.some((a) => a.title === "Item number 100")).toBe(true);
   });
 
   it("keeps a source's earlier articles when it later fails, and counts failures up", async () => {
