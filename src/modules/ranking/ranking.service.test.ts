@@ -83,3 +83,32 @@ describe("RankingRun relevance", () => {
     expect(order(profile, [...covid, insurance, ...filler])[0]).toBe("ins");
   });
 });
+
+describe("a briefing's headlines", () => {
+  it("never shows two stories under the same headline, in the picks or in 'also today'", () => {
+    // One outlet's recurring "Breaking news" items, each a different body the clustering kept apart.
+    const breaking = Array.from({ length: 8 }, (_, i) =>
+      story(
+        `b${i}`,
+        i % 2 ? "BREAKING NEWS" : "Breaking news:",
+        `Chip export controls tightened again, update ${i}.`,
+      ),
+    );
+    const other = story("o1", "Chip tariffs raised", "Chip tariffs and export controls were raised.");
+    const profile: ProfileVector = {
+      concepts: [concept("Export controls", ["export controls", "chip"])],
+      muted: [],
+    };
+    const { candidates, idf } = prepareCandidates([...breaking, other, ...filler]);
+    const { picked, alsoToday } = rankForProfile(profile, candidates, idf, { now, limit: 5, alsoToday: 10 });
+    const headline = (id: string) => candidates.find((c) => c.storyId === id)!.headline;
+    const shown = [...picked, ...alsoToday].map((r) =>
+      headline(r.storyId)
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, " ")
+        .trim(),
+    );
+    expect(shown.filter((h) => h === "breaking news")).toHaveLength(1);
+    expect(new Set(shown).size).toBe(shown.length);
+  });
+});

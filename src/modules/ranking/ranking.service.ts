@@ -217,12 +217,20 @@ export class RankingRun {
   private readonly segments = new Map<string, ProfileConcept[]>();
   private readonly interests = new Map<string, ProfileConcept | null>();
   private readonly similarities: Float32Array;
+  /** Each candidate's headline as compared for duplicates: letters and digits, lower case. */
+  private readonly headlineKeys: string[];
 
   constructor(
     readonly candidates: RankCandidate[],
     private readonly idf: (t: string) => number,
   ) {
     this.similarities = new Float32Array(candidates.length * candidates.length).fill(Number.NaN);
+    this.headlineKeys = candidates.map((c) =>
+      c.headline
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim(),
+    );
   }
 
   /** A subscriber's profile vector, with the segment and interest parts shared across the run. */
@@ -394,8 +402,18 @@ export class RankingRun {
           bestIdx = k;
         }
       }
-      picked.push(pool.splice(bestIdx, 1)[0]!);
+      const chosen = pool.splice(bestIdx, 1)[0]!;
       redundancy.copyWithin(bestIdx, bestIdx + 1);
+      picked.push(chosen);
+      // Another story under the same headline (one outlet's recurring "Breaking news", or copies
+      // the clustering kept apart) reads as the same story twice: never two in one briefing.
+      const headline = this.headlineKeys[chosen.i]!;
+      for (let k = pool.length - 1; k >= 0; k--) {
+        if (this.headlineKeys[pool[k]!.i] === headline) {
+          pool.splice(k, 1);
+          redundancy.copyWithin(k, k + 1);
+        }
+      }
     }
     // Explanations are built only for what is shown.
     const describe = (x: Scored): Ranked => {
@@ -426,7 +444,16 @@ export class RankingRun {
         matched,
       };
     };
-    const alsoToday = scored.filter((s) => !picked.includes(s)).slice(0, opts.alsoToday ?? 5);
+    // "Also today" lists headlines: none twice, none already picked.
+    const headlinesShown = new Set(picked.map((p) => this.headlineKeys[p.i]!));
+    const alsoToday = scored
+      .filter((s) => {
+        const key = this.headlineKeys[s.i]!;
+        if (headlinesShown.has(key)) return false;
+        headlinesShown.add(key);
+        return true;
+      })
+      .slice(0, opts.alsoToday ?? 5);
     return { picked: picked.map(describe), alsoToday: alsoToday.map(describe) };
   }
 }
