@@ -222,6 +222,14 @@ describe("timeouts and retries", () => {
     ).rejects.toThrow("timed out after 100 ms");
   });
 
+  it("does not try a server that let the whole deadline pass again in the same run", async () => {
+    const before = server.requests.length;
+    await expect(
+      fetcherFor({ timeoutMs: 100, retries: 2, retryDelayMs: 1 }).get({ url: server.url("/silent") }),
+    ).rejects.toThrow("timed out after 100 ms");
+    expect(server.requests.length - before).toBe(1);
+  });
+
   it("gives up on a body that trickles in past the deadline", async () => {
     await expect(
       fetcherFor({ timeoutMs: 100, retries: 0 }).get({ url: server.url("/trickle") }),

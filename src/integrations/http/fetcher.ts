@@ -262,7 +262,10 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
         } else resolve(attempt!);
       };
       const timer = setTimeout(
-        () => finish(new TransientError(`timed out after ${timeoutMs} ms`)),
+        // Not retried at once: a host silent for the whole deadline seldom answers a second later,
+        // and three deadlines held an ingest run 48 s for one hanging feed. The source's back-off
+        // schedule comes back to it.
+        () => finish(new AppError("UPSTREAM", `timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
       try {
