@@ -29,7 +29,12 @@ export async function createShare(
 }
 
 /** Revokes one of the subscriber's links; another subscriber's link is not found. */
+/** The shape of the tokens share links carry (URL-safe base64 of random bytes). */
+const isShareToken = (token: string) => /^[\w-]{20,100}$/.test(token);
+
 export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId: string, token: string) {
+  // Not a token this service makes (a NUL reached PostgreSQL and answered 400): not found, as openShare.
+  if (!isShareToken(token)) throw notFound("share link");
   const rows = await deps.db
     .update(shareLinks)
     .set({ revokedAt: deps.clock.now() })
@@ -54,7 +59,7 @@ export type SharedStory =
  * ones are gone.
  */
 export async function openShare(deps: Pick<Deps, "db" | "clock">, token: string): Promise<SharedStory> {
-  if (!/^[\w-]{20,100}$/.test(token)) throw notFound("shared story");
+  if (!isShareToken(token)) throw notFound("shared story");
   const [link] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
   if (!link) throw notFound("shared story");
   if (link.revokedAt) return { status: "gone", reason: "revoked" };

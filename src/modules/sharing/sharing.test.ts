@@ -107,6 +107,11 @@ describe("shared stories", () => {
     const gone = await app.request(`/s/${token}`);
     expect(gone.status).toBe(410);
     expect(await gone.text()).toContain("no longer available");
+    // Something that cannot be a token (a NUL reached PostgreSQL and answered 400) is not found.
+    for (const bad of ["%00", `${token}%00`])
+      expect(
+        (await app.request(`/v1/shares/${bad}`, { method: "DELETE", headers: bearer(sharer.token) })).status,
+      ).toBe(404);
   });
 
   it("answers 404 for an unknown link and for sharing a story that does not exist; 401 without a token", async () => {
