@@ -4,6 +4,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { parseAccept } from "hono/utils/accept";
 import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
+import { isStorableText } from "./text.ts";
 import { isCalendarDate } from "./time.ts";
 import { hashToken } from "./tokens.ts";
 
@@ -54,16 +55,21 @@ export function problem(c: Context, status: number, detail: string, errors?: Fie
   });
 }
 
+/** Zod's issues as the API names them: one field error each, located under `target` ("body.email"). */
+export function fieldErrors(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  target: string,
+): FieldError[] {
+  return issues.map((i) => ({ location: [target, ...i.path.map(String)].join("."), message: i.message }));
+}
+
 /** A router whose request validation failures become one VALIDATION error naming each field. */
 export function createRouter<E extends AppEnv = AppEnv>() {
   return new OpenAPIHono<E>({
     defaultHook: (result) => {
       if (!result.success) {
         const target = result.target === "json" ? "body" : result.target === "param" ? "path" : result.target;
-        const errors = result.error.issues.map((i) => ({
-          location: [target, ...i.path.map(String)].join("."),
-          message: i.message,
-        }));
+        const errors = fieldErrors(result.error.issues, target);
         throw new AppError(
           "VALIDATION",
           `invalid ${target}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
@@ -72,12 +78,6 @@ export function createRouter<E extends AppEnv = AppEnv>() {
       }
     },
   });
-}
-
-/** Text PostgreSQL can store as it was sent: no NUL, no unpaired UTF-16 surrogate. */
-export function isStorableText(s: string): boolean {
-  // Node 20 has String.prototype.isWellFormed; the ES2023 lib this project compiles against does not declare it.
-  return !s.includes("\u0000") && (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 // Field errors named per request, at most: a hostile body may hold thousands.

@@ -93,6 +93,12 @@ export function htmlToText(html: string): string {
 // hide text. Marks a script needs (LRM, RLM, ZWJ, ZWNJ) stay.
 const INVISIBLE_FORMATTING = /[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/g;
 
+/** Text PostgreSQL can store as it was sent: no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(s: string): boolean {
+  // Node 20 has String.prototype.isWellFormed; the ES2023 lib this project compiles against does not declare it.
+  return !s.includes("\u0000") && (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /**
  * Text with every unpaired surrogate replaced by U+FFFD: a JSON feed may escape one ("\ud800"),
  * and no PostgreSQL text or jsonb holds it (one failed its whole feed's batch).

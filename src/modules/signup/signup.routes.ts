@@ -4,7 +4,14 @@ import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import { AppError, type FieldError } from "../../lib/errors.ts";
 import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, INVALID_TEXT, isFormText, readForm } from "../../lib/http.ts";
+import {
+  type AppEnv,
+  createRouter,
+  fieldErrors,
+  INVALID_TEXT,
+  isFormText,
+  readForm,
+} from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
 
@@ -166,9 +173,9 @@ export function createSignupRoutes(deps: Deps) {
       const named = new Set(notText.map((e) => e.location));
       const errors = [
         ...notText,
-        ...(parsed.error?.issues ?? [])
-          .map((i) => ({ location: ["body", ...i.path.map(String)].join("."), message: i.message }))
-          .filter((e) => !named.has(e.location.split(".").slice(0, 2).join("."))),
+        ...fieldErrors(parsed.error?.issues ?? [], "body").filter(
+          (e) => !named.has(e.location.split(".").slice(0, 2).join(".")),
+        ),
       ];
       return c.html(form(values, errors), 400, FORM_HEADERS);
     }

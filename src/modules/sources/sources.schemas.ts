@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isStorableText } from "../../lib/http.ts";
+import { isStorableText } from "../../lib/text.ts";
 
 // PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD: refused
 // with the field's name rather than failing at the insert or being stored altered.

@@ -3,6 +3,7 @@ import { sources } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { bareHostName, isPrivateHostLiteral, mayReachPrivately } from "../../lib/addresses.ts";
 import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
+import { fieldErrors } from "../../lib/http.ts";
 import { normalizeFeedUrl, type SourceInput, sourceInputSchema } from "./sources.schemas.ts";
 
 export type Source = typeof sources.$inferSelect;
@@ -145,10 +146,7 @@ function refusePrivateLiteral(
 function parseSourceInput(raw: SourceInput) {
   const parsed = sourceInputSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.map((i) => ({
-    location: ["body", ...i.path.map(String)].join("."),
-    message: i.message,
-  }));
+  const errors = fieldErrors(parsed.error.issues, "body");
   throw new AppError(
     "VALIDATION",
     `invalid source: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
