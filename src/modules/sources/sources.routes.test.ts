@@ -67,6 +67,7 @@ describe("POST /admin/sources", () => {
       "http://127.0.0.1:8765/feed.rss",
       "HTTP://127.0.0.1:8765/feed.rss",
       "http://127.0.0.1:8765/feed.rss#frag",
+      "http://127.0.0.1:8765/feed.rss?",
       "http://2130706433:8765/feed.rss",
       "http://0x7f.1:8765/feed.rss",
       "  http://127.0.0.1:8765/./feed.rss  ",

@@ -16,13 +16,15 @@ const hasNoCredentials = (v: string) => {
 /**
  * The one form a feed URL is stored in, so that spellings of the same feed are one source: the
  * WHATWG URL serialization (lower-case scheme and host, IPv4 numbers dotted, default port
- * dropped, dot segments resolved) without the fragment, which no server ever sees.
+ * dropped, dot segments resolved) without the fragment, which no server ever sees, or an empty query.
  * Idempotent; text that is not a URL is returned as it is (the refinements before refuse it).
  */
 export function normalizeFeedUrl(v: string): string {
   if (!URL.canParse(v)) return v;
   const url = new URL(v);
   url.hash = "";
+  // An empty query ("feed.rss?") asks for the same feed: an empty search drops the bare "?".
+  if (url.search === "") url.search = "";
   return url.href;
 }
 
