@@ -1,7 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
-import { adminAuth, calendarDateSchema, createRouter, problemResponses } from "../lib/http.ts";
-import { isStorableTime, refuseDateAfterToday } from "../lib/time.ts";
+import {
+  adminAuth,
+  calendarDateSchema,
+  createRouter,
+  problemResponses,
+  refuseDateAfterToday,
+} from "../lib/http.ts";
+import { isStorableTime } from "../lib/time.ts";
 import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";

@@ -80,3 +80,25 @@ export function describeError(err: unknown): string {
   }
   return err.message;
 }
+
+/** Zod's issues as the API names them: one field error each, located under `target` ("body.email"). */
+export function fieldErrors(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  target: string,
+): FieldError[] {
+  return issues.map((i) => ({ location: [target, ...i.path.map(String)].join("."), message: i.message }));
+}
+
+/** One VALIDATION error naming each field of `issues`: "<what>: body.email must be ...; ...". */
+export function validationError(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  target: string,
+  what: string,
+): AppError {
+  const errors = fieldErrors(issues, target);
+  return new AppError(
+    "VALIDATION",
+    `${what}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
+    errors,
+  );
+}

@@ -3,9 +3,9 @@ import { gzipSync } from "node:zlib";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { parseAccept } from "hono/utils/accept";
-import { AppError, type ErrorCode, type FieldError } from "./errors.ts";
+import { AppError, type ErrorCode, type FieldError, validationError } from "./errors.ts";
 import { isStorableText } from "./text.ts";
-import { isCalendarDate } from "./time.ts";
+import { isAfterTodayEverywhere, isCalendarDate } from "./time.ts";
 import { hashToken } from "./tokens.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
@@ -55,26 +55,13 @@ export function problem(c: Context, status: number, detail: string, errors?: Fie
   });
 }
 
-/** Zod's issues as the API names them: one field error each, located under `target` ("body.email"). */
-export function fieldErrors(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-  target: string,
-): FieldError[] {
-  return issues.map((i) => ({ location: [target, ...i.path.map(String)].join("."), message: i.message }));
-}
-
 /** A router whose request validation failures become one VALIDATION error naming each field. */
 export function createRouter<E extends AppEnv = AppEnv>() {
   return new OpenAPIHono<E>({
     defaultHook: (result) => {
       if (!result.success) {
         const target = result.target === "json" ? "body" : result.target === "param" ? "path" : result.target;
-        const errors = fieldErrors(result.error.issues, target);
-        throw new AppError(
-          "VALIDATION",
-          `invalid ${target}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
-          errors,
-        );
+        throw validationError(result.error.issues, target, `invalid ${target}`);
       }
     },
   });
@@ -108,6 +95,9 @@ function unstorableText(root: unknown): string[] {
   return found;
 }
 
+/** Whether a Content-Type names JSON (application/json, application/problem+json, ...). */
+export const isJsonType = (contentType: string) => /^application\/([\w.+-]+\+)?json\b/i.test(contentType);
+
 /**
  * JSON bodies, before any route reads them: a body that is not JSON, or text no PostgreSQL text
  * or jsonb column can hold (a NUL; an unpaired surrogate, which came back as a 500 from jsonb or
@@ -115,7 +105,7 @@ function unstorableText(root: unknown): string[] {
  */
 export const checkJsonBody: MiddlewareHandler = async (c, next) => {
   const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) return next();
+  if (!isJsonType(type)) return next();
   const text = await c.req.text();
   if (text.trim() === "") {
     // Read as {}: an optional body left out by a client that still labels it JSON (OkHttp and
@@ -214,7 +204,7 @@ export function jsonWithEtag<T>(c: Context, body: T) {
 const GZIP_MIN_BYTES = 1024;
 
 /** Whether an Accept-Encoding header takes gzip (explicitly or by `*`, with a q above 0). */
-export function acceptsGzip(header: string | undefined): boolean {
+function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   const accepts = parseAccept(header);
   const gzip = accepts.find((a) => a.type.toLowerCase() === "gzip") ?? accepts.find((a) => a.type === "*");
@@ -259,58 +249,20 @@ export const uuidSchema = z
 /** A path parameter holding a UUID. */
 export const uuidParam = (name = "id") => uuidSchema.openapi({ param: { name, in: "path" } });
 
+/**
+ * A date an admin gives for a build or a send, refused when it is after today everywhere: a
+ * briefing dated 9999-12-31 would head every reader's list for good.
+ */
+export function refuseDateAfterToday(date: string | undefined, now: Date): void {
+  if (date !== undefined && isAfterTodayEverywhere(date, now)) {
+    throw new AppError("VALIDATION", `the date ${date} is after today in every time zone`, [
+      { location: "body.date", message: "must not be after today" },
+    ]);
+  }
+}
+
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
   .refine(isCalendarDate, "must be a real calendar date");
-
-/** A form value that did not decode to text: a malformed %-escape, or bytes that are not UTF-8. */
-export const INVALID_TEXT = Symbol("invalid text");
-export type FormValue = string | typeof INVALID_TEXT;
-
-/**
- * A urlencoded body decoded strictly: one value per field, or a list when a field repeats (as
- * parseBody({ all: true }) gives). The URL standard's parser, which parseBody and URLSearchParams
- * use, keeps a malformed escape ("%zz") as sent and turns bytes that are not UTF-8 ("%E0%A4") into
- * U+FFFD, so a mangled value was stored as if typed; decodeURIComponent throws on both instead. A
- * browser escapes every non-ASCII byte of a form, so a raw U+FFFD in the body text can only be a
- * byte that was not UTF-8, replaced by c.req.text(). A name that does not decode is none of ours.
- */
-export function decodeForm(text: string): Record<string, FormValue | FormValue[]> {
-  const decode = (s: string): FormValue => {
-    if (s.includes("\uFFFD")) return INVALID_TEXT;
-    try {
-      return decodeURIComponent(s.replaceAll("+", " "));
-    } catch {
-      return INVALID_TEXT;
-    }
-  };
-  const fields: Record<string, FormValue | FormValue[]> = Object.create(null);
-  for (const pair of text.split("&")) {
-    if (pair === "") continue;
-    const at = pair.indexOf("=");
-    const name = decode(at < 0 ? pair : pair.slice(0, at));
-    if (name === INVALID_TEXT) continue;
-    const value = decode(at < 0 ? "" : pair.slice(at + 1));
-    const seen = fields[name];
-    if (seen === undefined) fields[name] = value;
-    else if (Array.isArray(seen)) seen.push(value);
-    else fields[name] = [seen, value];
-  }
-  return fields;
-}
-
-/**
- * A form post's fields as parseBody({ all: true }) gives them, a urlencoded body decoded strictly
- * (decodeForm). Multipart parts, and any other body, are left to parseBody.
- */
-export async function readForm(c: Context): Promise<Record<string, FormValue | File | (FormValue | File)[]>> {
-  // Media type compared as parseBody does.
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
-  return c.req.parseBody({ all: true });
-}
-
-/** A form value that is text PostgreSQL can store as sent (not INVALID_TEXT, a file, a NUL...). */
-export const isFormText = (v: unknown): v is string => typeof v === "string" && isStorableText(v);

@@ -1,11 +1,5 @@
 /** Calendar arithmetic in IANA time zones, on Intl alone (Node ships full ICU). */
 
-import { AppError } from "./errors.ts";
-
-export function isValidTimeZone(tz: string): boolean {
-  return canonicalTimeZone(tz) !== null;
-}
-
 /**
  * The IANA name Intl resolves a zone to ("europe/london" -> "Europe/London", "US/Pacific-New"
  * -> "America/Los_Angeles"), or null when it is not a zone. Stored zones are used by PostgreSQL
@@ -102,14 +96,9 @@ export function isStorableTime(v: string): boolean {
 }
 
 /**
- * A date given for a briefing or a delivery, refused when it is after today everywhere (the
- * latest local date on Earth is Kiritimati's, UTC+14): a briefing dated 9999-12-31 would head every
- * reader's list for good.
+ * Whether a calendar date is after today everywhere (the latest local date on Earth is
+ * Kiritimati's, UTC+14): no briefing or delivery can be for it.
  */
-export function refuseDateAfterToday(date: string | undefined, now: Date): void {
-  if (date !== undefined && date > localDate(now, "Pacific/Kiritimati")) {
-    throw new AppError("VALIDATION", `the date ${date} is after today in every time zone`, [
-      { location: "body.date", message: "must not be after today" },
-    ]);
-  }
+export function isAfterTodayEverywhere(date: string, now: Date): boolean {
+  return date > localDate(now, "Pacific/Kiritimati");
 }

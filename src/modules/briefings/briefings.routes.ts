@@ -5,12 +5,13 @@ import {
   createRouter,
   jsonWithEtag,
   problemResponses,
+  refuseDateAfterToday,
   sendTaggedJson,
   type TaggedJson,
   tagJson,
 } from "../../lib/http.ts";
 import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
-import { localDate, refuseDateAfterToday } from "../../lib/time.ts";
+import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
 import {

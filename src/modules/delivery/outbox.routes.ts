@@ -66,7 +66,7 @@ export function createOutboxRoutes(deps: Pick<Deps, "mailer">) {
     if (!fromThisMachine(c)) return problem(c, 404, `no route for ${c.req.method} ${c.req.path}`);
     await next();
   };
-  app.use("/dev/outbox", localOnly);
+  // "/dev/outbox/*" matches "/dev/outbox" itself too.
   app.use("/dev/outbox/*", localOnly);
 
   app.get("/dev/outbox", async (c) => {

@@ -20,14 +20,17 @@ afterAll(async () => {
   await db.close();
 });
 
+/** The profile every subscriber of these tests has: only the address differs. */
+const analyst = (email: string) => ({
+  email,
+  role: "Analyst",
+  industry: "Banking",
+  timezone: "UTC",
+  deliveryTime: "07:00",
+});
+
 async function mailFor(email: string) {
-  const { subscriber } = await createSubscriber(deps, {
-    email,
-    role: "Analyst",
-    industry: "Banking",
-    timezone: "UTC",
-    deliveryTime: "07:00",
-  });
+  const { subscriber } = await createSubscriber(deps, analyst(email));
   await generateBriefings(deps, { subscriberIds: [subscriber.id] });
   await sendDueBriefings(deps, { subscriberIds: [subscriber.id] });
   return { subscriber, mail: deps.mailer.sent.find((m) => m.to === email)! };
@@ -88,14 +91,7 @@ describe("links in every email", () => {
 describe("the preferences form under hostile input", () => {
   /** A subscriber (with `status`) and the path of their preferences page. */
   async function withPreferences(email: string, status = "active") {
-    const { subscriber } = await createSubscriber(deps, {
-      email,
-      role: "Analyst",
-      industry: "Banking",
-      timezone: "UTC",
-      deliveryTime: "07:00",
-      briefingLength: 5,
-    });
+    const { subscriber } = await createSubscriber(deps, { ...analyst(email), briefingLength: 5 });
     await deps.db.update(subscribers).set({ status }).where(eq(subscribers.id, subscriber.id));
     const path = `/preferences/${linkToken(deps.config.linkSecret, "preferences", subscriber.id)}`;
     return { subscriber: await getSubscriber(deps, subscriber.id), path };

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { uuidParam } from "../../lib/http.ts";
-import { canonicalTimeZone, isValidTimeZone } from "../../lib/time.ts";
+import { canonicalTimeZone } from "../../lib/time.ts";
 
 const text = (max: number) =>
   z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
@@ -9,8 +9,12 @@ const text = (max: number) =>
 export const timezoneSchema = z
   .string()
   .trim()
-  .refine(isValidTimeZone, "must be an IANA time zone such as Europe/London")
-  .transform((tz) => canonicalTimeZone(tz)!)
+  .transform((tz, ctx) => {
+    const canonical = canonicalTimeZone(tz);
+    if (canonical) return canonical;
+    ctx.addIssue({ code: "custom", message: "must be an IANA time zone such as Europe/London" });
+    return z.NEVER;
+  })
   .openapi({ example: "Europe/London" });
 
 export const deliveryTimeSchema = z

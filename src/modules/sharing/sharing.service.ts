@@ -28,10 +28,10 @@ export async function createShare(
   };
 }
 
-/** Revokes one of the subscriber's links; another subscriber's link is not found. */
 /** The shape of the tokens share links carry (URL-safe base64 of random bytes). */
 const isShareToken = (token: string) => /^[\w-]{20,100}$/.test(token);
 
+/** Revokes one of the subscriber's links; another subscriber's link is not found. */
 export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId: string, token: string) {
   // Not a token this service makes (a NUL reached PostgreSQL and answered 400): not found, as openShare.
   if (!isShareToken(token)) throw notFound("share link");

@@ -2,8 +2,7 @@ import { asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { sources } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { bareHostName, isPrivateHostLiteral, mayReachPrivately } from "../../lib/addresses.ts";
-import { AppError, isUniqueViolation, notFound } from "../../lib/errors.ts";
-import { fieldErrors } from "../../lib/http.ts";
+import { AppError, isUniqueViolation, notFound, validationError } from "../../lib/errors.ts";
 import { normalizeFeedUrl, type SourceInput, sourceInputSchema } from "./sources.schemas.ts";
 
 export type Source = typeof sources.$inferSelect;
@@ -146,10 +145,5 @@ function refusePrivateLiteral(
 function parseSourceInput(raw: SourceInput) {
   const parsed = sourceInputSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const errors = fieldErrors(parsed.error.issues, "body");
-  throw new AppError(
-    "VALIDATION",
-    `invalid source: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
-    errors,
-  );
+  throw validationError(parsed.error.issues, "body", "invalid source");
 }
