@@ -1,4 +1,6 @@
+import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "../test/db.ts";
 import { ADMIN_TOKEN, createTestDeps } from "../test/deps.ts";
@@ -324,6 +326,65 @@ describe("briefings through the API", () => {
     });
     expect(refused.headers.get("content-encoding")).toBeNull();
     expect(refused.headers.get("etag")).toBe(todayTag);
+  });
+
+  it("reads and answers the same over a real socket (@hono/node-server), request ids included", async () => {
+    // In production headers are read from Node's own request and cached briefings are answered
+    // whole (src/lib/http.ts): the same answers as through app.request, checked here.
+    const { token, id } = await createSubscriber("socket@example.com");
+    expect((await app.request("/admin/ingest", { method: "POST", headers: admin })).status).toBe(200);
+    await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ subscriberIds: [id] }),
+    });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise((r) => server.once("listening", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    try {
+      const health = await fetch(`${url}/healthz`);
+      expect(health.headers.get("x-request-id")).toMatch(uuid);
+      const given = await fetch(`${url}/healthz`, { headers: { "x-request-id": "app-42=a" } });
+      expect(given.headers.get("x-request-id")).toBe("app-42=a");
+      const odd = await fetch(`${url}/healthz`, { headers: { "x-request-id": "has space<script>" } });
+      expect(odd.headers.get("x-request-id")).toMatch(uuid);
+
+      const none = await fetch(`${url}/v1/briefings/today`);
+      expect(none.status).toBe(401);
+      const problem = (await none.json()) as { requestId: string };
+      expect(problem.requestId).toBe(none.headers.get("x-request-id"));
+
+      const plain = await fetch(`${url}/v1/briefings/today`, {
+        headers: { ...as(token), "accept-encoding": "identity", "x-request-id": "read-1" },
+      });
+      expect(plain.status).toBe(200);
+      expect(plain.headers.get("x-request-id")).toBe("read-1");
+      expect(plain.headers.get("content-encoding")).toBeNull();
+      expect(plain.headers.get("cache-control")).toBe("private, no-cache");
+      const briefing = (await plain.json()) as { subscriberId: string };
+      expect(briefing.subscriberId).toBe(id);
+
+      // fetch asks for gzip itself and decodes it: the answer is compressed once, with its own tag.
+      const gz = await fetch(`${url}/v1/briefings/today`, { headers: as(token) });
+      expect(gz.headers.get("content-encoding")).toBe("gzip");
+      expect(gz.headers.get("vary")).toMatch(/accept-encoding/i);
+      expect(gz.headers.get("x-request-id")).toMatch(uuid);
+      expect(await gz.json()).toEqual(briefing);
+      const again = await fetch(`${url}/v1/briefings/today`, {
+        headers: { ...as(token), "if-none-match": gz.headers.get("etag")! },
+      });
+      expect(again.status).toBe(304);
+      expect(again.headers.get("x-request-id")).toMatch(uuid);
+
+      // Answers not made whole are compressed by the middleware as before, with their request id.
+      const doc = await fetch(`${url}/openapi.json`, { headers: { "x-request-id": "doc-1" } });
+      expect(doc.headers.get("content-encoding")).toBe("gzip");
+      expect(doc.headers.get("x-request-id")).toBe("doc-1");
+      expect(((await doc.json()) as { openapi: string }).openapi).toBe("3.1.0");
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("answers 404 for another subscriber's briefing, exactly as for a missing one", async () => {

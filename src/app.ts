@@ -2,14 +2,22 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { DOCS_CSP, docsAsset, renderDocs } from "./lib/docs-page.ts";
 import { AppError, refusedValue } from "./lib/errors.ts";
-import { type AppEnv, bearerToken, checkJsonBody, problem, STATUS_OF } from "./lib/http.ts";
+import {
+  type AppEnv,
+  bearerToken,
+  checkJsonBody,
+  isCompleteResponse,
+  problem,
+  requestHeader,
+  requestIds,
+  STATUS_OF,
+} from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createOutboxRoutes } from "./modules/delivery/index.ts";
@@ -24,13 +32,18 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** The Hono app: every route mounted, one error handler mapping error codes to RFC 9457 answers. */
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
-  app.use(requestId());
+  app.use(requestIds);
   // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
-  // Cached JSON answers (briefings) come compressed once already: see sendTaggedJson.
   // Only then: hono's compress sets Vary on every answer, which turns @hono/node-server's
-  // lightweight Response into a full fetch Response (a ReadableStream per answer).
+  // lightweight Response into a full fetch Response (a ReadableStream per answer). Cached JSON
+  // answers (briefings) come whole, compressed once already (sendTaggedJson): left as they are.
   const compressing = compress();
-  app.use((c, next) => (c.req.header("accept-encoding") ? compressing(c, next) : next()));
+  const afterRoute = async () => {};
+  app.use(async (c, next) => {
+    if (!requestHeader(c, "accept-encoding")) return next();
+    await next();
+    if (!isCompleteResponse(c.res)) await compressing(c, afterRoute);
+  });
   // One structured line per request with its id. The route's pattern is logged, never the path:
   // share, unsubscribe, preference, read and feedback paths carry secrets.
   const quiet = new Set(["/healthz", "/readyz", "/metrics"]);
