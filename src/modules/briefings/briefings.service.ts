@@ -262,7 +262,7 @@ async function writeBriefings(
           score: round(r.score),
           reason: r.reason,
           why_it_matters: d.whys[i]!,
-          features: Object.fromEntries(Object.entries(r.features).map(([k, v]) => [k, round(v)])),
+          features: roundAll(r.features),
         })),
       );
     if (items.length > 0) {
@@ -277,6 +277,12 @@ async function writeBriefings(
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function roundAll(features: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in features) out[k] = round(features[k]!);
+  return out;
+}
 
 /** Per subscriber: story id -> story revision they already saw, over the week before their date. */
 async function shownRecently(

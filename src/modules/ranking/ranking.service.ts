@@ -146,37 +146,53 @@ function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) =
   return { value: 1 - Math.exp(-sum / CONCEPT_SATURATION), term: bestTerm };
 }
 
+/** Working memory for combineConcepts, kept by a ranking run between subscribers. */
+type CombineScratch = { slots: Float64Array; counts: Int32Array };
+
 /**
  * Each story's relevance from the profile's concept matches: the strongest counts whole, each next
- * one CONCEPT_FALLOFF of the one before. Stories match few of a profile's concepts, so the
- * nonzero ones are kept sorted by insertion in a small scratch array.
+ * one CONCEPT_FALLOFF of the one before. Only the stories a concept matches are visited (each
+ * concept's list is made once per run): a profile's concepts touch few of the day's stories, and
+ * visiting every (concept, story) pair was the largest part of ranking a subscriber. Each touched
+ * story keeps its contributions sorted, by insertion, in its own k slots of the scratch memory.
  */
-function combineConcepts(concepts: { c: ProfileConcept; s: ConceptScores }[], n: number): Float64Array {
+function combineConcepts(
+  concepts: { c: ProfileConcept; s: ConceptScores }[],
+  n: number,
+  scratch: CombineScratch,
+): Float64Array {
   const weighted = new Float64Array(n);
   const active = concepts.filter(({ c }) => c.weight > 0);
   const k = active.length;
-  const weights = active.map(({ c }) => c.weight);
-  const values = active.map(({ s }) => s.values);
-  const sorted = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    let m = 0;
-    for (let j = 0; j < k; j++) {
-      const v = weights[j]! * values[j]![i]!;
-      if (v <= 0) continue;
-      let at = m++;
-      while (at > 0 && sorted[at - 1]! < v) {
-        sorted[at] = sorted[at - 1]!;
+  if (scratch.slots.length < n * k) scratch.slots = new Float64Array(n * k);
+  if (scratch.counts.length < n) scratch.counts = new Int32Array(n);
+  const { slots, counts } = scratch;
+  const touched: number[] = [];
+  for (const { c, s } of active) {
+    const w = c.weight;
+    for (const i of s.matching) {
+      const v = w * s.values[i]!;
+      const m = counts[i]!;
+      if (m === 0) touched.push(i);
+      const base = i * k;
+      let at = base + m;
+      while (at > base && slots[at - 1]! < v) {
+        slots[at] = slots[at - 1]!;
         at--;
       }
-      sorted[at] = v;
+      slots[at] = v;
+      counts[i] = m + 1;
     }
+  }
+  for (const i of touched) {
     let sum = 0;
     let g = 1;
-    for (let j = 0; j < m; j++) {
-      sum += g * sorted[j]!;
+    for (let at = i * k, end = at + counts[i]!; at < end; at++) {
+      sum += g * slots[at]!;
       g *= CONCEPT_FALLOFF;
     }
     weighted[i] = sum;
+    counts[i] = 0;
   }
   return weighted;
 }
@@ -198,7 +214,8 @@ function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: stri
   return mutedSources.length > 0 && cand.domains.every((d) => mutedSources.includes(d));
 }
 
-type ConceptScores = { values: Float64Array; terms: string[] };
+/** A concept's match with every candidate, the best matching term of each, and which match at all. */
+type ConceptScores = { values: Float64Array; terms: string[]; matching: Int32Array };
 
 /** A concept's identity by content (kind, label, weighted terms), computed once and kept on it. */
 function conceptKey(c: ProfileConcept): string {
@@ -217,6 +234,7 @@ export class RankingRun {
   private readonly segments = new Map<string, ProfileConcept[]>();
   private readonly interests = new Map<string, ProfileConcept | null>();
   private readonly similarities: Float32Array;
+  private readonly combineScratch: CombineScratch = { slots: new Float64Array(0), counts: new Int32Array(0) };
   /** Each candidate's headline as compared for duplicates: letters and digits, lower case. */
   private readonly headlineKeys: string[];
 
@@ -270,12 +288,16 @@ export class RankingRun {
         terms[i] = m.term;
       });
       // How much of today this concept is about: its matches are discounted by that share.
-      let matching = 0;
-      for (let i = 0; i < values.length; i++) if (values[i]! > MATCHES_CONCEPT) matching++;
-      const share = matching / (values.length + COMMON_CONCEPT_PRIOR);
+      let strong = 0;
+      for (let i = 0; i < values.length; i++) if (values[i]! > MATCHES_CONCEPT) strong++;
+      const share = strong / (values.length + COMMON_CONCEPT_PRIOR);
       const factor = Math.max(COMMON_CONCEPT_FLOOR, 1 - COMMON_CONCEPT_PENALTY * share);
-      for (let i = 0; i < values.length; i++) values[i] = values[i]! * factor;
-      cached = { values, terms };
+      const matching: number[] = [];
+      for (let i = 0; i < values.length; i++) {
+        values[i] = values[i]! * factor;
+        if (values[i]! > 0) matching.push(i);
+      }
+      cached = { values, terms, matching: Int32Array.from(matching) };
       this.conceptScores.set(key, cached);
     }
     return cached;
@@ -319,7 +341,7 @@ export class RankingRun {
   rank(profile: ProfileVector, opts: RankOptions): { picked: Ranked[]; alsoToday: Ranked[] } {
     const n = this.candidates.length;
     const concepts = profile.concepts.map((c) => ({ c, s: this.scores(c) }));
-    const weighted = combineConcepts(concepts, n);
+    const weighted = combineConcepts(concepts, n, this.combineScratch);
     // Relevance is relative to today's best match for this reader, so that it, not outlet counts
     // or minutes of freshness, orders the stories that matter to them.
     let best = 0;
@@ -418,14 +440,12 @@ export class RankingRun {
     // Explanations are built only for what is shown.
     const describe = (x: Scored): Ranked => {
       const cand = this.candidates[x.i]!;
-      const matched = concepts
-        .map(({ c, s }) => ({
-          label: c.label,
-          term: s.terms[x.i]!,
-          kind: c.kind,
-          v: c.weight * s.values[x.i]!,
-        }))
-        .filter((m) => m.v > 0)
+      const weighed: { label: string; term: string; kind: ProfileConcept["kind"]; v: number }[] = [];
+      for (const { c, s } of concepts) {
+        const v = c.weight * s.values[x.i]!;
+        if (v > 0) weighed.push({ label: c.label, term: s.terms[x.i]!, kind: c.kind, v });
+      }
+      const matched = weighed
         .sort((a, b) => b.v - a.v)
         .map(({ label, term, kind }) => ({ label, term, kind }));
       return {

@@ -47,7 +47,8 @@ export function segmentOf(p: { role: string; industry: string }): string {
  * refused call the rest of the run uses the offline text, so a failing model never holds up the send.
  */
 export class SegmentInsights {
-  private readonly memo = new Map<string, Promise<string | null>>();
+  /** Segment -> story id -> the insight: nested, so a lookup builds no key string (one per pick). */
+  private readonly memo = new Map<string, Map<string, Promise<string | null>>>();
   /** Stored insights read in one query for a whole batch (story id + segment -> row). */
   private stored: Map<string, typeof storyInsights.$inferSelect> | null = null;
   private modelDown = false;
@@ -65,13 +66,33 @@ export class SegmentInsights {
     for (const r of rows) this.stored.set(`${r.storyId}\n${r.segment}`, r);
   }
 
+  /** segmentOf, remembered per role and industry: asked for every pick of every reader of a run. */
+  private readonly segments = new Map<string, Map<string, string>>();
+  private segment(profile: { role: string; industry: string }): string {
+    let byIndustry = this.segments.get(profile.role);
+    if (!byIndustry) {
+      byIndustry = new Map();
+      this.segments.set(profile.role, byIndustry);
+    }
+    let segment = byIndustry.get(profile.industry);
+    if (segment === undefined) {
+      segment = segmentOf(profile);
+      byIndustry.set(profile.industry, segment);
+    }
+    return segment;
+  }
+
   async whyItMatters(ranked: Ranked, profile: { role: string; industry: string }, summary: StorySummary) {
-    const segment = segmentOf(profile);
-    const key = `${summary.storyId}\n${segment}`;
-    let pending = this.memo.get(key);
+    const segment = this.segment(profile);
+    let ofSegment = this.memo.get(segment);
+    if (!ofSegment) {
+      ofSegment = new Map();
+      this.memo.set(segment, ofSegment);
+    }
+    let pending = ofSegment.get(summary.storyId);
     if (!pending) {
       pending = this.insight(summary, segment, profile);
-      this.memo.set(key, pending);
+      ofSegment.set(summary.storyId, pending);
     }
     return (await pending) ?? whyItMattersOffline(ranked, profile);
   }
