@@ -52,6 +52,15 @@ describe("the daybreak command", () => {
     );
   });
 
+  it("refuses a --date that is not a real date, or is after today everywhere, in one line", () => {
+    const bad = daybreak(["generate", "--date", "2026-02-30"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe("daybreak: --date 2026-02-30 is not a real date as YYYY-MM-DD");
+    const future = daybreak(["send", "--date", "9999-12-31"]);
+    expect(future.status).toBe(1);
+    expect(future.stderr.trim()).toBe("daybreak: --date 9999-12-31 is after today in every time zone");
+  }, 120_000);
+
   it("tick enqueues what is due and works it off through the job queue, then exits", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "daybreak-cli-"));
     const feed = readdirSync(join(import.meta.dirname, "..", "samples", "feeds"))[0]!;

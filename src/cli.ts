@@ -11,7 +11,8 @@ import { drained, openDailyRunQueue, planDailyRun, QUEUES, startWorkers } from "
 import { runIngest } from "./jobs/pipeline.ts";
 import { DEMO_PROFILE, ensureDemoSubscriber, seedSampleSources } from "./jobs/sample-data.ts";
 import { todaysRun } from "./jobs/status.ts";
-import { localDate } from "./lib/time.ts";
+import { AppError } from "./lib/errors.ts";
+import { isAfterTodayEverywhere, isCalendarDate, localDate } from "./lib/time.ts";
 import { generateBriefings, getBriefingForDate } from "./modules/briefings/index.ts";
 import {
   briefingEmailModel,
@@ -40,6 +41,20 @@ export const USAGE = `daybreak <command>
   status [--watch]  today's run: due, built, sent, failed, jobs waiting; failing sources
   stats [--days N]  model calls and tokens per UTC day (by purpose) and per subscriber, last N days (7)
 `;
+
+/**
+ * `--date` as the admin routes take it: a real calendar date, and (once the clock is known) not
+ * after today everywhere, since a briefing dated 9999-12-31 would head every reader's list.
+ */
+function dateOption(date: string | undefined, now?: Date): string | undefined {
+  if (date === undefined) return undefined;
+  if (!isCalendarDate(date))
+    throw new AppError("VALIDATION", `--date ${date} is not a real date as YYYY-MM-DD`);
+  if (now && isAfterTodayEverywhere(date, now)) {
+    throw new AppError("VALIDATION", `--date ${date} is after today in every time zone`);
+  }
+  return date;
+}
 
 const TICK_MS = 60_000;
 // `daybreak tick` gives up waiting for the queue to empty after this (cron runs it again).
@@ -104,15 +119,17 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
     }
     case "generate": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
+      dateOption(values.date);
       return withDeps(config, async (deps) => {
-        const r = await generateBriefings(deps, { date: values.date });
+        const r = await generateBriefings(deps, { date: dateOption(values.date, deps.clock.now()) });
         out.log(`generated ${r.generated} briefings, skipped ${r.skipped}`);
       });
     }
     case "send": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
+      dateOption(values.date);
       return withDeps(config, async (deps) => {
-        const r = await sendDueBriefings(deps, { date: values.date });
+        const r = await sendDueBriefings(deps, { date: dateOption(values.date, deps.clock.now()) });
         out.log(`sent ${r.sent}, failed ${r.failed}, skipped ${r.skipped}`);
       });
     }

@@ -277,7 +277,7 @@ function acceptsGzip(header: string | undefined): boolean {
  */
 export function sendTaggedJson(c: Context, tagged: TaggedJson) {
   const gzip = tagged.bytes.byteLength >= GZIP_MIN_BYTES && acceptsGzip(requestHeader(c, "accept-encoding"));
-  const etag = gzip ? `${tagged.etag.slice(0, -1)}-gzip"` : tagged.etag;
+  const etag = gzip ? gzipTag(tagged.etag) : tagged.etag;
   const headers: Record<string, string> = {
     etag,
     "cache-control": "private, no-cache",
@@ -294,8 +294,9 @@ export function sendTaggedJson(c: Context, tagged: TaggedJson) {
   return completeResponse(c, tagged.gzipped, 200, headers);
 }
 
-const sameContent = (tag: string, identityTag: string) =>
-  tag === identityTag || tag === `${identityTag.slice(0, -1)}-gzip"`;
+/** The strong tag of the gzip form: the identity tag with "-gzip" inside its quotes. */
+const gzipTag = (identityTag: string) => `${identityTag.slice(0, -1)}-gzip"`;
+const sameContent = (tag: string, identityTag: string) => tag === identityTag || tag === gzipTag(identityTag);
 
 /** A UUID as the API takes it, in any case; stored ids are lower case, so it is compared so. */
 export const uuidSchema = z
