@@ -19,7 +19,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { serve } from "@hono/node-server";
 import autocannon from "autocannon";
@@ -35,6 +34,7 @@ import { seedSampleSources } from "../src/jobs/sample-data.ts";
 import { silentLogger } from "../src/lib/logger.ts";
 import { generateBriefings } from "../src/modules/briefings/index.ts";
 import { createSubscriber } from "../src/modules/profiles/index.ts";
+import { cpuCalibrationMs, machineInfo } from "./machine.ts";
 
 const SUBSCRIBERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -367,6 +367,7 @@ async function main() {
   const url = withDatabase(serverUrl, name);
   let server: ChildProcess | undefined;
   try {
+    const machine = machineInfo();
     const { tokens, seedSeconds } = await seed(url);
     server = await startServer(url, 14_260);
     const soakMinutes = Number(process.env.SOAK_MINUTES ?? 0);
@@ -452,9 +453,10 @@ async function main() {
     const result = {
       bench: "api-load",
       at: new Date().toISOString(),
+      // calibrationMs before the seed and after the last run: the machine's speed at each end.
       machine: {
-        cpus: cpus().length,
-        node: process.version,
+        ...machine,
+        calibrationMsAfter: cpuCalibrationMs(),
         note: "CPU shared with other work during the run",
       },
       setup: {

@@ -28,6 +28,7 @@ import { silentLogger } from "../src/lib/logger.ts";
 import { INDUSTRIES, ROLES } from "../src/modules/ranking/index.ts";
 import { startFakeOpenAi } from "../test/openai-server.ts";
 import { syntheticArticles } from "./ingest-throughput.ts";
+import { cpuCalibrationMs, machineInfo } from "./machine.ts";
 
 // Workers and render processes run with the heap cap docker-compose.yml gives workers.
 const WORKER_NODE_OPTIONS = process.env.WORKER_NODE_OPTIONS ?? "--max-old-space-size=192";
@@ -268,6 +269,7 @@ async function main() {
   u.pathname = `/${name}`;
   const url = u.toString();
   try {
+    const machine = machineInfo();
     const s0 = performance.now();
     await seed(url, subscriberCount, storyCount);
     const seedSeconds = (performance.now() - s0) / 1000;
@@ -326,6 +328,8 @@ async function main() {
     const result = {
       benchmark: "daily-run-scale",
       note: "PostgreSQL 15 on loopback; workers are `daybreak worker` processes serving build-briefings; rendering runs the production read + email model + compiled template per briefing",
+      // calibrationMs before the seed and after the last run: the machine's speed at each end.
+      machine: { ...machine, calibrationMsAfter: cpuCalibrationMs() },
       subscribers: subscriberCount,
       stories: storyCount,
       seedSeconds: +seedSeconds.toFixed(1),
