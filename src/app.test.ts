@@ -1,3 +1,4 @@
+import { get as httpGet } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { serve } from "@hono/node-server";
@@ -354,6 +355,26 @@ describe("briefings through the API", () => {
       expect(none.status).toBe(401);
       const problem = (await none.json()) as { requestId: string };
       expect(problem.requestId).toBe(none.headers.get("x-request-id"));
+      // HEAD answers have no body: the header is where their id is.
+      for (const path of ["/healthz", "/v1/briefings/today"]) {
+        const head = await fetch(`${url}${path}`, { method: "HEAD", headers: { "x-request-id": "head-1" } });
+        expect(head.headers.get("x-request-id")).toBe("head-1");
+      }
+      // Two Authorization lines read as one joined value, as through the fetch Request: refused.
+      // (A flat header list is sent as it is: Host too must be given.)
+      const statusWith = (authorization: string[]) =>
+        new Promise<number>((resolve, reject) =>
+          httpGet(
+            `${url}/v1/briefings/today`,
+            { headers: ["host", "127.0.0.1", ...authorization.flatMap((a) => ["authorization", a])] },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode!);
+            },
+          ).on("error", reject),
+        );
+      expect(await statusWith([`Bearer ${token}`])).toBe(200);
+      expect(await statusWith([`Bearer ${token}`, "Bearer another"])).toBe(401);
 
       const plain = await fetch(`${url}/v1/briefings/today`, {
         headers: { ...as(token), "accept-encoding": "identity", "x-request-id": "read-1" },

@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { compress } from "hono/compress";
 import { HTTPException } from "hono/http-exception";
 import { migrationsCurrent, shippedMigrations } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
@@ -12,9 +11,8 @@ import {
   type AppEnv,
   bearerToken,
   checkJsonBody,
-  isCompleteResponse,
+  compressUnlessComplete,
   problem,
-  requestHeader,
   requestIds,
   STATUS_OF,
 } from "./lib/http.ts";
@@ -33,17 +31,7 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestIds);
-  // gzip or deflate when the client asks (the app does; load tests and curl usually do not).
-  // Only then: hono's compress sets Vary on every answer, which turns @hono/node-server's
-  // lightweight Response into a full fetch Response (a ReadableStream per answer). Cached JSON
-  // answers (briefings) come whole, compressed once already (sendTaggedJson): left as they are.
-  const compressing = compress();
-  const afterRoute = async () => {};
-  app.use(async (c, next) => {
-    if (!requestHeader(c, "accept-encoding")) return next();
-    await next();
-    if (!isCompleteResponse(c.res)) await compressing(c, afterRoute);
-  });
+  app.use(compressUnlessComplete());
   // One structured line per request with its id. The route's pattern is logged, never the path:
   // share, unsubscribe, preference, read and feedback paths carry secrets.
   const quiet = new Set(["/healthz", "/readyz", "/metrics"]);

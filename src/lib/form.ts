@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { requestHeader } from "./http.ts";
 import { isStorableText } from "./text.ts";
 
 /** A form value that did not decode to text: a malformed %-escape, or bytes that are not UTF-8. */
@@ -43,7 +44,7 @@ function decodeForm(text: string): Record<string, FormValue | FormValue[]> {
  */
 export async function readForm(c: Context): Promise<Record<string, FormValue | File | (FormValue | File)[]>> {
   // Media type compared as parseBody does.
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const type = (requestHeader(c, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
   return c.req.parseBody({ all: true });
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { gzipSync } from "node:zlib";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { compress } from "hono/compress";
 import { parseAccept } from "hono/utils/accept";
 import { AppError, type ErrorCode, type FieldError, validationError } from "./errors.ts";
 import { isStorableText } from "./text.ts";
@@ -34,60 +35,74 @@ const TITLE_OF: Record<number, string> = {
 };
 
 /**
- * A request header, read from Node's own request when the server is @hono/node-server (its
- * headers are a plain object already parsed), else from the fetch Request (tests, other
- * runtimes). c.req.header() makes @hono/node-server build a WHATWG Headers object for every
- * request, which was a tenth of a cached briefing read's CPU. Node keeps the first of repeated
- * Authorization or Content-Type headers and joins the others with ", ".
+ * A request header, read from Node's own request when the server is @hono/node-server, else from
+ * the fetch Request (tests, other runtimes). c.req.header() makes @hono/node-server build a WHATWG
+ * Headers object for every request, which was a tenth of a cached briefing read's CPU. Repeated
+ * headers are joined with ", " as the Headers object joins them (Node's `headers` would keep only
+ * the first Authorization, so a request with two would read as the first).
  */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.headers) {
-    const value = incoming.headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  }
+  if (incoming?.headersDistinct) return incoming.headersDistinct[name]?.join(", ");
   return c.req.header(name);
-}
-
-/**
- * Answers built whole by `completeResponse`: they carry the request id already and need no
- * compression. Middleware that would otherwise add to an answer's headers leaves these alone,
- * because touching their headers turns @hono/node-server's plain header record into a Headers
- * object (measured: several microseconds of a ~100 us read).
- */
-const completeResponses = new WeakSet<Response>();
-
-/** Whether the answer was built whole by completeResponse. */
-export const isCompleteResponse = (res: Response) => completeResponses.has(res);
-
-/** An answer with every header it needs, the request id included (for hot routes; see above). */
-export function completeResponse(
-  c: Context,
-  body: Uint8Array | null,
-  status: number,
-  headers: Record<string, string>,
-): Response {
-  headers[REQUEST_ID_HEADER] = c.get("requestId");
-  const res = new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
-  completeResponses.add(res);
-  return res;
 }
 
 const REQUEST_ID_HEADER = "x-request-id";
 
 /**
  * Each request's id: the caller's X-Request-Id when it is short and plain, else a new UUID; kept
- * as the `requestId` variable (logs, problem documents) and echoed on the answer. (hono's
- * requestId middleware set the header before the route ran, which gave every answer a Headers
- * object to merge into.)
+ * as the `requestId` variable (logs, problem documents) and set on the answer before the route
+ * runs, so every answer built with c.body/c.json carries it (HEAD and error answers included);
+ * completeResponse adds it itself.
  */
 export const requestIds: MiddlewareHandler<AppEnv> = async (c, next) => {
   const given = requestHeader(c, REQUEST_ID_HEADER);
   const id = given && given.length <= 255 && /^[\w\-=]+$/.test(given) ? given : randomUUID();
   c.set("requestId", id);
+  c.header(REQUEST_ID_HEADER, id);
   await next();
-  if (!completeResponses.has(c.res)) c.res.headers.set(REQUEST_ID_HEADER, id);
 };
+
+/** Answers built whole by completeResponse: compression leaves them as they are. */
+const completeResponses = new WeakSet<Response>();
+
+/**
+ * An answer with every header it needs, the request id included, sent as @hono/node-server's
+ * lightweight response with a plain header record: for hot routes (cached briefings and stories).
+ * Built through c.body, its headers would be merged into a Headers object with those set before
+ * the route and turned back into a record on the way out (measured: ~10% of a cached read's CPU).
+ * Headers other middleware set with c.header() before the route do not reach it.
+ */
+export function completeResponse(
+  c: Context,
+  body: Uint8Array | null,
+  status: number,
+  headers: Record<string, string>,
+): Response {
+  const id = (c as Context<AppEnv>).get("requestId");
+  if (id) headers[REQUEST_ID_HEADER] = id;
+  const res = new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
+  completeResponses.add(res);
+  return res;
+}
+
+/**
+ * gzip or deflate when the client asks (the app does; load tests and curl usually do not), with
+ * hono's compress(). Only then: it sets Vary on every answer, which turns @hono/node-server's
+ * lightweight response into a full fetch Response (a ReadableStream per answer). Answers built
+ * by completeResponse are left as they are: sendTaggedJson compressed them once already where it
+ * pays (a cached briefing or story, 1 KB or more, to a client taking gzip); a client taking only
+ * deflate gets them uncompressed, under their strong ETag.
+ */
+export function compressUnlessComplete(): MiddlewareHandler {
+  const compressing = compress();
+  const routeDone = async () => {};
+  return async (c, next) => {
+    if (!requestHeader(c, "accept-encoding")) return next();
+    await next();
+    if (!completeResponses.has(c.res)) await compressing(c, routeDone);
+  };
+}
 
 /** An RFC 9457 problem document. */
 export function problemBody(

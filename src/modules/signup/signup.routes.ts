@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.ts";
 import { AppError, type FieldError, fieldErrors } from "../../lib/errors.ts";
 import { INVALID_TEXT, isFormText, readForm } from "../../lib/form.ts";
 import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, isJsonType } from "../../lib/http.ts";
+import { type AppEnv, createRouter, isJsonType, requestHeader } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
 
@@ -55,7 +55,7 @@ function toInput(values: Form, interests: string[]) {
 
 /** The body as sent: a form post, or a JSON object with the form's fields. */
 async function readBody(c: Context): Promise<Record<string, unknown>> {
-  const type = c.req.header("content-type") ?? "";
+  const type = requestHeader(c, "content-type") ?? "";
   if (!isJsonType(type)) {
     const fields = await readForm(c);
     // A repeated field counts by its last value, as a browser's form never repeats one; interests
