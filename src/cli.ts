@@ -42,18 +42,19 @@ export const USAGE = `daybreak <command>
   stats [--days N]  model calls and tokens per UTC day (by purpose) and per subscriber, last N days (7)
 `;
 
-/**
- * `--date` as the admin routes take it: a real calendar date, and (once the clock is known) not
- * after today everywhere, since a briefing dated 9999-12-31 would head every reader's list.
- */
-function dateOption(date: string | undefined, now?: Date): string | undefined {
-  if (date === undefined) return undefined;
-  if (!isCalendarDate(date))
+/** `--date` as the admin routes take it: a real calendar date. */
+function dateOption(date: string | undefined): string | undefined {
+  if (date !== undefined && !isCalendarDate(date)) {
     throw new AppError("VALIDATION", `--date ${date} is not a real date as YYYY-MM-DD`);
-  if (now && isAfterTodayEverywhere(date, now)) {
-    throw new AppError("VALIDATION", `--date ${date} is after today in every time zone`);
   }
   return date;
+}
+
+/** And not after today everywhere: a briefing dated 9999-12-31 would head every reader's list. */
+function refuseFutureDate(date: string | undefined, now: Date): void {
+  if (date !== undefined && isAfterTodayEverywhere(date, now)) {
+    throw new AppError("VALIDATION", `--date ${date} is after today in every time zone`);
+  }
 }
 
 const TICK_MS = 60_000;
@@ -119,17 +120,19 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
     }
     case "generate": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
-      dateOption(values.date);
+      const date = dateOption(values.date);
       return withDeps(config, async (deps) => {
-        const r = await generateBriefings(deps, { date: dateOption(values.date, deps.clock.now()) });
+        refuseFutureDate(date, deps.clock.now());
+        const r = await generateBriefings(deps, { date });
         out.log(`generated ${r.generated} briefings, skipped ${r.skipped}`);
       });
     }
     case "send": {
       const { values } = parseArgs({ args: rest, options: { date: { type: "string" } } });
-      dateOption(values.date);
+      const date = dateOption(values.date);
       return withDeps(config, async (deps) => {
-        const r = await sendDueBriefings(deps, { date: dateOption(values.date, deps.clock.now()) });
+        refuseFutureDate(date, deps.clock.now());
+        const r = await sendDueBriefings(deps, { date });
         out.log(`sent ${r.sent}, failed ${r.failed}, skipped ${r.skipped}`);
       });
     }

@@ -20,7 +20,6 @@ import {
   RankingRun,
   SegmentInsights,
   type StoryText,
-  segmentOf,
 } from "../ranking/index.ts";
 import { storyEmbeddings } from "../stories/index.ts";
 import {
@@ -112,12 +111,12 @@ export async function generateBriefings(
   }
   // "Why it matters": each (story, segment) of the batch asked once, a few at a time, then read
   // from the run's memo for every subscriber of that segment.
-  const firstOfPair = new Map<string, { r: Ranked; subscriber: Subscriber }>();
+  const onePerPair = new Map<string, { r: Ranked; subscriber: Subscriber }>();
   for (const d of drafts) {
     for (const r of d.picked)
-      firstOfPair.set(`${r.storyId}\n${segmentOf(d.subscriber)}`, { r, subscriber: d.subscriber });
+      onePerPair.set(`${r.storyId}\n${insights.segmentFor(d.subscriber)}`, { r, subscriber: d.subscriber });
   }
-  const pairs = [...firstOfPair.values()];
+  const pairs = [...onePerPair.values()];
   // The first alone: a model that is down costs one failed call, then the run goes offline.
   let nextPair = Math.min(1, pairs.length);
   if (pairs[0])

@@ -52,6 +52,8 @@ export class SegmentInsights {
   /** Stored insights read in one query for a whole batch (story id + segment -> row). */
   private stored: Map<string, typeof storyInsights.$inferSelect> | null = null;
   private modelDown = false;
+  /** Role -> industry -> segment (segmentOf). */
+  private readonly segments = new Map<string, Map<string, string>>();
   constructor(private readonly deps: Pick<Deps, "db" | "clock" | "llm" | "logger">) {}
 
   /** Reads the stored insights of these stories for these readers' segments, once for the batch. */
@@ -67,8 +69,7 @@ export class SegmentInsights {
   }
 
   /** segmentOf, remembered per role and industry: asked for every pick of every reader of a run. */
-  private readonly segments = new Map<string, Map<string, string>>();
-  private segment(profile: { role: string; industry: string }): string {
+  segmentFor(profile: { role: string; industry: string }): string {
     let byIndustry = this.segments.get(profile.role);
     if (!byIndustry) {
       byIndustry = new Map();
@@ -83,7 +84,7 @@ export class SegmentInsights {
   }
 
   async whyItMatters(ranked: Ranked, profile: { role: string; industry: string }, summary: StorySummary) {
-    const segment = this.segment(profile);
+    const segment = this.segmentFor(profile);
     let ofSegment = this.memo.get(segment);
     if (!ofSegment) {
       ofSegment = new Map();
