@@ -43,11 +43,17 @@ function decodeForm(text: string): Record<string, FormValue | FormValue[]> {
  * (decodeForm). Multipart parts, and any other body, are left to parseBody.
  */
 export async function readForm(c: Context): Promise<Record<string, FormValue | File | (FormValue | File)[]>> {
-  // Media type compared as parseBody does.
-  const type = (requestHeader(c, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
+  if (mediaType(c) === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
   return c.req.parseBody({ all: true });
 }
+
+/** The request's media type, compared as parseBody does: lower case, parameters dropped. */
+const mediaType = (c: Context) =>
+  (requestHeader(c, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+
+/** Whether the body is one a browser's form sends (parseBody reads anything else as no fields). */
+export const isFormPost = (c: Context) =>
+  ["application/x-www-form-urlencoded", "multipart/form-data"].includes(mediaType(c));
 
 /** A form value that is text PostgreSQL can store as sent (not INVALID_TEXT, a file, a NUL...). */
 export const isFormText = (v: unknown): v is string => typeof v === "string" && isStorableText(v);

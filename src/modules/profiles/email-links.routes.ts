@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import type { FieldError } from "../../lib/errors.ts";
-import { INVALID_TEXT, isFormText, readForm } from "../../lib/form.ts";
+import { INVALID_TEXT, isFormPost, isFormText, readForm } from "../../lib/form.ts";
 import { htmlPage, PAGE_HEADERS } from "../../lib/html-page.ts";
 import { type AppEnv, createRouter } from "../../lib/http.ts";
 import { type LinkPurpose, readLinkToken } from "./link-tokens.ts";
@@ -169,6 +169,11 @@ export function createEmailLinkRoutes(deps: Deps) {
     const token = c.req.param("token");
     const id = who("preferences", token);
     if (!id) return c.html(invalid(), 404, PAGE_HEADERS);
+    // Any other body would read as no fields and answer "saved" having changed nothing.
+    if (!isFormPost(c)) {
+      const note = html`<p class="error">body: must be the form as a browser sends it (application/x-www-form-urlencoded or multipart/form-data)</p>`;
+      return c.html(preferencesForm(await getSubscriber(deps, id), token, note), 415, PAGE_HEADERS);
+    }
     const read = await readPreferences(c);
     if (read.patch === null) {
       const errors = read.errors.map((e) => html`<p class="error">${e.location}: ${e.message}</p>`);

@@ -124,6 +124,30 @@ describe("the preferences form under hostile input", () => {
     expect((await getSubscriber(deps, subscriber.id)).status).toBe("paused");
   });
 
+  it("answers 415 to a body that is not a form, changing nothing (it would read as no fields)", async () => {
+    const { subscriber, path } = await withPreferences("json-preferences@example.com", "paused");
+    for (const [type, body] of [
+      ["application/json", JSON.stringify({ paused: "false", role: "Changed" })],
+      ["text/plain", "paused=false&role=Changed"],
+      ["", "paused=false&role=Changed"],
+    ] as const) {
+      const res = await app.request(path, {
+        method: "POST",
+        headers: type ? { "content-type": type } : {},
+        body,
+      });
+      expect(res.status, type).toBe(415);
+      const page = await res.text();
+      expect(page).toContain('<form method="post" action="/preferences/');
+      expect(page).toContain("must be the form as a browser sends it");
+    }
+    expect(await getSubscriber(deps, subscriber.id)).toEqual(subscriber);
+    const multipart = new FormData();
+    multipart.set("paused", "false");
+    expect((await app.request(path, { method: "POST", body: multipart })).status).toBe(200);
+    expect((await getSubscriber(deps, subscriber.id)).status).toBe("active");
+  });
+
   it("takes stories per briefing as decimal digits only", async () => {
     const { subscriber, path } = await withPreferences("length-digits@example.com");
     for (const value of ["0x5", "5.0", " 5 ", "1e1", "+5", "-5", "٥", "Infinity"]) {
