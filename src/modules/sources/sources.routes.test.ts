@@ -71,6 +71,8 @@ describe("POST /admin/sources", () => {
       "http://2130706433:8765/feed.rss",
       "http://0x7f.1:8765/feed.rss",
       "  http://127.0.0.1:8765/./feed.rss  ",
+      "http://127.0.0.1:8765/%66eed.rss",
+      "http://127.0.0.1:8765/fe%65d%2Erss",
     ]) {
       const res = await post({ url });
       expect({ url, status: res.status }).toEqual({ url, status: 409 });
@@ -89,6 +91,12 @@ describe("POST /admin/sources", () => {
     expect(await res.json()).toMatchObject({
       url: "https://news.example.org/Feed.xml?x=1",
       name: "news.example.org",
+    });
+    // Escapes as RFC 3986 normalizes them: unreserved characters plain, the rest upper-case hex.
+    const escaped = await post({ url: "https://news.example.org/%7euser/a%2fb%2D1.xml?q=%c3%a9" });
+    expect(escaped.status).toBe(201);
+    expect(await escaped.json()).toMatchObject({
+      url: "https://news.example.org/~user/a%2Fb-1.xml?q=%C3%A9",
     });
   });
 

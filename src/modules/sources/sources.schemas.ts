@@ -16,7 +16,9 @@ const hasNoCredentials = (v: string) => {
 /**
  * The one form a feed URL is stored in, so that spellings of the same feed are one source: the
  * WHATWG URL serialization (lower-case scheme and host, IPv4 numbers dotted, default port
- * dropped, dot segments resolved) without the fragment, which no server ever sees, or an empty query.
+ * dropped, dot segments resolved) without the fragment, which no server ever sees, or an empty
+ * query; and percent-encoding as RFC 3986 6.2.2 normalizes it: an unreserved character written
+ * as %XX is the character ("%7Efeed" is "~feed"), other escapes take upper-case hex ("%2f" is "%2F").
  * Idempotent; text that is not a URL is returned as it is (the refinements before refuse it).
  */
 export function normalizeFeedUrl(v: string): string {
@@ -25,7 +27,11 @@ export function normalizeFeedUrl(v: string): string {
   url.hash = "";
   // An empty query ("feed.rss?") asks for the same feed: an empty search drops the bare "?".
   if (url.search === "") url.search = "";
-  return url.href;
+  // The serialized host holds no "%" (WHATWG decodes it), nor does anything before it.
+  return url.href.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16));
+    return /^[A-Za-z0-9\-._~]$/.test(c) ? c : `%${hex.toUpperCase()}`;
+  });
 }
 
 const LANGUAGE_TAG = "must be a language tag such as en or pt-BR";
