@@ -334,6 +334,23 @@ export function refuseDateAfterToday(date: string | undefined, now: Date): void 
   }
 }
 
+// PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD.
+export const STORABLE_TEXT =
+  "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
+
+/**
+ * A text field as every schema takes one: storable (refused by name rather than failing at the
+ * insert or being stored altered, for callers that do not come through checkJsonBody: the CLI,
+ * forms), trimmed, not empty, at most `max` characters.
+ */
+export const textField = (max: number) =>
+  z
+    .string()
+    .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`);
+
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z
   .string()

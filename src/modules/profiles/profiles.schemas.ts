@@ -1,9 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { uuidParam } from "../../lib/http.ts";
+import { textField, uuidParam } from "../../lib/http.ts";
 import { canonicalTimeZone } from "../../lib/time.ts";
-
-const text = (max: number) =>
-  z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
 /** An IANA zone, stored under its canonical name (the one PostgreSQL knows too). */
 export const timezoneSchema = z
@@ -24,18 +21,18 @@ export const deliveryTimeSchema = z
 
 export const followedSchema = z.object({
   kind: z.enum(["company", "person", "country", "technology", "topic"]),
-  name: text(120),
+  name: textField(120),
 });
 
 const profileFields = {
-  name: text(120).nullable().optional(),
-  role: text(120).openapi({ example: "Supply chain manager" }),
-  industry: text(120).openapi({ example: "Manufacturing" }),
-  interests: z.array(text(120)).max(50, "at most 50 interests").optional(),
+  name: textField(120).nullable().optional(),
+  role: textField(120).openapi({ example: "Supply chain manager" }),
+  industry: textField(120).openapi({ example: "Manufacturing" }),
+  interests: z.array(textField(120)).max(50, "at most 50 interests").optional(),
   followed: z.array(followedSchema).max(100).optional(),
-  mutedTopics: z.array(text(120)).max(100).optional(),
-  mutedSources: z.array(text(200)).max(100).optional(),
-  region: text(80).nullable().optional(),
+  mutedTopics: z.array(textField(120)).max(100).optional(),
+  mutedSources: z.array(textField(200)).max(100).optional(),
+  region: textField(80).nullable().optional(),
   language: z
     .string()
     .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/, "must be a language code such as en")

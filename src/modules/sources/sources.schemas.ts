@@ -1,9 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { STORABLE_TEXT, textField } from "../../lib/http.ts";
 import { isStorableText } from "../../lib/text.ts";
-
-// PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD: refused
-// with the field's name rather than failing at the insert or being stored altered.
-const STORABLE_TEXT = "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
 
 const isFeedUrl = (v: string) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v);
 
@@ -36,14 +33,6 @@ export function normalizeFeedUrl(v: string): string {
 
 const LANGUAGE_TAG = "must be a language tag such as en or pt-BR";
 
-const text = (max: number) =>
-  z
-    .string()
-    .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
-    .trim()
-    .min(1, "must not be empty")
-    .max(max, `must be at most ${max} characters`);
-
 export const sourceInputSchema = z
   .object({
     url: z
@@ -58,8 +47,8 @@ export const sourceInputSchema = z
       // Again on the stored form: percent-encoding can lengthen it.
       .max(2048, "must be at most 2,048 characters")
       .openapi({ example: "https://example.com/feed.xml" }),
-    name: text(200).optional(),
-    outlet: text(200).optional(),
+    name: textField(200).optional(),
+    outlet: textField(200).optional(),
     // BCP 47-shaped (en, pt-BR, zh-Hant-TW), 2 to 12 characters: it is copied onto every article.
     language: z
       .string()
