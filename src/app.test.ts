@@ -331,7 +331,7 @@ describe("briefings through the API", () => {
 
   it("reads and answers the same over a real socket (@hono/node-server), request ids included", async () => {
     // In production headers are read from Node's own request and cached briefings are answered
-    // whole (src/lib/http.ts): the same answers as through app.request, checked here.
+    // whole (src/lib/tagged-json.ts): the same answers as through app.request, checked here.
     const { token, id } = await createSubscriber("socket@example.com");
     expect((await app.request("/admin/ingest", { method: "POST", headers: admin })).status).toBe(200);
     await app.request("/admin/briefings", {

@@ -7,16 +7,9 @@ import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { DOCS_CSP, docsAsset, renderDocs } from "./lib/docs-page.ts";
 import { AppError, refusedValue } from "./lib/errors.ts";
-import {
-  type AppEnv,
-  bearerToken,
-  checkJsonBody,
-  compressUnlessComplete,
-  problem,
-  requestIds,
-  STATUS_OF,
-} from "./lib/http.ts";
+import { type AppEnv, bearerToken, checkJsonBody, problem, requestIds, STATUS_OF } from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
+import { compressUnlessComplete } from "./lib/tagged-json.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
 import { createOutboxRoutes } from "./modules/delivery/index.ts";
 import { createEmailActionRoutes } from "./modules/email-actions/index.ts";

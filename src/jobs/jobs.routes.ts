@@ -1,12 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../deps.ts";
-import {
-  adminAuth,
-  calendarDateSchema,
-  createRouter,
-  problemResponses,
-  refuseDateAfterToday,
-} from "../lib/http.ts";
+import { calendarDateSchema } from "../lib/field-schemas.ts";
+import { adminAuth, createRouter, problemResponses, refuseDateAfterToday } from "../lib/http.ts";
 import { isStorableTime } from "../lib/time.ts";
 import { articleSubmissionSchema, submitArticle } from "../modules/articles/index.ts";
 import { sendDueBriefings } from "../modules/delivery/index.ts";

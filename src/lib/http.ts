@@ -1,13 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { gzipSync } from "node:zlib";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { compress } from "hono/compress";
-import { parseAccept } from "hono/utils/accept";
 import { AppError, type ErrorCode, type FieldError, validationError } from "./errors.ts";
 import { isStorableText } from "./text.ts";
-import { isAfterTodayEverywhere, isCalendarDate } from "./time.ts";
+import { isAfterTodayEverywhere } from "./time.ts";
 import { hashToken } from "./tokens.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
@@ -47,7 +44,7 @@ export function requestHeader(c: Context, name: Lowercase<string>): string | und
   return c.req.header(name);
 }
 
-const REQUEST_ID_HEADER = "x-request-id";
+export const REQUEST_ID_HEADER = "x-request-id";
 
 /**
  * Each request's id: the caller's X-Request-Id when it is short and plain, else a new UUID; kept
@@ -62,47 +59,6 @@ export const requestIds: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header(REQUEST_ID_HEADER, id);
   await next();
 };
-
-/** Answers built whole by completeResponse: compression leaves them as they are. */
-const completeResponses = new WeakSet<Response>();
-
-/**
- * An answer with every header it needs, the request id included, sent as @hono/node-server's
- * lightweight response with a plain header record: for hot routes (cached briefings and stories).
- * Built through c.body, its headers would be merged into a Headers object with those set before
- * the route and turned back into a record on the way out (measured: ~10% of a cached read's CPU).
- * Headers other middleware set with c.header() before the route do not reach it.
- */
-export function completeResponse(
-  c: Context,
-  body: Uint8Array | null,
-  status: number,
-  headers: Record<string, string>,
-): Response {
-  const id = (c as Context<AppEnv>).get("requestId");
-  if (id) headers[REQUEST_ID_HEADER] = id;
-  const res = new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers });
-  completeResponses.add(res);
-  return res;
-}
-
-/**
- * gzip or deflate when the client asks (the app does; load tests and curl usually do not), with
- * hono's compress(). Only then: it sets Vary on every answer, which turns @hono/node-server's
- * lightweight response into a full fetch Response (a ReadableStream per answer). Answers built
- * by completeResponse are left as they are: sendTaggedJson compressed them once already where it
- * pays (a cached briefing or story, 1 KB or more, to a client taking gzip); a client taking only
- * deflate gets them uncompressed, under their strong ETag.
- */
-export function compressUnlessComplete(): MiddlewareHandler {
-  const compressing = compress();
-  const routeDone = async () => {};
-  return async (c, next) => {
-    if (!requestHeader(c, "accept-encoding")) return next();
-    await next();
-    if (!completeResponses.has(c.res)) await compressing(c, routeDone);
-  };
-}
 
 /** An RFC 9457 problem document. */
 export function problemBody(
@@ -253,76 +209,6 @@ export function problemResponses<S extends number>(...statuses: S[]) {
 }
 
 /**
- * A JSON body serialized once (UTF-8 bytes), with its strong ETag: what jsonWithEtag sends.
- * `gzipped` is filled the first time a client that accepts gzip asks, so an answer kept in a
- * cache is compressed once, not per request.
- */
-export type TaggedJson = { bytes: Uint8Array; etag: string; gzipped?: Uint8Array };
-
-export function tagJson(body: unknown): TaggedJson {
-  const bytes = Buffer.from(JSON.stringify(body));
-  return { bytes, etag: `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 27)}"` };
-}
-
-/**
- * JSON with a strong ETag over its bytes; a matching If-None-Match answers 304 with no body.
- * Private: briefings and stories are per reader; revalidated because they change during the day.
- */
-export function jsonWithEtag<T>(c: Context, body: T) {
-  return sendTaggedJson(c, tagJson(body));
-}
-
-/** Below this a gzip answer saves less than it costs (hono's compress() uses the same threshold). */
-const GZIP_MIN_BYTES = 1024;
-
-/** Whether an Accept-Encoding header takes gzip (explicitly or by `*`, with a q above 0). */
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  const accepts = parseAccept(header);
-  const gzip = accepts.find((a) => a.type.toLowerCase() === "gzip") ?? accepts.find((a) => a.type === "*");
-  return gzip !== undefined && gzip.q > 0;
-}
-
-/**
- * jsonWithEtag for a body serialized earlier (e.g. kept in a cache). A client that accepts gzip
- * gets the gzip representation, compressed once per TaggedJson (hono's compress() would run a
- * CompressionStream per request), under its own strong ETag (the identity tag with "-gzip"), as
- * representations with different bytes must have different strong tags. Either tag revalidates:
- * both name the same content.
- */
-export function sendTaggedJson(c: Context, tagged: TaggedJson) {
-  const gzip = tagged.bytes.byteLength >= GZIP_MIN_BYTES && acceptsGzip(requestHeader(c, "accept-encoding"));
-  const etag = gzip ? gzipTag(tagged.etag) : tagged.etag;
-  const headers: Record<string, string> = {
-    etag,
-    "cache-control": "private, no-cache",
-    "content-type": "application/json",
-    vary: "accept-encoding",
-  };
-  const match = requestHeader(c, "if-none-match");
-  if (match?.split(",").some((t) => sameContent(t.trim().replace(/^W\//, ""), tagged.etag))) {
-    return completeResponse(c, null, 304, headers);
-  }
-  if (!gzip) return completeResponse(c, tagged.bytes, 200, headers);
-  tagged.gzipped ??= gzipSync(tagged.bytes);
-  headers["content-encoding"] = "gzip";
-  return completeResponse(c, tagged.gzipped, 200, headers);
-}
-
-/** The strong tag of the gzip form: the identity tag with "-gzip" inside its quotes. */
-const gzipTag = (identityTag: string) => `${identityTag.slice(0, -1)}-gzip"`;
-const sameContent = (tag: string, identityTag: string) => tag === identityTag || tag === gzipTag(identityTag);
-
-/** A UUID as the API takes it, in any case; stored ids are lower case, so it is compared so. */
-export const uuidSchema = z
-  .string()
-  .uuid("must be a UUID")
-  .transform((id) => id.toLowerCase());
-
-/** A path parameter holding a UUID. */
-export const uuidParam = (name = "id") => uuidSchema.openapi({ param: { name, in: "path" } });
-
-/**
  * A date an admin gives for a build or a send, refused when it is after today everywhere: a
  * briefing dated 9999-12-31 would head every reader's list for good.
  */
@@ -333,26 +219,3 @@ export function refuseDateAfterToday(date: string | undefined, now: Date): void 
     ]);
   }
 }
-
-// PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD.
-export const STORABLE_TEXT =
-  "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
-
-/**
- * A text field as every schema takes one: storable (refused by name rather than failing at the
- * insert or being stored altered, for callers that do not come through checkJsonBody: the CLI,
- * forms), trimmed, not empty, at most `max` characters.
- */
-export const textField = (max: number) =>
-  z
-    .string()
-    .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
-    .trim()
-    .min(1, "must not be empty")
-    .max(max, `must be at most ${max} characters`);
-
-/** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
-export const calendarDateSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
-  .refine(isCalendarDate, "must be a real calendar date");

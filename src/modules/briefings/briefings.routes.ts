@@ -1,16 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
-import {
-  adminAuth,
-  createRouter,
-  jsonWithEtag,
-  problemResponses,
-  refuseDateAfterToday,
-  sendTaggedJson,
-  type TaggedJson,
-  tagJson,
-} from "../../lib/http.ts";
+import { adminAuth, createRouter, problemResponses, refuseDateAfterToday } from "../../lib/http.ts";
 import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
+import { jsonWithEtag, sendTaggedJson, type TaggedJson, tagJson } from "../../lib/tagged-json.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";

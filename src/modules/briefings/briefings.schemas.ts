@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { calendarDateSchema, uuidParam, uuidSchema } from "../../lib/http.ts";
+import { calendarDateSchema, uuidParam, uuidSchema } from "../../lib/field-schemas.ts";
 import { isCalendarDate } from "../../lib/time.ts";
 
 const citedTextSchema = z.object({

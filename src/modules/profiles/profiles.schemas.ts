@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { textField, uuidParam } from "../../lib/http.ts";
+import { textField, uuidParam } from "../../lib/field-schemas.ts";
 import { canonicalTimeZone } from "../../lib/time.ts";
 
 /** An IANA zone, stored under its canonical name (the one PostgreSQL knows too). */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { STORABLE_TEXT, textField } from "../../lib/http.ts";
+import { STORABLE_TEXT, textField } from "../../lib/field-schemas.ts";
 import { isStorableText } from "../../lib/text.ts";
 
 const isFeedUrl = (v: string) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v);

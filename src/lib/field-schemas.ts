@@ -1,0 +1,37 @@
+import { z } from "@hono/zod-openapi";
+import { isStorableText } from "./text.ts";
+import { isCalendarDate } from "./time.ts";
+
+// Field schemas the routes and modules share: ids, dates and text as the API takes them.
+
+/** A UUID as the API takes it, in any case; stored ids are lower case, so it is compared so. */
+export const uuidSchema = z
+  .string()
+  .uuid("must be a UUID")
+  .transform((id) => id.toLowerCase());
+
+/** A path parameter holding a UUID. */
+export const uuidParam = (name = "id") => uuidSchema.openapi({ param: { name, in: "path" } });
+
+// PostgreSQL text cannot hold a NUL, and a lone surrogate would come back as U+FFFD.
+export const STORABLE_TEXT =
+  "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
+
+/**
+ * A text field as every schema takes one: storable (refused by name rather than failing at the
+ * insert or being stored altered, for callers that do not come through checkJsonBody: the CLI,
+ * forms), trimmed, not empty, at most `max` characters.
+ */
+export const textField = (max: number) =>
+  z
+    .string()
+    .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`);
+
+/** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
+export const calendarDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD")
+  .refine(isCalendarDate, "must be a real calendar date");
