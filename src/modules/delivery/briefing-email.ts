@@ -31,7 +31,7 @@ export type EmailLinks = {
 /**
  * One subscriber's signed per-story links (routes in src/modules/email-actions/). The template
  * writes them unescaped ({{{ }}}): they are the base URL, made safe here once per email, and
- * base64url tokens. Escaping costs time and bytes, "/" becoming "&#x2F;", eight links a story.
+ * base64url tokens, eight links a story that need no escaping pass.
  */
 export function storyLinkUrls(
   config: { publicBaseUrl: string; linkSecret: string },

@@ -57,7 +57,7 @@ async function subscriberWithBriefing(local = `reader${++n}`) {
 const deliveryOf = async (subscriberId: string) =>
   (await deps.db.select().from(deliveries).where(eq(deliveries.subscriberId, subscriberId)))[0]!;
 const fast = { retryDelaysMs: [5, 5] };
-// Mustache escapes "/" and "=" in attributes; a browser reads them back as written.
+// Attribute values arrive HTML-escaped ("&" as "&amp;"); a browser reads them back as written.
 const decodeEntities = (v: string) =>
   v
     .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
