@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anyOf } from "../src/db/any-of.ts";
 import type { DbHandle } from "../src/db/client.ts";
 import { subscribers } from "../src/db/schema/index.ts";
 import { createTestDb } from "./db.ts";
@@ -33,5 +34,44 @@ describe("the db fixture", () => {
       }),
     ).rejects.toThrow();
     expect(await db.db.select().from(subscribers)).toEqual([]);
+  });
+
+  it("binds a list as one array parameter, any text as written, on either driver", async () => {
+    const odd = ['q"uote@x.example', "back\\slash@x.example", "comma,{brace}@x.example", "NULL", " spaced "];
+    const rows = await db.db
+      .insert(subscribers)
+      .values(
+        [...odd, "other@x.example"].map((email) => ({
+          email,
+          role: "r",
+          industry: "i",
+          timezone: "UTC",
+          deliveryTime: "07:00",
+        })),
+      )
+      .returning({ id: subscribers.id, email: subscribers.email });
+    const byEmail = await db.db
+      .select({ email: subscribers.email })
+      .from(subscribers)
+      .where(anyOf(subscribers.email, odd, "text"));
+    expect(byEmail.map((r) => r.email).sort()).toEqual([...odd].sort());
+    const ids = rows.filter((r) => r.email !== "other@x.example").map((r) => r.id);
+    const byId = await db.db
+      .select({ id: subscribers.id })
+      .from(subscribers)
+      .where(anyOf(subscribers.id, ids, "uuid"));
+    expect(byId.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(
+      await db.db
+        .select()
+        .from(subscribers)
+        .where(anyOf(subscribers.id, [], "uuid")),
+    ).toEqual([]);
+    await expect(
+      db.db
+        .select()
+        .from(subscribers)
+        .where(anyOf(subscribers.id, ["not-a-uuid"], "uuid")),
+    ).rejects.toThrow(/uuid/);
   });
 });

@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { anyOf } from "../../db/any-of.ts";
 import { rowsOf } from "../../db/client.ts";
 import {
   briefingItems,
@@ -207,11 +208,12 @@ async function existingBriefings(
     .from(briefings)
     .where(
       and(
-        inArray(
+        anyOf(
           briefings.subscriberId,
           subs.map((s) => s.id),
+          "uuid",
         ),
-        inArray(briefings.date, [...new Set(dateOf.values())]),
+        anyOf(briefings.date, [...new Set(dateOf.values())], "date"),
       ),
     );
   return new Set(rows.filter((r) => dateOf.get(r.subscriberId) === r.date).map((r) => r.subscriberId));
@@ -305,9 +307,10 @@ async function shownRecently(
     .innerJoin(storySummaries, eq(briefingItems.summaryId, storySummaries.id))
     .where(
       and(
-        inArray(
+        anyOf(
           briefings.subscriberId,
           subs.map((s) => s.id),
+          "uuid",
         ),
         gte(briefings.date, from),
         lt(briefings.date, dates.at(-1)!),
@@ -369,8 +372,8 @@ export async function briefingViews(
     .from(briefings)
     .where(
       and(
-        inArray(briefings.subscriberId, [...new Set(pairs.map((p) => p.subscriberId))]),
-        inArray(briefings.date, [...new Set(pairs.map((p) => p.date))]),
+        anyOf(briefings.subscriberId, [...new Set(pairs.map((p) => p.subscriberId))], "uuid"),
+        anyOf(briefings.date, [...new Set(pairs.map((p) => p.date))], "date"),
       ),
     );
   const found = rows.filter((b) => wanted.has(briefingKey(b.subscriberId, b.date)));
@@ -423,9 +426,10 @@ async function briefingViewsOf(deps: Pick<Deps, "db" | "summaryCache">, list: Br
     })
     .from(briefingItems)
     .where(
-      inArray(
+      anyOf(
         briefingItems.briefingId,
         list.map((b) => b.id),
+        "uuid",
       ),
     )
     .orderBy(briefingItems.briefingId, briefingItems.rank);

@@ -1,4 +1,5 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import { anyOf } from "../../db/any-of.ts";
 import { apiTokens, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError, isCheckViolation, isUniqueViolation, notFound } from "../../lib/errors.ts";
@@ -101,7 +102,7 @@ export async function activeSubscribers(deps: Pick<Deps, "db">, ids?: string[]):
   // An empty list names nobody (not everyone: an admin's `subscriberIds: []` once built them all).
   if (ids?.length === 0) return [];
   const where = ids
-    ? and(eq(subscribers.status, "active"), inArray(subscribers.id, ids))
+    ? and(eq(subscribers.status, "active"), anyOf(subscribers.id, ids, "uuid"))
     : eq(subscribers.status, "active");
   return deps.db.select().from(subscribers).where(where).orderBy(subscribers.createdAt);
 }

@@ -1,5 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
+import { anyOf } from "../../db/any-of.ts";
 import { storyInsights } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { splitSentences, wordCount } from "../../lib/text.ts";
@@ -64,7 +65,9 @@ export class SegmentInsights {
     const rows = await this.deps.db
       .select()
       .from(storyInsights)
-      .where(and(inArray(storyInsights.storyId, storyIds), inArray(storyInsights.segment, segments)));
+      .where(
+        and(anyOf(storyInsights.storyId, storyIds, "uuid"), anyOf(storyInsights.segment, segments, "text")),
+      );
     for (const r of rows) this.stored.set(`${r.storyId}\n${r.segment}`, r);
   }
 

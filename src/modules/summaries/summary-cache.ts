@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { anyOf } from "../../db/any-of.ts";
 import type { Db } from "../../db/client.ts";
 import { storySummaries } from "../../db/schema/index.ts";
 import type { StorySummary } from "./summaries.service.ts";
@@ -29,7 +29,7 @@ export class SummaryCache {
     const rows = await db
       .select()
       .from(storySummaries)
-      .where(inArray(storySummaries.id, [...new Set(missing)]));
+      .where(anyOf(storySummaries.id, [...new Set(missing)], "uuid"));
     for (const row of rows) {
       out.set(row.id, row);
       this.remember(row);
