@@ -29,10 +29,10 @@ export const briefings = pgTable(
     /** The next candidates that did not make the cut, with their scores: "also today" and an audit trail. */
     alsoToday: jsonb().$type<AlsoToday[]>().notNull().default([]),
   },
-  (t) => [
-    uniqueIndex("briefings_subscriber_date_key").on(t.subscriberId, t.date),
-    index("briefings_date_idx").on(t.date),
-  ],
+  // No index on the date alone: every read names the subscriber, and during a morning the
+  // planner's statistics (taken before it) said today had no briefings, so it preferred that index
+  // and read every briefing built so far today to find a batch's few (quadratic over a morning).
+  (t) => [uniqueIndex("briefings_subscriber_date_key").on(t.subscriberId, t.date)],
 );
 
 export const briefingItems = pgTable(

@@ -1,0 +1,1 @@
+DROP INDEX "briefings_date_idx";
