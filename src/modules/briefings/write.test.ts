@@ -113,6 +113,28 @@ describe("what readers saw in the week before", () => {
   });
 });
 
+describe("deleting", () => {
+  it("a reader deletes their briefings and those briefings' items, and no one else's", async () => {
+    const gone = (await createSubscriber(news.deps, profile(20, "Economist", "Banking"))).subscriber.id;
+    const kept = (await createSubscriber(news.deps, profile(21, "Economist", "Banking"))).subscriber.id;
+    await generateBriefings(news.deps, { subscriberIds: [gone, kept], date: "2026-11-27" });
+    const itemsOf = async (id: string) =>
+      rowsOf<{ n: number }>(
+        await news.deps.db.execute(sql`select count(*)::int as n from briefing_items i
+          join briefings b on b.id = i.briefing_id where b.subscriber_id = ${id}`),
+      )[0]!.n;
+    const keptItems = await itemsOf(kept);
+    expect(await itemsOf(gone)).toBeGreaterThan(0);
+    await news.deps.db.execute(sql`delete from subscribers where id = ${gone}`);
+    const orphans = rowsOf<{ n: number }>(
+      await news.deps.db.execute(sql`select count(*)::int as n from briefing_items i
+        where not exists (select 1 from briefings b where b.id = i.briefing_id)`),
+    )[0]!.n;
+    expect(orphans).toBe(0);
+    expect(await itemsOf(kept)).toBe(keptItems);
+  });
+});
+
 async function headlineOf(storyId: string): Promise<string | undefined> {
   return (await latestSummaries(news.deps, [storyId])).get(storyId)?.headline;
 }
