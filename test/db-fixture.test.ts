@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anyOf } from "../src/db/any-of.ts";
-import type { DbHandle } from "../src/db/client.ts";
+import { type DbHandle, rowsOf } from "../src/db/client.ts";
 import { subscribers } from "../src/db/schema/index.ts";
 import { createTestDb } from "./db.ts";
 
@@ -18,6 +18,12 @@ describe("the db fixture", () => {
     expect(db.driver).toBe(process.env.TEST_DATABASE_URL ? "postgres" : "pglite");
     const rows = await db.db.select().from(subscribers);
     expect(rows).toEqual([]);
+  });
+
+  it("runs the server's statements without JIT compilation (see openDb)", async ({ skip }) => {
+    if (db.driver !== "postgres") skip();
+    const [row] = rowsOf<{ jit: string }>(await db.db.execute(sql`show jit`));
+    expect(row?.jit).toBe("off");
   });
 
   it("rolls a failed transaction back whole, on either driver", async () => {
