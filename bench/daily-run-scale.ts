@@ -9,8 +9,10 @@
  * Then counts model calls for 10,000 and N subscribers against a counting OpenAI-compatible fake,
  * to show they follow stories and segments, not subscribers.
  *   npm run bench:daily -- [subscribers=100000] [stories=500]
- * BENCH_WORKERS=1,2 picks the worker counts; BENCH_LLM=0 skips the model-call count (a quick
- * before/after of the build and render alone); BENCH_CPU_PROF=<dir> profiles every process.
+ * Before the count, builds the next morning (the last run's briefings as yesterday's) to time a
+ * build that reads what each reader was shown. BENCH_WORKERS=1,2 picks the worker counts; BENCH_LLM=0 skips
+ * the model-call count and BENCH_SECOND=0 the next morning (a quick before/after of the build and
+ * render alone); BENCH_CPU_PROF=<dir> profiles every process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -301,6 +303,35 @@ async function main() {
       });
     }
 
+    // The next morning: the morning just built becomes yesterday's, so every reader's build reads
+    // what they were shown (left out unless updated) against a briefings table that already holds
+    // a morning, with the statistics PostgreSQL has at that point (BENCH_SECOND=0 skips it).
+    let nextMorning = null;
+    if (process.env.BENCH_SECOND !== "0" && runs.length > 0) {
+      const workers = workerCounts.at(-1)!;
+      await exec(url, "update briefings set date = date - 1");
+      await exec(url, "delete from deliveries");
+      await exec(
+        url,
+        "do $$ begin if to_regclass('pgboss.job') is not null then delete from pgboss.job; end if; end $$",
+      );
+      const build = await buildMorning(url, subscriberCount, workers);
+      const repeated = await count(
+        url,
+        `select count(*)::int as n from briefing_items i join briefings b on b.id = i.briefing_id
+          join briefings y on y.subscriber_id = b.subscriber_id and y.date = b.date - 1
+          join briefing_items yi on yi.briefing_id = y.id and yi.story_id = i.story_id
+          where b.date = (select max(date) from briefings)`,
+      );
+      nextMorning = {
+        workers,
+        buildSeconds: +build.seconds.toFixed(1),
+        // Stories shown the day before and shown again (none: nothing changes between the two).
+        repeatedFromYesterday: repeated,
+        workerPeakRssMb: build.peakRssMb,
+      };
+    }
+
     // Model calls with a counting fake: summaries are cached, so only "why it matters" remains,
     // one per (story, role x industry segment) picked.
     const fake = await startFakeOpenAi();
@@ -344,6 +375,7 @@ async function main() {
       runs,
       workerNodeOptions: WORKER_NODE_OPTIONS,
       scalingRatio: one && two ? +(one.totalSeconds / two.totalSeconds).toFixed(2) : null,
+      nextMorning,
       llmCalls,
       target: { totalSeconds: 60, workerPeakRssMb: 300 },
     };
