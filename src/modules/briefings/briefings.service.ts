@@ -284,10 +284,9 @@ function roundAll(features: Record<string, number>): Record<string, number> {
 /**
  * Per subscriber: story id -> story revision they already saw, over the week before their date.
  * Read key by key, each step a LATERAL the planner cannot turn into a scan: the week's briefings
- * per subscriber through the (subscriber, date) key, then each briefing's items through theirs.
- * As joins, statistics from before the morning made PostgreSQL hash the whole, growing items table
- * per subscriber (220 ms a batch of 500 on a first morning), or scan it for a batch's 3,250
- * briefing ids (420 ms a batch on the next morning, with 650,000 items from the day before).
+ * per subscriber through the (subscriber, date) key, then each briefing's items through theirs,
+ * a fixed number of index probes whatever the statistics, taken before the morning, say about
+ * tables that grow through it (12 ms a batch of 500 on the next morning of 100,000 readers).
  */
 async function shownRecently(
   deps: Pick<Deps, "db">,
