@@ -133,6 +133,15 @@ describe("deleting", () => {
     expect(orphans).toBe(0);
     expect(await itemsOf(kept)).toBe(keptItems);
   });
+
+  // Last in this file: it empties the briefings every test above wrote.
+  it("briefings by TRUNCATE truncates their items too", async () => {
+    await news.deps.db.execute(sql`truncate briefings, deliveries`);
+    const [left] = rowsOf<{ n: number }>(
+      await news.deps.db.execute(sql`select count(*)::int as n from briefing_items`),
+    );
+    expect(left?.n).toBe(0);
+  });
 });
 
 async function headlineOf(storyId: string): Promise<string | undefined> {
