@@ -190,6 +190,13 @@ type Draft = {
   whys: string[];
 };
 
+/** The batch's readers with their dates, as rows `want(subscriber_id, date)` to probe keys with. */
+function wanted(subs: Subscriber[], dateOf: Map<string, string>) {
+  const ids = subs.map((s) => s.id);
+  return sql`unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(ids.map((id) => dateOf.get(id)!))}::date[])
+    as want(subscriber_id, date)`;
+}
+
 /**
  * Subscribers (of these) who already have a briefing for their date. One probe of the
  * (subscriber, date) key per subscriber, written as a LATERAL the planner cannot turn into a scan:
@@ -202,12 +209,10 @@ async function existingBriefings(
   subs: Subscriber[],
   dateOf: Map<string, string>,
 ): Promise<Set<string>> {
-  const ids = subs.map((s) => s.id);
   const rows = rowsOf<{ subscriber_id: string }>(
     await deps.db.execute(sql`
       select want.subscriber_id
-      from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(ids.map((id) => dateOf.get(id)!))}::date[])
-        as want(subscriber_id, date)
+      from ${wanted(subs, dateOf)}
       cross join lateral (
         select 1 from briefings b where b.subscriber_id = want.subscriber_id and b.date = want.date limit 1
       ) found`),
@@ -293,12 +298,10 @@ async function shownRecently(
   subs: Subscriber[],
   dateOf: Map<string, string>,
 ): Promise<Map<string, Map<string, number>>> {
-  const ids = subs.map((s) => s.id);
   const rows = rowsOf<{ subscriber_id: string; story_id: string; revision: number }>(
     await deps.db.execute(sql`
       select want.subscriber_id, item.story_id, ss.story_revision as revision
-      from unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(ids.map((id) => dateOf.get(id)!))}::date[])
-        as want(subscriber_id, date)
+      from ${wanted(subs, dateOf)}
       cross join lateral (
         select id from briefings
         where subscriber_id = want.subscriber_id
