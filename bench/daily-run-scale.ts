@@ -10,9 +10,9 @@
  * to show they follow stories and segments, not subscribers.
  *   npm run bench:daily -- [subscribers=100000] [stories=500]
  * Before the count, builds the next morning (the last run's briefings as yesterday's) to time a
- * build that reads what each reader was shown. BENCH_WORKERS=1,2 picks the worker counts; BENCH_LLM=0 skips
- * the model-call count and BENCH_SECOND=0 the next morning (a quick before/after of the build and
- * render alone); BENCH_CPU_PROF=<dir> profiles every process.
+ * build that reads what each reader was shown. BENCH_WORKERS=1,2 picks the worker counts;
+ * BENCH_LLM=0 skips the model-call count and BENCH_SECOND=0 the next morning (a quick before/after
+ * of the build and render alone); BENCH_CPU_PROF=<dir> profiles every process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -170,14 +170,16 @@ async function exec(url: string, query: string): Promise<void> {
   }
 }
 
+/** Drops every queued and finished job (the queue's tables exist once a worker has started). */
+const FORGET_JOBS =
+  "do $$ begin if to_regclass('pgboss.job') is not null then delete from pgboss.job; end if; end $$";
+
 /** Clears the morning's output so the next configuration starts from the same state. */
 async function reset(url: string) {
   const c = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await c.unsafe("truncate deliveries, briefing_items, briefings, story_insights, llm_calls cascade");
-    await c.unsafe(
-      "do $$ begin if to_regclass('pgboss.job') is not null then delete from pgboss.job; end if; end $$",
-    );
+    await c.unsafe(FORGET_JOBS);
   } finally {
     await c.end();
   }
@@ -311,10 +313,7 @@ async function main() {
       const workers = workerCounts.at(-1)!;
       await exec(url, "update briefings set date = date - 1");
       await exec(url, "delete from deliveries");
-      await exec(
-        url,
-        "do $$ begin if to_regclass('pgboss.job') is not null then delete from pgboss.job; end if; end $$",
-      );
+      await exec(url, FORGET_JOBS);
       const build = await buildMorning(url, subscriberCount, workers);
       const repeated = await count(
         url,

@@ -38,12 +38,13 @@ export const briefings = pgTable(
 export const briefingItems = pgTable(
   "briefing_items",
   {
-    // No foreign keys on an item's columns: each check is a locking lookup per row, and a morning
-    // writes ~650,000 items. Items are written only in the transaction that inserts their briefing,
-    // with the ids that insert returned, from summaries just read; stories and summaries are never
-    // deleted. Deleting (or truncating) briefings still deletes their items: statement triggers
-    // on briefings (migration 0008) do what ON DELETE CASCADE did. Measured: the story and summary checks were
-    // half the cost of writing items (40,000 rows: 600 -> 300 ms); the briefing check ~7 us a row.
+    // No foreign keys on an item's columns: each check is a locking lookup per row, and a
+    // morning writes ~650,000 items. Items are written only in the transaction that inserts their
+    // briefing, with the ids that insert returned, from summaries just read; stories and summaries
+    // are never deleted. Deleting (or truncating) briefings still deletes their items: statement
+    // triggers on briefings (migration 0008) do what ON DELETE CASCADE did. Measured: the story and
+    // summary checks were half the cost of writing items (40,000 rows: 600 -> 300 ms); the
+    // briefing check ~7 us a row.
     briefingId: uuid().notNull(),
     rank: integer().notNull(),
     storyId: uuid().notNull(),

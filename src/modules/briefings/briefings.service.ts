@@ -191,7 +191,7 @@ type Draft = {
 };
 
 /** The batch's readers with their dates, as rows `want(subscriber_id, date)` to probe keys with. */
-function wanted(subs: Subscriber[], dateOf: Map<string, string>) {
+function readersOnTheirDates(subs: Subscriber[], dateOf: Map<string, string>) {
   const ids = subs.map((s) => s.id);
   return sql`unnest(${arrayLiteral(ids)}::uuid[], ${arrayLiteral(ids.map((id) => dateOf.get(id)!))}::date[])
     as want(subscriber_id, date)`;
@@ -212,7 +212,7 @@ async function existingBriefings(
   const rows = rowsOf<{ subscriber_id: string }>(
     await deps.db.execute(sql`
       select want.subscriber_id
-      from ${wanted(subs, dateOf)}
+      from ${readersOnTheirDates(subs, dateOf)}
       cross join lateral (
         select 1 from briefings b where b.subscriber_id = want.subscriber_id and b.date = want.date limit 1
       ) found`),
@@ -301,7 +301,7 @@ async function shownRecently(
   const rows = rowsOf<{ subscriber_id: string; story_id: string; revision: number }>(
     await deps.db.execute(sql`
       select want.subscriber_id, item.story_id, ss.story_revision as revision
-      from ${wanted(subs, dateOf)}
+      from ${readersOnTheirDates(subs, dateOf)}
       cross join lateral (
         select id from briefings
         where subscriber_id = want.subscriber_id
