@@ -134,13 +134,25 @@ describe("deleting", () => {
     expect(await itemsOf(kept)).toBe(keptItems);
   });
 
-  // Last in this file: it empties the briefings every test above wrote.
+  // Last in this file but one: it empties the briefings every test above wrote.
   it("briefings by TRUNCATE truncates their items too", async () => {
     await news.deps.db.execute(sql`truncate briefings, deliveries`);
     const [left] = rowsOf<{ n: number }>(
       await news.deps.db.execute(sql`select count(*)::int as n from briefing_items`),
     );
     expect(left?.n).toBe(0);
+  });
+
+  it("briefings and their items truncated in one statement", async () => {
+    await generateBriefings(news.deps, { date: "2026-11-27" });
+    const count = async (table: string) =>
+      rowsOf<{ n: number }>(
+        await news.deps.db.execute(sql.raw(`select count(*)::int as n from ${table}`)),
+      )[0]!.n;
+    expect(await count("briefing_items")).toBeGreaterThan(0);
+    await news.deps.db.execute(sql`truncate deliveries, briefing_items, briefings`);
+    expect(await count("briefings")).toBe(0);
+    expect(await count("briefing_items")).toBe(0);
   });
 });
 
