@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { AppError } from "./errors.ts";
 import { requestHeader } from "./http.ts";
 import { isStorableText } from "./text.ts";
 
@@ -43,8 +44,17 @@ function decodeForm(text: string): Record<string, FormValue | FormValue[]> {
  * (decodeForm). Multipart parts, and any other body, are left to parseBody.
  */
 export async function readForm(c: Context): Promise<Record<string, FormValue | File | (FormValue | File)[]>> {
-  if (mediaType(c) === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
-  return c.req.parseBody({ all: true });
+  const type = mediaType(c);
+  if (type === "application/x-www-form-urlencoded") return decodeForm(await c.req.text());
+  try {
+    return await c.req.parseBody({ all: true });
+  } catch {
+    // The fetch FormData parser refuses a multipart body it cannot split (no or a wrong boundary,
+    // a part cut short): the client's malformed body, not a fault of ours.
+    throw new AppError("VALIDATION", `the request body is not a well-formed ${type || "form"}`, [
+      { location: "body", message: `is not a well-formed ${type || "form"}` },
+    ]);
+  }
 }
 
 /** The request's media type, compared as parseBody does: lower case, parameters dropped. */

@@ -148,6 +148,18 @@ describe("the preferences form under hostile input", () => {
     expect((await getSubscriber(deps, subscriber.id)).status).toBe("active");
   });
 
+  it("answers 400, never 500, for a multipart body that does not parse, and changes nothing", async () => {
+    const { subscriber, path } = await withPreferences("cut-multipart@example.com");
+    const res = await app.request(path, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=XX" },
+      body: '--XX\r\nContent-Disposition: form-data; name="role"\r\n\r\nCut',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(await getSubscriber(deps, subscriber.id)).toEqual(subscriber);
+  });
+
   it("takes stories per briefing as decimal digits only", async () => {
     const { subscriber, path } = await withPreferences("length-digits@example.com");
     for (const value of ["0x5", "5.0", " 5 ", "1e1", "+5", "-5", "٥", "Infinity"]) {

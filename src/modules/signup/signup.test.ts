@@ -260,6 +260,21 @@ describe("sign-up", () => {
     expect(await findSubscriberByEmail(deps, "multipart@example.com")).toBeUndefined();
   });
 
+  it("answers 400, never 500, for a multipart body that does not parse, and creates nothing", async () => {
+    for (const [type, body] of [
+      ["multipart/form-data; boundary=XX", "--XX\r\nContent-Disp"],
+      ["multipart/form-data", "email=cut@example.com&role=r&industry=i"],
+    ] as const) {
+      const res = await app.request("/signup", { method: "POST", headers: { "content-type": type }, body });
+      expect(res.status, type).toBe(400);
+      expect(res.headers.get("content-type"), type).toContain("application/problem+json");
+      expect(((await res.json()) as { detail: string }).detail).toContain(
+        "not a well-formed multipart/form-data",
+      );
+    }
+    expect(await findSubscriberByEmail(deps, "cut@example.com")).toBeUndefined();
+  });
+
   it("answers 400, never 500, for a JSON body that is not an object", async () => {
     for (const body of ["null", "[]", '"q@x.com"', "1", "true", "{"]) {
       const res = await postJson(body);
