@@ -168,7 +168,7 @@ export function createApp(deps: Deps) {
         { err: refused, requestId: c.get("requestId"), route: c.req.routePath },
         "value refused",
       );
-      return problem(c, 400, `a value in the request cannot be stored: ${refused}`);
+      return problem(c, 400, `a value in the request cannot be stored or compared: ${refused}`);
     }
     deps.logger.error({ err, requestId: c.get("requestId"), route: c.req.routePath }, "unhandled error");
     return problem(c, 500, "something went wrong on our side; the request id helps us find it");

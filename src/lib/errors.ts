@@ -51,8 +51,9 @@ export function isCheckViolation(err: unknown, constraint: string): boolean {
 }
 
 // PostgreSQL's refusals of a value itself: a NUL character in text (22021, 22P05 in JSON), a
-// date or time out of its range (22008, 22007), a number out of range (22003).
-const REFUSED_VALUE_CODES = new Set(["22021", "22P05", "22008", "22007", "22003"]);
+// date or time out of its range (22008, 22007, 22009 for a zone offset), a number out of range
+// (22003).
+const REFUSED_VALUE_CODES = new Set(["22021", "22P05", "22008", "22007", "22009", "22003"]);
 
 /**
  * The database's own words when it refused a value it cannot store: input that got past

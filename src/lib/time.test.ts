@@ -23,6 +23,8 @@ describe("dates and times the API takes", () => {
       "2026-11-29T06:30:00.123+05:30",
       "2026-11-29",
       "2026-11-29T06:30+0100",
+      "0001-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999Z",
     ])
       expect({ t, ok: isStorableTime(t) }).toEqual({ t, ok: true });
     // Date.parse read "2026-02-30" as 2 March and "-1" as the year 2001.
@@ -33,6 +35,9 @@ describe("dates and times the API takes", () => {
       "2026-11-29T24:00:00Z",
       "10000-01-01",
       "yesterday",
+      // In range as written, out of it in UTC.
+      "9999-12-31T23:59:59-14:00",
+      "0001-01-01T00:00:00+14:00",
     ])
       expect({ t, ok: isStorableTime(t) }).toEqual({ t, ok: false });
   });

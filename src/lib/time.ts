@@ -76,7 +76,16 @@ function isRealDay(year: number, month: number, day: number): boolean {
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/i;
 
-/** An ISO 8601 date or time PostgreSQL stores as written: a real day, years 1 to 9999. */
+// The instants PostgreSQL's timestamptz takes as ISO text (years 1 to 9999, in UTC). Date.UTC
+// reads a year below 100 as 19xx, hence setUTCFullYear.
+const FIRST_INSTANT = new Date(0).setUTCFullYear(1, 0, 1);
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const isStorableInstant = (t: number) => t >= FIRST_INSTANT && t <= LAST_INSTANT;
+
+/**
+ * An ISO 8601 date or time PostgreSQL stores as written: a real day, years 1 to 9999, before and
+ * after its zone offset is applied ("9999-12-31T23:59:59-14:00" is in the year 10000 in UTC).
+ */
 export function isStorableTime(v: string): boolean {
   const m = ISO_TIME.exec(v);
   if (!m) return false;
@@ -91,7 +100,7 @@ export function isStorableTime(v: string): boolean {
     second < 60 &&
     zoneHour < 15 &&
     zoneMinute < 60 &&
-    !Number.isNaN(Date.parse(v))
+    isStorableInstant(Date.parse(v))
   );
 }
 
