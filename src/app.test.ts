@@ -593,6 +593,36 @@ describe("values a database cannot hold", () => {
     expect(me.mutedSources).toEqual([]);
   });
 
+  it("refuses a JSON body that is not UTF-8, and stores nothing (it was stored with U+FFFD)", async () => {
+    const { token } = await createSubscriber("bytes@example.com");
+    const before = await (await app.request("/v1/me", { headers: as(token) })).json();
+    // "ab", then bytes no UTF-8 text has (a Latin-1 é, ÿþ), then "cd".
+    const body = Buffer.concat([
+      Buffer.from('{"role":"ab'),
+      Buffer.from([0xe9, 0xff, 0xfe]),
+      Buffer.from('cd"}'),
+    ]);
+    const patch = await app.request("/v1/me", {
+      method: "PATCH",
+      headers: { ...as(token), "content-type": "application/json" },
+      body,
+    });
+    expect(patch.status).toBe(400);
+    expect(await patch.json()).toMatchObject({
+      detail: expect.stringContaining("not valid UTF-8"),
+      errors: [{ location: "body" }],
+    });
+    expect(await (await app.request("/v1/me", { headers: as(token) })).json()).toEqual(before);
+    // Valid UTF-8 beyond ASCII, and a byte order mark before it, are read as before.
+    const fine = await app.request("/v1/me", {
+      method: "PATCH",
+      headers: { ...as(token), "content-type": "application/json" },
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"role":"Économiste"}')]),
+    });
+    expect(fine.status).toBe(200);
+    expect(((await fine.json()) as { role: string }).role).toBe("Économiste");
+  });
+
   it("reads an empty body labelled JSON as {}: an optional body may be left out, a required one names its fields", async () => {
     const empty = { ...admin, "content-type": "application/json" };
     const build = await app.request("/admin/briefings", { method: "POST", headers: empty, body: "" });

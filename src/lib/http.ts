@@ -123,6 +123,8 @@ function unstorableText(root: unknown): string[] {
   return found;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Whether a Content-Type names JSON (application/json, application/problem+json, ...). */
 export const isJsonType = (contentType: string) => /^application\/([\w.+-]+\+)?json\b/i.test(contentType);
 
@@ -134,13 +136,26 @@ export const isJsonType = (contentType: string) => /^application\/([\w.+-]+\+)?j
 export const checkJsonBody: MiddlewareHandler = async (c, next) => {
   const type = requestHeader(c, "content-type") ?? "";
   if (!isJsonType(type)) return next();
-  const text = await c.req.text();
+  // Decoded strictly: c.req.text() turns bytes that are not UTF-8 into U+FFFD, and the mangled
+  // text was stored as if sent (JSON is UTF-8, RFC 8259).
+  const bytes = await c.req.arrayBuffer();
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw new AppError("VALIDATION", "the request body is not valid UTF-8, as JSON must be", [
+      { location: "body", message: "is not valid UTF-8" },
+    ]);
+  }
+  // Routes read the body through hono's cache (its validators included), from its first entry:
+  // the text, as decoded here. (Hono keeps promises there, whatever its type says.)
+  const cache = c.req.bodyCache as Record<string, unknown>;
+  delete cache.arrayBuffer;
+  cache.text = Promise.resolve(text);
   if (text.trim() === "") {
     // Read as {}: an optional body left out by a client that still labels it JSON (OkHttp and
-    // fetch wrappers do) is accepted, and a required one is told which fields it lacks. Routes
-    // read the body through this cache (hono's validators included).
-    // (Hono keeps promises there, whatever its type says.)
-    (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve("{}");
+    // fetch wrappers do) is accepted, and a required one is told which fields it lacks.
+    cache.text = Promise.resolve("{}");
     return next();
   }
   let body: unknown;
