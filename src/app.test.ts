@@ -593,6 +593,34 @@ describe("values a database cannot hold", () => {
     expect(me.mutedSources).toEqual([]);
   });
 
+  it("refuses line breaks, control characters and direction overrides in one-line fields; stores nothing", async () => {
+    const { token } = await createSubscriber("one-line@example.com");
+    const before = await (await app.request("/v1/me", { headers: as(token) })).json();
+    const patch = (body: unknown) =>
+      app.request("/v1/me", {
+        method: "PATCH",
+        headers: { ...as(token), "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const refused = await patch({
+      role: "a\r\nBcc: x@example.com",
+      industry: "\u001b[31mred",
+      name: "evil\u202Etxt.exe",
+      interests: ["fine", "tab\there"],
+    });
+    expect(refused.status).toBe(400);
+    const { errors } = (await refused.json()) as { errors: { location: string; message: string }[] };
+    expect(errors.map((e) => e.location).sort()).toEqual(
+      ["body.industry", "body.interests.1", "body.name", "body.role"].sort(),
+    );
+    expect(errors[0]!.message).toContain("one line of text");
+    expect(await (await app.request("/v1/me", { headers: as(token) })).json()).toEqual(before);
+    // A trailing line break is trimmed as spaces are; a right-to-left mark is part of a name.
+    const fine = await patch({ role: "Analyst\n", name: "\u200Fنور" });
+    expect(fine.status).toBe(200);
+    expect(await fine.json()).toMatchObject({ role: "Analyst", name: "\u200Fنور" });
+  });
+
   it("refuses a JSON body that is not UTF-8, and stores nothing (it was stored with U+FFFD)", async () => {
     const { token } = await createSubscriber("bytes@example.com");
     const before = await (await app.request("/v1/me", { headers: as(token) })).json();

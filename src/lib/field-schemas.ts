@@ -17,10 +17,15 @@ export const uuidParam = (name = "id") => uuidSchema.openapi({ param: { name, in
 export const STORABLE_TEXT =
   "must be valid text (no NUL, no unpaired surrogates): such text cannot be stored";
 
+// Line breaks, other control characters (C0, DEL, C1) and bidirectional overrides and isolates,
+// which make a name shown in an email or a page read as something else ("a\r\nBcc: ...", text
+// reversed by U+202E). Marks such as U+200F, which right-to-left names use, are left alone.
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
 /**
  * A text field as every schema takes one: storable (refused by name rather than failing at the
  * insert or being stored altered, for callers that do not come through checkJsonBody: the CLI,
- * forms), trimmed, not empty, at most `max` characters.
+ * forms), trimmed, one line of plain text, not empty, at most `max` characters.
  */
 export const textField = (max: number) =>
   z
@@ -28,7 +33,10 @@ export const textField = (max: number) =>
     .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
     .trim()
     .min(1, "must not be empty")
-    .max(max, `must be at most ${max} characters`);
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !NOT_ONE_LINE.test(v), {
+      message: "must be one line of text (no line breaks, control characters or direction overrides)",
+    });
 
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z
