@@ -72,5 +72,10 @@ export const authCodes = pgTable(
     usedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("auth_codes_hash_key").on(t.codeHash)],
+  // By subscriber and time: how many sign-in codes an address was sent in the last hour (asked
+  // by anyone, unauthenticated), and a subscriber's deletion cascading here.
+  (t) => [
+    uniqueIndex("auth_codes_hash_key").on(t.codeHash),
+    index("auth_codes_subscriber_idx").on(t.subscriberId, t.createdAt),
+  ],
 );

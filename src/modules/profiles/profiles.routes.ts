@@ -18,7 +18,7 @@ import {
   toProfileView,
   updateProfile,
 } from "./profiles.service.ts";
-import { requestSignIn, verifySignIn } from "./signin.service.ts";
+import { requestSignIn, signInTries, verifySignIn } from "./signin.service.ts";
 import { authenticateToken, listTokens, revokeToken } from "./tokens.service.ts";
 
 export type SubscriberEnv = {
@@ -44,6 +44,7 @@ export const bearerSecurity = [{ bearer: [] }];
 
 export function createProfileRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
+  const tries = signInTries(deps.clock);
   if (deps.config.ADMIN_TOKEN) {
     app.use("/admin/subscribers", adminAuth(deps.config.ADMIN_TOKEN));
     app.openapi(
@@ -126,11 +127,19 @@ export function createProfileRoutes(deps: Deps) {
             "application/json": { schema: z.object({ token: z.string(), subscriberId: z.string() }) },
           },
         },
-        ...problemResponses(400, 401),
+        ...problemResponses(400, 401, 429),
       },
     }),
     async (c) => {
       const { email, code } = c.req.valid("json");
+      const allowed = tries.take(email.toLowerCase());
+      if (!allowed.ok) {
+        c.header("retry-after", String(allowed.retryAfterSeconds));
+        throw new AppError(
+          "RATE_LIMITED",
+          `too many tries for this address; retry in ${allowed.retryAfterSeconds} s`,
+        );
+      }
       return c.json(await verifySignIn(deps, email, code), 200);
     },
   );

@@ -49,6 +49,48 @@ describe("magic-link sign-in", () => {
     expect(deps.mailer.sent.length).toBe(before);
   });
 
+  it("emails one address at most 5 codes an hour, answering every ask alike", async () => {
+    await createSubscriber(deps, {
+      email: "flooded@example.com",
+      role: "r",
+      industry: "i",
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    const to = () => deps.mailer.sent.filter((m) => m.to === "flooded@example.com").length;
+    for (let i = 0; i < 8; i++)
+      expect((await post("/v1/auth/email", { email: "flooded@example.com" })).status).toBe(202);
+    expect(to()).toBe(5);
+    deps.clock.advance(61 * 60_000);
+    expect((await post("/v1/auth/email", { email: "flooded@example.com" })).status).toBe(202);
+    expect(to()).toBe(6);
+  });
+
+  it("limits tries at one address's codes: 429 with Retry-After, the right code included", async () => {
+    await createSubscriber(deps, {
+      email: "guessed@example.com",
+      role: "r",
+      industry: "i",
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    await post("/v1/auth/email", { email: "guessed@example.com" });
+    const code = deps.mailer.sent.at(-1)!.subject.match(/: ([A-Z0-9]{8})$/)![1]!;
+    for (let i = 0; i < 10; i++)
+      expect(
+        (await post("/v1/auth/verify", { email: "guessed@example.com", code: `WRONG${i}AB` })).status,
+      ).toBe(401);
+    const throttled = await post("/v1/auth/verify", { email: "Guessed@example.com", code });
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Other addresses are not held back, and the wait passes.
+    expect((await post("/v1/auth/verify", { email: "app.user@example.com", code: "WRONG234" })).status).toBe(
+      401,
+    );
+    deps.clock.advance(90_000);
+    expect((await post("/v1/auth/verify", { email: "guessed@example.com", code })).status).toBe(200);
+  });
+
   it("refuses a wrong or expired code", async () => {
     await post("/v1/auth/email", { email: "app.user@example.com" });
     const code = deps.mailer.sent.at(-1)!.subject.match(/: ([A-Z0-9]{8})$/)![1]!;

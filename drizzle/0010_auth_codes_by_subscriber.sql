@@ -1,0 +1,1 @@
+CREATE INDEX "auth_codes_subscriber_idx" ON "auth_codes" USING btree ("subscriber_id","created_at");
