@@ -555,6 +555,14 @@ describe("values a database cannot hold", () => {
     expect(listed.sources.some((x) => x.url === "https://nul.example/feed.xml")).toBe(false);
     const long = await send("POST", "/admin/sources", { url: `https://long.example/${"a".repeat(5000)}` });
     expect(long.status).toBe(400);
+    // Thousands of bad values are named up to 50, with how many more there are.
+    const many = await send("POST", "/admin/briefings", {
+      subscriberIds: Array.from({ length: 5000 }, (_, i) => `not-an-id-${i}`),
+    });
+    expect(many.status).toBe(400);
+    const problem = (await many.json()) as { detail: string; errors: unknown[] };
+    expect(problem.errors).toHaveLength(50);
+    expect(problem.detail).toMatch(/; and \d+ more$/);
   });
 
   it("names every place that holds a NUL or an unpaired surrogate, in any route, and stores nothing", async () => {

@@ -90,16 +90,24 @@ export function fieldErrors(
   return issues.map((i) => ({ location: [target, ...i.path.map(String)].join("."), message: i.message }));
 }
 
-/** One VALIDATION error naming each field of `issues`: "<what>: body.email must be ...; ...". */
+// Field errors named in one answer, at most: a hostile body of 10,000 bad ids made a 1 MB answer.
+const MAX_FIELD_ERRORS = 50;
+
+/**
+ * One VALIDATION error naming each field of `issues` ("<what>: body.email must be ...; ..."), the
+ * first MAX_FIELD_ERRORS of them, and how many more there are.
+ */
 export function validationError(
   issues: readonly { path: readonly PropertyKey[]; message: string }[],
   target: string,
   what: string,
 ): AppError {
-  const errors = fieldErrors(issues, target);
+  const all = fieldErrors(issues, target);
+  const errors = all.slice(0, MAX_FIELD_ERRORS);
+  const more = all.length - errors.length;
   return new AppError(
     "VALIDATION",
-    `${what}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}`,
+    `${what}: ${errors.map((e) => `${e.location} ${e.message}`).join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
     errors,
   );
 }
