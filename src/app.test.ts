@@ -303,6 +303,10 @@ describe("briefings through the API", () => {
     });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
+    const any = await app.request(`/v1/briefings/${b.id}`, {
+      headers: { ...as(token), "if-none-match": "*" },
+    });
+    expect(any.status).toBe(304);
 
     // As the app asks (gzip): the same JSON, compressed, under its own strong tag; either tag
     // revalidates, and a client refusing gzip (q=0) gets identity bytes.

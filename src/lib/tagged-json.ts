@@ -56,7 +56,10 @@ export function sendTaggedJson(c: Context, tagged: TaggedJson) {
     vary: "accept-encoding",
   };
   const match = requestHeader(c, "if-none-match");
-  if (match?.split(",").some((t) => sameContent(t.trim().replace(/^W\//, ""), tagged.etag))) {
+  // "*" matches any current representation (RFC 9110, 13.1.2): this one exists.
+  if (
+    match?.split(",").some((t) => t.trim() === "*" || sameContent(t.trim().replace(/^W\//, ""), tagged.etag))
+  ) {
     return completeResponse(c, null, 304, headers);
   }
   if (!gzip) return completeResponse(c, tagged.bytes, 200, headers);
