@@ -1347,13 +1347,13 @@ export interface paths {
             "text/html": string;
           };
         };
-        /** @description Not found */
+        /** @description No such link (cut short, mistyped): the same kind of page, inviting to sign up */
         404: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            "application/problem+json": components["schemas"]["Problem"];
+            "text/html": string;
           };
         };
         /** @description Revoked or expired: a friendly page inviting to sign up */

@@ -47,9 +47,15 @@ export function renderSharePage(story: StoryView, opts: { pageUrl: string; signu
   return htmlPage(story.headline, body, { head, style: STORY_STYLE });
 }
 
-export function renderGonePage(reason: "revoked" | "expired", signupUrl: string) {
+const WHY_GONE = {
+  revoked: "The link was withdrawn by the person who shared it.",
+  expired: "The link was set to expire, and it has.",
+  unknown: "This link does not lead to a story: it may have been cut short or mistyped.",
+};
+
+export function renderGonePage(reason: keyof typeof WHY_GONE, signupUrl: string) {
   const body = html`<h1>This shared story is no longer available</h1>
-  <p>The link was ${reason === "revoked" ? "withdrawn by the person who shared it" : "set to expire, and it has"}.</p>
+  <p>${WHY_GONE[reason]}</p>
   ${invitation(signupUrl, "The few stories that matter to your work, every morning, each point linked to its source.")}`;
   return htmlPage("This shared story is no longer available", body, { style: STORY_STYLE });
 }

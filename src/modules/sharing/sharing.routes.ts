@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
+import { AppError } from "../../lib/errors.ts";
 import { uuidParam } from "../../lib/field-schemas.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
 import { createRouter, problemResponses } from "../../lib/http.ts";
@@ -79,16 +80,24 @@ export function createSharingRoutes(deps: Deps) {
     request: { params: z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) }) },
     responses: {
       200: { description: "The story", content: { "text/html": { schema: z.string() } } },
+      404: {
+        description: "No such link (cut short, mistyped): the same kind of page, inviting to sign up",
+        content: { "text/html": { schema: z.string() } },
+      },
       410: {
         description: "Revoked or expired: a friendly page inviting to sign up",
         content: { "text/html": { schema: z.string() } },
       },
-      ...problemResponses(404),
     },
   });
   app.get("/s/:token", async (c) => {
     const signupUrl = `${deps.config.publicBaseUrl}/signup`;
-    const shared = await openShare(deps, c.req.param("token"));
+    // Opened by people in a browser: a link that leads nowhere gets a page, not a problem document.
+    const shared = await openShare(deps, c.req.param("token")).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === "NOT_FOUND") return null;
+      throw err;
+    });
+    if (!shared) return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);
     if (shared.status === "gone") {
       return c.html(renderGonePage(shared.reason, signupUrl), 410, PAGE_HEADERS);
     }

@@ -115,7 +115,16 @@ describe("shared stories", () => {
   });
 
   it("answers 404 for an unknown link and for sharing a story that does not exist; 401 without a token", async () => {
-    expect((await app.request("/s/not-a-real-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa")).status).toBe(404);
+    // Opened in a browser: a page like the 410's, inviting to sign up, not a problem document.
+    for (const path of ["/s/not-a-real-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa", "/s/x"]) {
+      const unknown = await app.request(path);
+      expect(unknown.status, path).toBe(404);
+      expect(unknown.headers.get("content-type"), path).toMatch(/^text\/html/);
+      expect(unknown.headers.get("content-security-policy"), path).toBeTruthy();
+      const page = await unknown.text();
+      expect(page).toContain("does not lead to a story");
+      expect(page).toContain("/signup");
+    }
     const missing = await app.request("/v1/stories/00000000-0000-4000-8000-000000000000/share", {
       method: "POST",
       headers: as(sharer.token),
