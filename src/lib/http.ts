@@ -207,6 +207,15 @@ export const problemSchema = z
   })
   .openapi("Problem");
 
+/** OpenAPI: an HTML page answered (the pages people open from emails and shared links). */
+export const htmlAnswer = (description: string) => ({
+  description,
+  content: { "text/html": { schema: z.string() } },
+});
+
+/** OpenAPI: a `{token}` path parameter, documented and not validated (an odd one is not found). */
+export const tokenParam = z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) });
+
 /** OpenAPI declarations of the error answers a route can give. */
 export function problemResponses<S extends number>(...statuses: S[]) {
   return Object.fromEntries(

@@ -1,8 +1,7 @@
-import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Deps } from "../../deps.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter } from "../../lib/http.ts";
+import { type AppEnv, createRouter, htmlAnswer, tokenParam } from "../../lib/http.ts";
 import type { StoryAction } from "../profiles/index.ts";
 import {
   invalidLinkPage,
@@ -21,11 +20,6 @@ import {
 
 // Personal pages: the path is a credential, so no shared cache keeps them.
 const HEADERS = { ...PAGE_HEADERS, "cache-control": "private, no-store" };
-const htmlAnswer = (description: string) => ({
-  description,
-  content: { "text/html": { schema: z.string() } },
-});
-const tokenParam = z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) });
 
 /**
  * The per-story links in the briefing email: read in the app, share, and feedback. Each token is
