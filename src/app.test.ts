@@ -1,5 +1,5 @@
 import { get as httpGet } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -95,6 +95,40 @@ describe("operations", () => {
     const res = await app.request("/nope");
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
+  });
+});
+
+describe("a client that closes mid-body", () => {
+  it("is logged as gone, not as an error of ours", async () => {
+    const lines: { level: string; msg?: string }[] = [];
+    const record =
+      (level: string) =>
+      (_obj: object | string, msg?: string): void => {
+        lines.push({ level, msg });
+      };
+    const logger = {
+      debug: record("debug"),
+      info: record("info"),
+      warn: record("warn"),
+      error: record("error"),
+      child: () => logger,
+    };
+    const watched = createApp(await createTestDeps(db, { logger }));
+    const server = serve({ fetch: watched.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, "127.0.0.1");
+      await new Promise((r) => socket.once("connect", r));
+      socket.write(
+        'POST /signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+      await expect.poll(() => lines.some((l) => l.msg === "client went away"), { timeout: 2_000 }).toBe(true);
+      expect(lines.filter((l) => l.level === "error")).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

@@ -170,8 +170,23 @@ export function createApp(deps: Deps) {
       );
       return problem(c, 400, `a value in the request cannot be stored or compared: ${refused}`);
     }
+    if (clientWentAway(err, c)) {
+      // The client closed the connection while its body was being read: nothing to answer,
+      // nothing of ours failed.
+      deps.logger.info({ requestId: c.get("requestId"), route: c.req.routePath }, "client went away");
+      return problem(c, 400, "the request was cut off before its body arrived");
+    }
     deps.logger.error({ err, requestId: c.get("requestId"), route: c.req.routePath }, "unhandled error");
     return problem(c, 500, "something went wrong on our side; the request id helps us find it");
   });
   return app;
+}
+
+/** A body read that failed because the client's connection closed (Node: "aborted", ECONNRESET). */
+function clientWentAway(err: Error, c: { env?: unknown }): boolean {
+  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean } } | undefined)?.incoming;
+  const code = (err as { code?: unknown }).code;
+  return (
+    (err.message === "aborted" || code === "ECONNRESET") && Boolean(incoming?.destroyed || incoming?.aborted)
+  );
 }

@@ -288,9 +288,19 @@ async function serveCommand(config: Config, out: Out, opts: { http: boolean }): 
   const timer = setInterval(plan, TICK_MS);
 
   const server = opts.http
-    ? serve({ fetch: createApp(deps).fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-        out.log(`Daybreak listening on http://localhost:${info.port} (${deps.dbHandle.driver})`);
-      })
+    ? serve(
+        {
+          fetch: createApp(deps).fetch,
+          port: config.PORT,
+          hostname: config.HOST,
+          // A request trickled in (headers or a body slower than any client sends) is cut off
+          // after 30 s with 408, not Node's 300 s: each one held a connection and its buffers.
+          serverOptions: { requestTimeout: 30_000, headersTimeout: 20_000 },
+        },
+        (info) => {
+          out.log(`Daybreak listening on http://localhost:${info.port} (${deps.dbHandle.driver})`);
+        },
+      )
     : null;
   if (!opts.http) out.log(`Daybreak worker running (${deps.dbHandle.driver})`);
 
