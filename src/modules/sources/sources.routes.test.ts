@@ -59,6 +59,22 @@ describe("POST /admin/sources", () => {
     expect(text).not.toContain("user");
   });
 
+  it.each([
+    "file:///etc/passwd",
+    "ftp://news.example.com/feed.xml",
+    "javascript:alert(1)",
+    "sample:",
+    "sample:<script>",
+    "sample:../feeds/x.rss",
+  ])("refuses %s, which is not a feed Daybreak fetches, naming body.url", async (url) => {
+    const res = await post({ url });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Problem).errors).toEqual([
+      { location: "body.url", message: "must be an http(s) feed URL (or sample:<file name>)" },
+    ]);
+    expect((await listed()).sources.some((s) => s.url === url)).toBe(false);
+  });
+
   it("stores a URL in its normal form and answers 409 for another spelling of the same feed", async () => {
     const first = await post({ url: "http://127.0.0.1:8765/feed.rss" });
     expect(first.status).toBe(201);

@@ -2,7 +2,13 @@ import { z } from "@hono/zod-openapi";
 import { STORABLE_TEXT, textField } from "../../lib/field-schemas.ts";
 import { isStorableText } from "../../lib/text.ts";
 
-const isFeedUrl = (v: string) => /^(https?:\/\/|sample:)/i.test(v) && URL.canParse(v);
+// http(s), or one of the bundled sample feeds by file name ("sample:markets.rss").
+const isFeedUrl = (v: string) => {
+  if (!URL.canParse(v)) return false;
+  const url = new URL(v);
+  if (url.protocol === "sample:") return /^\w[\w.-]*$/.test(url.pathname) && url.search === "";
+  return /^https?:\/\//i.test(v);
+};
 
 // Feeds are public: a secret in the URL would sit in the source list and in every log line.
 const hasNoCredentials = (v: string) => {
@@ -41,7 +47,7 @@ export const sourceInputSchema = z
       .trim()
       .min(1, { message: "is required", abort: true })
       .max(2048, { message: "must be at most 2,048 characters", abort: true })
-      .refine(isFeedUrl, { message: "must be an http(s) feed URL", abort: true })
+      .refine(isFeedUrl, { message: "must be an http(s) feed URL (or sample:<file name>)", abort: true })
       .refine(hasNoCredentials, { message: "must not contain a user name or password", abort: true })
       .overwrite(normalizeFeedUrl)
       // Again on the stored form: percent-encoding can lengthen it.
