@@ -667,6 +667,17 @@ describe("values a database cannot hold", () => {
     expect(await fine.json()).toMatchObject({ role: "Analyst", name: "\u200Fنور" });
   });
 
+  it("keeps each interest, muted topic and muted source once, compared without case", async () => {
+    const { token } = await createSubscriber("twice@example.com");
+    const res = await app.request("/v1/me", {
+      method: "PATCH",
+      headers: { ...as(token), "content-type": "application/json" },
+      body: JSON.stringify({ interests: ["AI", "ai", "Energy", " AI "], mutedTopics: ["Sport", "sport"] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ interests: ["AI", "Energy"], mutedTopics: ["Sport"] });
+  });
+
   it("refuses a JSON body that is not UTF-8, and stores nothing (it was stored with U+FFFD)", async () => {
     const { token } = await createSubscriber("bytes@example.com");
     const before = await (await app.request("/v1/me", { headers: as(token) })).json();

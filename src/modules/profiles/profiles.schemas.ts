@@ -24,14 +24,29 @@ export const followedSchema = z.object({
   name: textField(120),
 });
 
+/** The first of each entry, compared without case: ["AI", "ai"] would weigh AI twice in ranking. */
+const firstOfEach = (list: string[]) => {
+  const seen = new Set<string>();
+  return list.filter((v) => {
+    const key = v.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
+
+/** A profile's list of text entries: at most `max`, each a one-line text field, kept once. */
+const textList = (chars: number, max: number, message?: string) =>
+  z.array(textField(chars)).max(max, message).overwrite(firstOfEach);
+
 const profileFields = {
   name: textField(120).nullable().optional(),
   role: textField(120).openapi({ example: "Supply chain manager" }),
   industry: textField(120).openapi({ example: "Manufacturing" }),
-  interests: z.array(textField(120)).max(50, "at most 50 interests").optional(),
+  interests: textList(120, 50, "at most 50 interests").optional(),
   followed: z.array(followedSchema).max(100).optional(),
-  mutedTopics: z.array(textField(120)).max(100).optional(),
-  mutedSources: z.array(textField(200)).max(100).optional(),
+  mutedTopics: textList(120, 100).optional(),
+  mutedSources: textList(200, 100).optional(),
   region: textField(80).nullable().optional(),
   language: z
     .string()
