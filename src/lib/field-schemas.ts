@@ -20,6 +20,7 @@ export const STORABLE_TEXT =
 // Line breaks, other control characters (C0, DEL, C1) and bidirectional overrides and isolates,
 // which make a name shown in an email or a page read as something else ("a\r\nBcc: ...", text
 // reversed by U+202E). Marks such as U+200F, which right-to-left names use, are left alone.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
 const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /**
