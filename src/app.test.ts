@@ -667,6 +667,24 @@ describe("values a database cannot hold", () => {
     expect(await fine.json()).toMatchObject({ role: "Analyst", name: "\u200Fنور" });
   });
 
+  it("answers 405 with Allow for a method a path does not take, OPTIONS with its methods, 404 for no path", async () => {
+    const { token } = await createSubscriber("methods@example.com");
+    const wrong = await app.request("/v1/me", { method: "DELETE", headers: as(token) });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET, PATCH, HEAD, OPTIONS");
+    expect(wrong.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await wrong.json()) as { detail: string }).detail).toContain("DELETE is not allowed on /v1/me");
+    // Without a token the path says nothing about itself.
+    expect((await app.request("/v1/me", { method: "DELETE" })).status).toBe(401);
+    const options = await app.request("/healthz", { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    const put = await app.request("/admin/sources", { method: "PUT", headers: admin, body: "{}" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toContain("POST");
+    expect((await app.request("/no/such/path", { method: "POST" })).status).toBe(404);
+  });
+
   it("keeps each interest, muted topic and muted source once, compared without case", async () => {
     const { token } = await createSubscriber("twice@example.com");
     const res = await app.request("/v1/me", {

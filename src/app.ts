@@ -153,7 +153,23 @@ export function createApp(deps: Deps) {
     });
   });
 
-  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  // A path that exists for other methods answers 405 with Allow (OPTIONS: 204 with Allow); a path
+  // that does not, 404.
+  const routeMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+  const allowedOn = (path: string) => {
+    const allowed: string[] = routeMethods.filter((m) =>
+      app.router.match(m, path)[0].some(([[, route]]) => route.method !== "ALL"),
+    );
+    return allowed.includes("GET") ? [...allowed, "HEAD"] : allowed;
+  };
+  app.notFound((c) => {
+    const path = c.req.path;
+    const allowed = allowedOn(path);
+    if (allowed.length === 0) return problem(c, 404, `no route for ${c.req.method} ${path}`);
+    c.header("allow", [...allowed, "OPTIONS"].join(", "));
+    if (c.req.method === "OPTIONS") return c.body(null, 204);
+    return problem(c, 405, `${c.req.method} is not allowed on ${path}; it takes ${allowed.join(", ")}`);
+  });
   app.onError((err, c) => {
     if (err instanceof AppError) return problem(c, STATUS_OF[err.code], err.message, err.errors);
     if (err instanceof HTTPException) {

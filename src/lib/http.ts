@@ -22,6 +22,7 @@ const TITLE_OF: Record<number, string> = {
   400: "Invalid request",
   401: "Unauthorized",
   404: "Not found",
+  405: "Method not allowed",
   409: "Conflict",
   410: "Gone",
   413: "Content too large",
