@@ -685,6 +685,23 @@ describe("values a database cannot hold", () => {
     expect((await app.request("/no/such/path", { method: "POST" })).status).toBe(404);
   });
 
+  it("takes an email address with surrounding spaces as sign-up's form does, and refuses one that is not", async () => {
+    const created = await send("POST", "/admin/subscribers", {
+      ...profile("x@example.com"),
+      email: "  spaced@example.com ",
+    });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { email: string }).email).toBe("spaced@example.com");
+    const bad = await send("POST", "/admin/subscribers", {
+      ...profile("x@example.com"),
+      email: " not an address ",
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      errors: [{ location: "body.email", message: "must be an email address" }],
+    });
+  });
+
   it("keeps each interest, muted topic and muted source once, compared without case", async () => {
     const { token } = await createSubscriber("twice@example.com");
     const res = await app.request("/v1/me", {

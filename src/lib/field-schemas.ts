@@ -39,6 +39,16 @@ export const textField = (max: number) =>
       message: "must be one line of text (no line breaks, control characters or direction overrides)",
     });
 
+/**
+ * An email address as every route takes one: surrounding spaces dropped first (sign-up's form
+ * already did; the API refused " a@b.co "), then checked, at most 254 characters (RFC 5321).
+ */
+export const emailSchema = z
+  .string()
+  .trim()
+  .pipe(z.email("must be an email address").max(254, "must be at most 254 characters"))
+  .openapi({ format: "email", maxLength: 254, example: "reader@example.com" });
+
 /** A date as the API takes it: YYYY-MM-DD, and a real one (no 30 February, no month 00). */
 export const calendarDateSchema = z
   .string()

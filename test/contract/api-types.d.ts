@@ -87,7 +87,10 @@ export interface paths {
       requestBody: {
         content: {
           "application/json": {
-            /** Format: email */
+            /**
+             * Format: email
+             * @example reader@example.com
+             */
             email: string;
           };
         };
@@ -142,7 +145,10 @@ export interface paths {
       requestBody: {
         content: {
           "application/json": {
-            /** Format: email */
+            /**
+             * Format: email
+             * @example reader@example.com
+             */
             email: string;
             code: string;
           };
@@ -2106,7 +2112,10 @@ export interface components {
       }[];
     };
     SubscriberInput: {
-      /** Format: email */
+      /**
+       * Format: email
+       * @example reader@example.com
+       */
       email: string;
       name?: string | null;
       /** @example Supply chain manager */

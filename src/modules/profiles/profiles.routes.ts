@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
+import { emailSchema } from "../../lib/field-schemas.ts";
 import { type AppEnv, adminAuth, bearerToken, createRouter, problemResponses } from "../../lib/http.ts";
 import {
   createdSubscriberSchema,
@@ -82,7 +83,7 @@ export function createProfileRoutes(deps: Deps) {
         body: {
           required: true,
           content: {
-            "application/json": { schema: z.object({ email: z.email("must be an email address") }).strict() },
+            "application/json": { schema: z.object({ email: emailSchema }).strict() },
           },
         },
       },
@@ -112,7 +113,7 @@ export function createProfileRoutes(deps: Deps) {
             "application/json": {
               schema: z
                 .object({
-                  email: z.email("must be an email address"),
+                  email: emailSchema,
                   code: z.string().trim().min(6).max(20),
                 })
                 .strict(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { textField, uuidParam } from "../../lib/field-schemas.ts";
+import { emailSchema, textField, uuidParam } from "../../lib/field-schemas.ts";
 import { canonicalTimeZone } from "../../lib/time.ts";
 
 /** An IANA zone, stored under its canonical name (the one PostgreSQL knows too). */
@@ -63,7 +63,7 @@ const profileFields = {
 };
 
 export const subscriberInputSchema = z
-  .object({ email: z.email("must be an email address").max(254), ...profileFields })
+  .object({ email: emailSchema, ...profileFields })
   .strict()
   .openapi("SubscriberInput");
 export type SubscriberInput = z.infer<typeof subscriberInputSchema>;
