@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Deps } from "../../deps.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, htmlAnswer, tokenParam } from "../../lib/http.ts";
+import { type AppEnv, createRouter, documentLinkPage } from "../../lib/http.ts";
 import type { StoryAction } from "../profiles/index.ts";
 import {
   invalidLinkPage,
@@ -38,37 +38,23 @@ export function createEmailActionRoutes(deps: Deps) {
   const paths = (link: NonNullable<Awaited<ReturnType<typeof openStoryLink>>>) =>
     storyPaths(deps.config, link.subscriber.id, link.story.id);
 
-  const doc = (
-    method: "get" | "post",
-    path: string,
-    summary: string,
-    ok: Parameters<typeof app.openAPIRegistry.registerPath>[0]["responses"],
-  ) =>
-    app.openAPIRegistry.registerPath({
-      method,
-      path,
-      tags: ["public"],
-      summary,
-      request: { params: tokenParam },
-      responses: {
-        ...ok,
-        404: htmlAnswer("A tampered, unknown or other route's link, or the story is gone"),
-      },
-    });
+  const gone = "A tampered, unknown or other route's link, or the story is gone";
+  const doc = (method: "get" | "post", path: string, summary: string, answers: Record<number, string>) =>
+    documentLinkPage(app, method, path, summary, { ...answers, 404: gone });
   doc("get", "/read/{token}", "A story from the email, as its subscriber reads it (signed link; no script)", {
-    200: htmlAnswer("The story, with share and feedback buttons"),
+    200: "The story, with share and feedback buttons",
   });
   doc("get", "/feedback/{token}", "Feedback link from the email: a page asking to confirm; records nothing", {
-    200: htmlAnswer("The confirmation button"),
+    200: "The confirmation button",
   });
   doc("post", "/feedback/{token}", "Records the link's signal (up, down, more, less, hide_source) once", {
-    200: htmlAnswer("What changes in the next briefing"),
+    200: "What changes in the next briefing",
   });
   doc("get", "/share/{token}", "Share link from the email: a page asking to confirm; creates nothing", {
-    200: htmlAnswer("The confirmation button"),
+    200: "The confirmation button",
   });
   doc("post", "/share/{token}", "Creates a public share link for the story and redirects to it", {
-    303: { description: "To the new /s/{token} page" },
+    303: "To the new /s/{token} page",
   });
 
   app.get("/read/:token", async (c) => {

@@ -4,7 +4,7 @@ import type { Deps } from "../../deps.ts";
 import type { FieldError } from "../../lib/errors.ts";
 import { INVALID_TEXT, isFormPost, isFormText, readForm } from "../../lib/form.ts";
 import { htmlPage, PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, htmlAnswer, tokenParam } from "../../lib/http.ts";
+import { type AppEnv, createRouter, documentLinkPage } from "../../lib/http.ts";
 import { type LinkPurpose, readLinkToken } from "./link-tokens.ts";
 import { profilePatchSchema } from "./profiles.schemas.ts";
 import { getSubscriber, type Subscriber, unsubscribe, updateProfile } from "./profiles.service.ts";
@@ -135,35 +135,27 @@ export function createEmailLinkRoutes(deps: Deps) {
   const app = createRouter<AppEnv>();
   const who = (purpose: LinkPurpose, token: string) => readLinkToken(deps.config.linkSecret, purpose, token);
 
-  const doc = (method: "get" | "post", path: string, summary: string, ok: string, more = {}) =>
-    app.openAPIRegistry.registerPath({
-      method,
-      path,
-      tags: ["public"],
-      summary,
-      request: { params: tokenParam },
-      responses: {
-        200: htmlAnswer(ok),
-        ...more,
-        404: htmlAnswer("A tampered, unknown or other route's link"),
-      },
-    });
-  doc(
-    "get",
-    "/unsubscribe/{token}",
-    "Unsubscribe link from every email: a page asking to confirm",
-    "The button",
-  );
+  const invalidLink = "A tampered, unknown or other route's link";
+  const doc = (method: "get" | "post", path: string, summary: string, answers: Record<number, string>) =>
+    documentLinkPage(app, method, path, summary, { ...answers, 404: invalidLink });
+  doc("get", "/unsubscribe/{token}", "Unsubscribe link from every email: a page asking to confirm", {
+    200: "The button",
+  });
   doc(
     "post",
     "/unsubscribe/{token}",
     "Unsubscribes (RFC 8058 one-click: mail clients post List-Unsubscribe=One-Click)",
-    "Unsubscribed",
+    {
+      200: "Unsubscribed",
+    },
   );
-  doc("get", "/preferences/{token}", "Preferences link from every email: the profile as a form", "The form");
-  doc("post", "/preferences/{token}", "Saves the preferences form (urlencoded or multipart)", "Saved", {
-    400: htmlAnswer("The form again, each bad field named; nothing saved"),
-    415: htmlAnswer("The form again: the body was not a form"),
+  doc("get", "/preferences/{token}", "Preferences link from every email: the profile as a form", {
+    200: "The form",
+  });
+  doc("post", "/preferences/{token}", "Saves the preferences form (urlencoded or multipart)", {
+    200: "Saved",
+    400: "The form again, each bad field named; nothing saved",
+    415: "The form again: the body was not a form",
   });
 
   app.get("/unsubscribe/:token", (c) => {

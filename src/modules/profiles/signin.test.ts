@@ -12,17 +12,14 @@ beforeAll(async () => {
   db = await createTestDb();
   deps = await createTestDeps(db);
   app = createApp(deps);
-  await createSubscriber(deps, {
-    email: "App.User@example.com",
-    role: "r",
-    industry: "i",
-    timezone: "UTC",
-    deliveryTime: "07:00",
-  });
+  await subscribe("App.User@example.com");
 });
 afterAll(async () => {
   await db.close();
 });
+
+const subscribe = (email: string) =>
+  createSubscriber(deps, { email, role: "r", industry: "i", timezone: "UTC", deliveryTime: "07:00" });
 
 const post = (path: string, body: unknown) =>
   app.request(path, {
@@ -50,13 +47,7 @@ describe("magic-link sign-in", () => {
   });
 
   it("emails one address at most 5 codes an hour, answering every ask alike", async () => {
-    await createSubscriber(deps, {
-      email: "flooded@example.com",
-      role: "r",
-      industry: "i",
-      timezone: "UTC",
-      deliveryTime: "07:00",
-    });
+    await subscribe("flooded@example.com");
     const to = () => deps.mailer.sent.filter((m) => m.to === "flooded@example.com").length;
     for (let i = 0; i < 8; i++)
       expect((await post("/v1/auth/email", { email: "flooded@example.com" })).status).toBe(202);
@@ -67,13 +58,7 @@ describe("magic-link sign-in", () => {
   });
 
   it("limits tries at one address's codes: 429 with Retry-After, the right code included", async () => {
-    await createSubscriber(deps, {
-      email: "guessed@example.com",
-      role: "r",
-      industry: "i",
-      timezone: "UTC",
-      deliveryTime: "07:00",
-    });
+    await subscribe("guessed@example.com");
     await post("/v1/auth/email", { email: "guessed@example.com" });
     const code = deps.mailer.sent.at(-1)!.subject.match(/: ([A-Z0-9]{8})$/)![1]!;
     for (let i = 0; i < 10; i++)

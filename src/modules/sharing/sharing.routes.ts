@@ -3,7 +3,7 @@ import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
 import { uuidParam } from "../../lib/field-schemas.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { createRouter, problemResponses } from "../../lib/http.ts";
+import { createRouter, htmlAnswer, problemResponses, tokenParam } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
 import { createShare, openShare, revokeShare } from "./sharing.service.ts";
@@ -77,17 +77,11 @@ export function createSharingRoutes(deps: Deps) {
     path: "/s/{token}",
     tags: ["public"],
     summary: "The shared story page (HTML, Open Graph and Twitter card tags, no script)",
-    request: { params: z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) }) },
+    request: { params: tokenParam },
     responses: {
-      200: { description: "The story", content: { "text/html": { schema: z.string() } } },
-      404: {
-        description: "No such link (cut short, mistyped): the same kind of page, inviting to sign up",
-        content: { "text/html": { schema: z.string() } },
-      },
-      410: {
-        description: "Revoked or expired: a friendly page inviting to sign up",
-        content: { "text/html": { schema: z.string() } },
-      },
+      200: htmlAnswer("The story"),
+      404: htmlAnswer("No such link (cut short, mistyped): the same kind of page, inviting to sign up"),
+      410: htmlAnswer("Revoked or expired: a friendly page inviting to sign up"),
     },
   });
   app.get("/s/:token", async (c) => {

@@ -5,7 +5,7 @@ import type { Deps } from "../../deps.ts";
 import { AppError, type FieldError, fieldErrors } from "../../lib/errors.ts";
 import { INVALID_TEXT, isFormText, readForm } from "../../lib/form.ts";
 import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, isJsonType, requestHeader } from "../../lib/http.ts";
+import { type AppEnv, createRouter, htmlAnswer, isJsonType, requestHeader } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
 
@@ -111,10 +111,6 @@ function readFields(body: Record<string, unknown>) {
 export function createSignupRoutes(deps: Deps) {
   const app = createRouter<AppEnv>();
   // Pages, not API: documented here, validated by the handlers, which re-show the form on errors.
-  const htmlAnswer = (description: string) => ({
-    description,
-    content: { "text/html": { schema: z.string() } },
-  });
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/signup",
