@@ -367,6 +367,35 @@ describe("briefings through the API", () => {
     expect(refused.headers.get("etag")).toBe(todayTag);
   });
 
+  it("builds a given date only for readers where it has begun, counting the others as skipped", async () => {
+    // 06:30 UTC on 27 November: still the 26th in Los Angeles.
+    const ids: string[] = [];
+    for (const [email, timezone] of [
+      ["begun@example.com", "UTC"],
+      ["not-yet@example.com", "America/Los_Angeles"],
+    ] as const) {
+      const res = await app.request("/admin/subscribers", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ ...profile(email), timezone }),
+      });
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const built = await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ date: "2026-11-27", subscriberIds: ids }),
+    });
+    expect(await built.json()).toEqual({ generated: 1, skipped: 1 });
+    // The 26th has begun everywhere: both are built for it.
+    const earlier = await app.request("/admin/briefings", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ date: "2026-11-26", subscriberIds: ids }),
+    });
+    expect(await earlier.json()).toEqual({ generated: 2, skipped: 0 });
+  });
+
   it("reads and answers the same over a real socket (@hono/node-server), request ids included", async () => {
     // In production headers are read from Node's own request and cached briefings are answered
     // whole (src/lib/tagged-json.ts): the same answers as through app.request, checked here.

@@ -123,7 +123,7 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
       const date = dateOption(values.date);
       return withDeps(config, async (deps) => {
         refuseFutureDate(date, deps.clock.now());
-        const r = await generateBriefings(deps, { date });
+        const r = await generateBriefings(deps, { date, onlyWhereBegun: true });
         out.log(`generated ${r.generated} briefings, skipped ${r.skipped}`);
       });
     }

@@ -902,7 +902,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Build briefings now (each subscriber's local date unless `date` is given) */
+    /** Build briefings now (each subscriber's local date unless `date` is given; readers where `date` has not begun are skipped) */
     post: {
       parameters: {
         query?: never;

@@ -221,7 +221,8 @@ export function createBriefingRoutes(deps: Deps) {
         method: "post",
         path: "/admin/briefings",
         tags: ["admin"],
-        summary: "Build briefings now (each subscriber's local date unless `date` is given)",
+        summary:
+          "Build briefings now (each subscriber's local date unless `date` is given; readers where `date` has not begun are skipped)",
         security: bearerSecurity,
         request: {
           body: { required: false, content: { "application/json": { schema: generateInputSchema } } },
@@ -234,7 +235,7 @@ export function createBriefingRoutes(deps: Deps) {
       async (c) => {
         const input = c.req.valid("json") ?? {};
         refuseDateAfterToday(input.date, deps.clock.now());
-        const r = await generateBriefings(deps, input);
+        const r = await generateBriefings(deps, { ...input, onlyWhereBegun: true });
         return c.json({ generated: r.generated, skipped: r.skipped }, 200);
       },
     );

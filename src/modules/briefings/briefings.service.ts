@@ -48,7 +48,17 @@ export type GenerateResult = { generated: number; skipped: number; briefingIds: 
  */
 export async function generateBriefings(
   deps: Pick<Deps, "db" | "clock" | "logger" | "llm" | "summaryCache">,
-  opts: { date?: string; subscriberIds?: string[]; runs?: RankingRunCache } = {},
+  opts: {
+    date?: string;
+    subscriberIds?: string[];
+    runs?: RankingRunCache;
+    /**
+     * With `date`: leave out (as skipped) readers where that date has not begun. For an
+     * operator's build: such a briefing would head the reader's list as tomorrow's, built from
+     * today's news. The morning's jobs pass each reader's own local date and need no check.
+     */
+    onlyWhereBegun?: boolean;
+  } = {},
 ): Promise<GenerateResult> {
   const now = deps.clock.now();
   const subscribers = await activeSubscribers(deps, opts.subscriberIds);
@@ -72,8 +82,11 @@ export async function generateBriefings(
   const insights = new SegmentInsights(deps);
 
   const dateOf = new Map(subscribers.map((s) => [s.id, opts.date ?? localDate(now, s.timezone)]));
-  const existing = await existingBriefings(deps, subscribers, dateOf);
-  const todo = subscribers.filter((s) => !existing.has(s.id));
+  const { date } = opts;
+  const begun =
+    date && opts.onlyWhereBegun ? subscribers.filter((s) => localDate(now, s.timezone) >= date) : subscribers;
+  const existing = await existingBriefings(deps, begun, dateOf);
+  const todo = begun.filter((s) => !existing.has(s.id));
   result.skipped += subscribers.length - todo.length;
   if (todo.length === 0) return result;
   if (run.candidates.length === 0) {
