@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
-import { AppError } from "../../lib/errors.ts";
 import { uuidParam } from "../../lib/field-schemas.ts";
 import { PAGE_HEADERS } from "../../lib/html-page.ts";
 import { createRouter, htmlAnswer, problemResponses, tokenParam } from "../../lib/http.ts";
@@ -86,12 +85,9 @@ export function createSharingRoutes(deps: Deps) {
   });
   app.get("/s/:token", async (c) => {
     const signupUrl = `${deps.config.publicBaseUrl}/signup`;
+    const shared = await openShare(deps, c.req.param("token"));
     // Opened by people in a browser: a link that leads nowhere gets a page, not a problem document.
-    const shared = await openShare(deps, c.req.param("token")).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === "NOT_FOUND") return null;
-      throw err;
-    });
-    if (!shared) return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);
+    if (shared.status === "unknown") return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);
     if (shared.status === "gone") {
       return c.html(renderGonePage(shared.reason, signupUrl), 410, PAGE_HEADERS);
     }

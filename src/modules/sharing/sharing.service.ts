@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { shareLinks } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { AppError, notFound } from "../../lib/errors.ts";
+import { notFound } from "../../lib/errors.ts";
 import { newToken } from "../../lib/tokens.ts";
 import { latestSummaries, type StoryView, toStoryView } from "../summaries/index.ts";
 
@@ -33,7 +33,7 @@ const isShareToken = (token: string) => /^[\w-]{20,100}$/.test(token);
 
 /** Revokes one of the subscriber's links; another subscriber's link is not found. */
 export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId: string, token: string) {
-  // Not a token this service makes (a NUL reached PostgreSQL and answered 400): not found, as openShare.
+  // Not a token this service makes (a NUL reached PostgreSQL and answered 400): not found.
   if (!isShareToken(token)) throw notFound("share link");
   const rows = await deps.db
     .update(shareLinks)
@@ -51,21 +51,22 @@ export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId
 
 export type SharedStory =
   | { status: "ok"; story: StoryView }
-  | { status: "gone"; reason: "revoked" | "expired" };
+  | { status: "gone"; reason: "revoked" | "expired" }
+  | { status: "unknown" };
 
 /**
  * The story behind a public link, counting the view. Nothing about the sharer is returned: the
- * page shows the story, never who shared it. Unknown tokens are not found; revoked and expired
- * ones are gone.
+ * page shows the story, never who shared it. A token that names no link (or no story) is
+ * unknown; revoked and expired ones are gone.
  */
 export async function openShare(deps: Pick<Deps, "db" | "clock">, token: string): Promise<SharedStory> {
-  if (!isShareToken(token)) throw notFound("shared story");
+  if (!isShareToken(token)) return { status: "unknown" };
   const [link] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
-  if (!link) throw notFound("shared story");
+  if (!link) return { status: "unknown" };
   if (link.revokedAt) return { status: "gone", reason: "revoked" };
   if (link.expiresAt && link.expiresAt <= deps.clock.now()) return { status: "gone", reason: "expired" };
   const summary = (await latestSummaries(deps, [link.storyId])).get(link.storyId);
-  if (!summary) throw new AppError("NOT_FOUND", "the shared story is no longer available");
+  if (!summary) return { status: "unknown" };
   await deps.db
     .update(shareLinks)
     .set({ viewCount: sql`${shareLinks.viewCount} + 1` })
