@@ -7,7 +7,15 @@ import { createJobRoutes } from "./jobs/jobs.routes.ts";
 import { renderMetrics } from "./jobs/metrics.ts";
 import { DOCS_CSP, docsAsset, renderDocs } from "./lib/docs-page.ts";
 import { AppError, refusedValue } from "./lib/errors.ts";
-import { type AppEnv, bearerToken, checkJsonBody, problem, requestIds, STATUS_OF } from "./lib/http.ts";
+import {
+  type AppEnv,
+  bearerToken,
+  checkJsonBody,
+  problem,
+  requestIds,
+  STATUS_OF,
+  spendOrRefuse,
+} from "./lib/http.ts";
 import { RateLimiter } from "./lib/rate-limit.ts";
 import { compressUnlessComplete } from "./lib/tagged-json.ts";
 import { createBriefingRoutes } from "./modules/briefings/index.ts";
@@ -59,16 +67,7 @@ export function createApp(deps: Deps) {
   const limiter = new RateLimiter(deps.config.RATE_LIMIT_PER_SECOND, deps.config.RATE_LIMIT_BURST);
   app.use("/v1/*", async (c, next) => {
     const token = bearerToken(c);
-    if (token) {
-      const allowed = limiter.take(token);
-      if (!allowed.ok) {
-        c.header("retry-after", String(allowed.retryAfterSeconds));
-        throw new AppError(
-          "RATE_LIMITED",
-          `too many requests for this token; retry in ${allowed.retryAfterSeconds} s`,
-        );
-      }
-    }
+    if (token) spendOrRefuse(c, limiter, token, "this token");
     await next();
   });
   // Every /v1 route but sign-in reads as one subscriber: authenticated once here, not per module.

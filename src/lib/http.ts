@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError, type ErrorCode, type FieldError, validationError } from "./errors.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import { isStorableText } from "./text.ts";
 import { isAfterTodayEverywhere } from "./time.ts";
 import { hashToken } from "./tokens.ts";
@@ -184,6 +185,20 @@ export function bearerToken(c: Context): string | null {
   const header = requestHeader(c, "authorization");
   const m = header?.match(/^Bearer\s+(\S+)\s*$/i);
   return m ? m[1]! : null;
+}
+
+/**
+ * Spends one of `key`'s requests from `limiter`; with none left, answers 429 with Retry-After,
+ * saying whose requests ran out ("this token", "this address").
+ */
+export function spendOrRefuse(c: Context, limiter: RateLimiter, key: string, whose: string): void {
+  const allowed = limiter.take(key);
+  if (allowed.ok) return;
+  c.header("retry-after", String(allowed.retryAfterSeconds));
+  throw new AppError(
+    "RATE_LIMITED",
+    `too many requests for ${whose}; retry in ${allowed.retryAfterSeconds} s`,
+  );
 }
 
 /** Admin routes: the ADMIN_TOKEN bearer, compared by hash so timing says nothing. */

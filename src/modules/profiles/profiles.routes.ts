@@ -3,7 +3,14 @@ import type { MiddlewareHandler } from "hono";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
 import { emailSchema } from "../../lib/field-schemas.ts";
-import { type AppEnv, adminAuth, bearerToken, createRouter, problemResponses } from "../../lib/http.ts";
+import {
+  type AppEnv,
+  adminAuth,
+  bearerToken,
+  createRouter,
+  problemResponses,
+  spendOrRefuse,
+} from "../../lib/http.ts";
 import {
   createdSubscriberSchema,
   profilePatchSchema,
@@ -133,14 +140,7 @@ export function createProfileRoutes(deps: Deps) {
     }),
     async (c) => {
       const { email, code } = c.req.valid("json");
-      const allowed = tries.take(email.toLowerCase());
-      if (!allowed.ok) {
-        c.header("retry-after", String(allowed.retryAfterSeconds));
-        throw new AppError(
-          "RATE_LIMITED",
-          `too many tries for this address; retry in ${allowed.retryAfterSeconds} s`,
-        );
-      }
+      spendOrRefuse(c, tries, email.toLowerCase(), "this address");
       return c.json(await verifySignIn(deps, email, code), 200);
     },
   );
