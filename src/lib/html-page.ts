@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { html, raw } from "hono/html";
 
 /**
  * Daybreak's public HTML pages (shared stories, sign-up, unsubscribe, preferences): no
- * script, no third-party request, inline styles only. One policy and one shell for all of them.
+ * script, no third-party request, inline styles only. One policy and one shell for all of them,
+ * and one way of describing them in the OpenAPI document (at the end of this file).
  */
 export const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -56,4 +58,40 @@ ${opts.head ?? ""}
 </head>
 <body><main><div class="brand">Daybreak</div>${body}</main>${opts.script ? html`<script>${raw(opts.script)}</script>` : ""}</body>
 </html>`;
+}
+
+/** OpenAPI: an HTML page answered (the pages people open from emails and shared links). */
+export const htmlAnswer = (description: string) => ({
+  description,
+  content: { "text/html": { schema: z.string() } },
+});
+
+/** OpenAPI: a `{token}` path parameter, documented and not validated (an odd one is not found). */
+export const tokenParam = z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) });
+
+/**
+ * Documents a public page opened from a signed `{token}` link in an email (the routes are plain
+ * Hono routes: a bad token gets a page, not a validation error). Each answer is an HTML page
+ * described by its text, but a redirect (3xx), which has no page.
+ */
+export function documentLinkPage(
+  app: Pick<OpenAPIHono, "openAPIRegistry">,
+  method: "get" | "post",
+  path: string,
+  summary: string,
+  answers: Record<number, string>,
+) {
+  app.openAPIRegistry.registerPath({
+    method,
+    path,
+    tags: ["public"],
+    summary,
+    request: { params: tokenParam },
+    responses: Object.fromEntries(
+      Object.entries(answers).map(([status, description]) => [
+        status,
+        status.startsWith("3") ? { description } : htmlAnswer(description),
+      ]),
+    ),
+  });
 }

@@ -223,42 +223,6 @@ export const problemSchema = z
   })
   .openapi("Problem");
 
-/** OpenAPI: an HTML page answered (the pages people open from emails and shared links). */
-export const htmlAnswer = (description: string) => ({
-  description,
-  content: { "text/html": { schema: z.string() } },
-});
-
-/** OpenAPI: a `{token}` path parameter, documented and not validated (an odd one is not found). */
-export const tokenParam = z.object({ token: z.string().openapi({ param: { name: "token", in: "path" } }) });
-
-/**
- * Documents a public page opened from a signed `{token}` link in an email (the routes are plain
- * Hono routes: a bad token gets a page, not a validation error). Each answer is an HTML page
- * described by its text, but a redirect (3xx), which has no page.
- */
-export function documentLinkPage(
-  app: Pick<OpenAPIHono, "openAPIRegistry">,
-  method: "get" | "post",
-  path: string,
-  summary: string,
-  answers: Record<number, string>,
-) {
-  app.openAPIRegistry.registerPath({
-    method,
-    path,
-    tags: ["public"],
-    summary,
-    request: { params: tokenParam },
-    responses: Object.fromEntries(
-      Object.entries(answers).map(([status, description]) => [
-        status,
-        status.startsWith("3") ? { description } : htmlAnswer(description),
-      ]),
-    ),
-  });
-}
-
 /** OpenAPI declarations of the error answers a route can give. */
 export function problemResponses<S extends number>(...statuses: S[]) {
   return Object.fromEntries(

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Deps } from "../../deps.ts";
-import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, documentLinkPage } from "../../lib/http.ts";
+import { documentLinkPage, PAGE_HEADERS } from "../../lib/html-page.ts";
+import { type AppEnv, createRouter } from "../../lib/http.ts";
 import type { StoryAction } from "../profiles/index.ts";
 import {
   invalidLinkPage,

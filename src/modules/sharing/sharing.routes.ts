@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { uuidParam } from "../../lib/field-schemas.ts";
-import { PAGE_HEADERS } from "../../lib/html-page.ts";
-import { createRouter, htmlAnswer, problemResponses, tokenParam } from "../../lib/http.ts";
+import { htmlAnswer, PAGE_HEADERS, tokenParam } from "../../lib/html-page.ts";
+import { createRouter, problemResponses } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
 import { createShare, openShare, revokeShare } from "./sharing.service.ts";

@@ -4,8 +4,8 @@ import { html } from "hono/html";
 import type { Deps } from "../../deps.ts";
 import { AppError, type FieldError, fieldErrors } from "../../lib/errors.ts";
 import { INVALID_TEXT, isFormText, readForm } from "../../lib/form.ts";
-import { htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
-import { type AppEnv, createRouter, htmlAnswer, isJsonType, requestHeader } from "../../lib/http.ts";
+import { htmlAnswer, htmlPage, PAGE_HEADERS, pageHeadersWithScript } from "../../lib/html-page.ts";
+import { type AppEnv, createRouter, isJsonType, requestHeader } from "../../lib/http.ts";
 import { subscriberInputSchema } from "../profiles/index.ts";
 import { confirmSignup, requestSignup } from "./signup.service.ts";
 
