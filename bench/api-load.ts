@@ -4,7 +4,8 @@
  * served by the same process, plus a run at a fixed 1,000 requests/s. The server runs in a child
  * process so autocannon does not share its event loop. Prints one JSON result and writes it to
  * bench/results/api-load.json. Targets: today ≥ 50% of the bare route's requests/s, p99 < 20 ms
- * at 1,000 requests/s. With SOAK_MINUTES=n it instead runs the soak (see `soak`), writing
+ * at 1,000 requests/s. First, on the fresh server, the morning's rush: every reader's first read
+ * with cold caches, beside the same reads cached (see firstReads). With SOAK_MINUTES=n it instead runs the soak (see `soak`), writing
  * bench/results/api-soak.json.
  * Each run also reports what tells the server's delays from the load generator's: p50/p99 of the
  * answers after the first second (see Run.steady), the server's event-loop delay, the longest
@@ -49,6 +50,8 @@ const bodyQueue = createRequire(import.meta.url)("autocannon/lib/pipelinedReques
 bodyQueue.prototype.addBody = () => {};
 
 const SUBSCRIBERS = 1000;
+/** Readers seeded beside them whose briefings nothing reads before the rush (see firstReads). */
+const RUSH_READERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const POOL_SIZE = 10;
 const DURATION_S = 5;
@@ -134,7 +137,7 @@ async function seed(url: string): Promise<{ tokens: string[]; seedSeconds: numbe
   const roles = ["CFO", "Supply chain director", "Policy analyst", "CTO", "Portfolio manager"];
   const industries = ["Banking", "Manufacturing", "Government", "Software", "Energy"];
   const tokens: string[] = [];
-  for (let i = 0; i < SUBSCRIBERS; i++) {
+  for (let i = 0; i < SUBSCRIBERS + RUSH_READERS; i++) {
     const { token } = await createSubscriber(deps, {
       email: `reader${i}@bench.example`,
       role: roles[i % roles.length]!,
@@ -145,8 +148,8 @@ async function seed(url: string): Promise<{ tokens: string[]; seedSeconds: numbe
     tokens.push(token);
   }
   const built = await generateBriefings(deps);
-  if (built.generated !== SUBSCRIBERS)
-    throw new Error(`built ${built.generated} briefings, not ${SUBSCRIBERS}`);
+  if (built.generated !== SUBSCRIBERS + RUSH_READERS)
+    throw new Error(`built ${built.generated} briefings, not ${SUBSCRIBERS + RUSH_READERS}`);
   await deps.close();
   return { tokens, seedSeconds: Math.round((performance.now() - started) / 100) / 10 };
 }
@@ -319,6 +322,17 @@ async function load(opts: {
 }
 
 /**
+ * The morning's rush: readers whose tokens and briefings the running server has not read yet
+ * (not in its caches) all open the app at once. Each of the connections reads the readers' today
+ * in the same order, so every reader's first read comes several times at once, as an app's
+ * parallel screens, retries and second devices send it; then the same load again, now cached,
+ * as the baseline.
+ */
+async function morningRush(url: string, tokens: string[]) {
+  return { cold: await load({ url, tokens }), cached: await load({ url, tokens }) };
+}
+
+/**
  * Soak: `GET /v1/briefings/today` at saturation against one long-running server for `minutes`;
  * requests/s and p99 per minute, the last minute against the first, and the server's memory.
  * Target: the last minute keeps ≥ 90% of the first minute's requests/s.
@@ -396,7 +410,9 @@ async function main() {
   let server: ChildProcess | undefined;
   try {
     const machine = machineInfo();
-    const { tokens, seedSeconds } = await seed(url);
+    const { tokens: seeded, seedSeconds } = await seed(url);
+    const tokens = seeded.slice(0, SUBSCRIBERS);
+    const rushTokens = seeded.slice(SUBSCRIBERS);
     server = await startServer(url, 14_260);
     const soakMinutes = Number(process.env.SOAK_MINUTES ?? 0);
     if (soakMinutes > 0) {
@@ -460,7 +476,8 @@ async function main() {
       const pacedRuns: Record<string, Run> = {};
       for (const [name, opts] of Object.entries(paced))
         if (only.includes(name)) pacedRuns[name] = await load(opts);
-      console.log(JSON.stringify({ rounds, paced: pacedRuns }, null, 1));
+      const rush = only.includes("rush") ? await morningRush(today, rushTokens) : undefined;
+      console.log(JSON.stringify({ rounds, paced: pacedRuns, rush }, null, 1));
       return;
     }
     const medianRun = (name: keyof typeof variants) => medianBy(rounds.map((r) => r[name]));
@@ -477,6 +494,7 @@ async function main() {
     const todayAt1000 = await load(paced.todayAt1000);
     const todayGzipAt1000 = await load(paced.todayGzipAt1000);
     const bareAt1000 = await load(paced.bareAt1000);
+    const rush = await morningRush(today, rushTokens);
     const bareMax = medianRun("bare");
     const bareSameSizeMax = medianRun("bareSameSize");
     const todayMax = medianRun("today");
@@ -494,6 +512,7 @@ async function main() {
       },
       setup: {
         subscribers: SUBSCRIBERS,
+        rushReaders: RUSH_READERS,
         connections: CONNECTIONS,
         databasePool: POOL_SIZE,
         durationSeconds: DURATION_S,
@@ -507,6 +526,7 @@ async function main() {
       todayMax,
       todayAt1000,
       bareAt1000,
+      rush,
       asTheAppAsks: { bareGzipMax, todayGzipMax, todayGzipAt1000, todayRevalidateMax },
       perRound: rounds.map((r) =>
         Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.requestsPerSecond])),

@@ -70,3 +70,21 @@ export async function createTestDb(): Promise<DbHandle> {
     },
   };
 }
+
+/**
+ * Runs `during` while another session holds `tables` locked (real PostgreSQL only): queries that
+ * touch them wait until it returns, so requests started meanwhile are all in flight at once.
+ */
+export async function whileLocked(handle: DbHandle, tables: string[], during: () => Promise<void>) {
+  const raw = handle.raw;
+  if (!raw || !("url" in raw)) throw new Error("whileLocked needs PostgreSQL (TEST_DATABASE_URL)");
+  const locker = postgres(raw.url, { max: 1, onnotice: () => {} });
+  try {
+    await locker.begin(async (tx) => {
+      await tx.unsafe(`lock table ${tables.map((t) => `"${t}"`).join(", ")} in access exclusive mode`);
+      await during();
+    });
+  } finally {
+    await locker.end();
+  }
+}

@@ -41,16 +41,33 @@ const BRIEFING_CACHE_MAX = 5_000; // about 15 KB each, and 4 KB more once gzippe
 
 function briefingReadCache(poolSize: number) {
   const entries = new Map<string, { tagged: TaggedJson; until: number }>();
+  // Reads of a briefing that is being loaded wait for that load. When every reader opens the app
+  // at once (the morning's push), each first read misses; without this, reads queued behind the
+  // loads started their own: in bench:api's rush (1,000 readers, each first read sent 10 times at
+  // once) 8,448 loads, and 1,100 reads/s for its first 5 s against 10,400 with this.
+  const loading = new Map<string, Promise<TaggedJson>>();
   // Loads leave room in the pool for the rest of the app.
   const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
-  return async (key: string, load: () => Promise<unknown>): Promise<TaggedJson> => {
+  const loadAndKeep = async (key: string, load: () => Promise<unknown>) => {
+    try {
+      const tagged = tagJson(await loads.run(load));
+      if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
+      // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
+      entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
+      return tagged;
+    } finally {
+      loading.delete(key);
+    }
+  };
+  return (key: string, load: () => Promise<unknown>): Promise<TaggedJson> | TaggedJson => {
     const hit = entries.get(key);
     if (hit && hit.until > performance.now()) return hit.tagged;
-    const tagged = tagJson(await loads.run(load));
-    if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
-    // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
-    entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
-    return tagged;
+    let pending = loading.get(key);
+    if (!pending) {
+      pending = loadAndKeep(key, load);
+      loading.set(key, pending);
+    }
+    return pending;
   };
 }
 

@@ -81,7 +81,11 @@ class AuthCache {
 
   constructor(db: Db) {
     const batch = (lookups: readonly Lookup[]) => this.limit.run(() => findTokens(db, lookups));
-    this.cold = new DataLoader(batch, { cache: false, maxBatchSize: LOOKUP_BATCH_MAX });
+    // Requests for a token already being looked up wait for that lookup (keyed by hash; lookUp
+    // clears the key once it is answered, so nothing is kept here beyond it). When every reader
+    // opens the app at once, reads queued behind the lookups started their own: 6,671 lookups and
+    // 1,649 lastUsedAt updates for 1,000 readers in bench:api's rush.
+    this.cold = new DataLoader(batch, { cacheKeyFn: (l) => l.hash, maxBatchSize: LOOKUP_BATCH_MAX });
     this.refresh = new DataLoader(batch, {
       cache: false,
       maxBatchSize: LOOKUP_BATCH_MAX,
@@ -97,6 +101,8 @@ class AuthCache {
   }
   forget(match: (e: Authenticated) => boolean) {
     this.generation++;
+    // A lookup in flight may have read the token before it was revoked: later requests ask again.
+    this.cold.clearAll();
     for (const [hash, e] of this.entries) if (match(e)) this.entries.delete(hash);
   }
 }
@@ -145,7 +151,12 @@ async function lookUp(
 ): Promise<Authenticated> {
   const { hash } = key;
   const generation = cache.generation;
-  const found = await loader.load(key);
+  let found: Found;
+  try {
+    found = await loader.load(key);
+  } finally {
+    loader.clear(key);
+  }
   if (!found || found.subscriber.status === "unsubscribed") {
     cache.entries.delete(hash);
     throw new AppError("UNAUTHORIZED", "the bearer token is not valid");
