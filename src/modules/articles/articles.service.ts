@@ -1,5 +1,5 @@
 import { eq, inArray, isNull, sql } from "drizzle-orm";
-import { rowsOf } from "../../db/client.ts";
+import { type DbOrTx, rowsOf } from "../../db/client.ts";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { describeError } from "../../lib/errors.ts";
@@ -192,6 +192,9 @@ function honourCanonical(a: NormalizedArticle, declared: string | null) {
  * and appearances together, so a failure leaves nothing half-written). Rows travel as one JSON
  * parameter each: building statements with thousands of bound values cost more CPU than the rest
  * of storing (measured: bench:ingest).
+ * Lookup and write run as one transaction under an advisory lock: sources are fetched several at
+ * a time (and by several workers), and two feeds carrying the same wire copy, looked up at once,
+ * both found nothing and both stored it.
  */
 export async function storeArticles(
   deps: Pick<Deps, "db" | "clock">,
@@ -199,6 +202,20 @@ export async function storeArticles(
   batch: NormalizedArticle[],
 ): Promise<{ added: number; duplicates: number; ids: string[] }> {
   if (batch.length === 0) return { added: 0, duplicates: 0, ids: [] };
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${STORE_LOCK})`);
+    return storeLocked({ db: tx, clock: deps.clock }, sourceId, batch);
+  });
+}
+
+// One batch of articles stored at a time across every process sharing the database.
+const STORE_LOCK = 727_003;
+
+async function storeLocked(
+  deps: { db: DbOrTx; clock: Deps["clock"] },
+  sourceId: string | null,
+  batch: NormalizedArticle[],
+): Promise<{ added: number; duplicates: number; ids: string[] }> {
   const since = new Date(deps.clock.now().getTime() - DEDUPE_WINDOW_MS);
   const bands = batch.map((a) => simhashBands(a.simhash));
   const halves = new Map(batch.map((a) => [a, simhashHalves(a.simhash)]));

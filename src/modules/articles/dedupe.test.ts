@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testArticle, WIRE_STRIKE } from "../../../test/articles.ts";
-import { createTestDb } from "../../../test/db.ts";
+import { createTestDb, whileLocked } from "../../../test/db.ts";
 import { createTestDeps } from "../../../test/deps.ts";
 import type { DbHandle } from "../../db/client.ts";
 import { articleAppearances, articles } from "../../db/schema/index.ts";
@@ -68,4 +68,39 @@ describe("storeArticles", () => {
     ]);
     expect(r).toMatchObject({ added: 1, duplicates: 1 });
   });
+
+  // Both lookups are held until both were asked (a second session locks the table): real PostgreSQL only.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "stores a wire copy once when two feeds carrying it are stored at the same moment",
+    async () => {
+      const text = `${wire} Both feeds ran this closing line of the agency's copy at the same minute.`;
+      const store = (url: string, outlet: string) =>
+        storeArticles(deps, null, [article(url, outlet, text, "Strike at the ports")]);
+      let stores: ReturnType<typeof store>[] = [];
+      await whileLocked(db, ["articles"], async () => {
+        stores = [
+          store("https://north.example/strike", "North"),
+          store("https://south.example/strike", "South"),
+        ];
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      });
+      const [a, b] = await Promise.all(stores);
+      expect(a!.added + b!.added).toBe(1);
+      expect(a!.duplicates + b!.duplicates).toBe(1);
+      const held = await deps.db
+        .select()
+        .from(articles)
+        .where(eq(articles.id, [...a!.ids, ...b!.ids][0]!));
+      const copies = await deps.db
+        .select()
+        .from(articles)
+        .where(eq(articles.contentHash, held[0]!.contentHash));
+      expect(copies).toHaveLength(1);
+      const seen = await deps.db
+        .select()
+        .from(articleAppearances)
+        .where(eq(articleAppearances.articleId, held[0]!.id));
+      expect(seen.map((s) => s.outlet).sort()).toEqual(["North", "South"]);
+    },
+  );
 });
