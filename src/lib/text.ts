@@ -109,9 +109,10 @@ export function toWellFormed(text: string): string {
 }
 
 // Control characters (NUL above all, which no PostgreSQL text holds) carry nothing a reader sees;
-// one in a feed item or a page must not fail the batch it is stored with.
+// one in a feed item or a page must not fail the batch it is stored with. C1 controls
+// (U+0080-U+009F) are what windows-1252 text read as Latin-1 leaves behind.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-export const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+export const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 
 /** The first `max` UTF-16 units of `text`, never half of a character (a lone surrogate is not valid JSON text). */
 export function sliceWhole(text: string, max: number): string {

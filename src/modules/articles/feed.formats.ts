@@ -30,6 +30,22 @@ const names = (list: unknown): string[] =>
         .filter((c): c is string => Boolean(c))
     : [];
 
+/**
+ * An item's text where RSS extensions keep it when the item has no description: Media RSS
+ * (video and photo feeds: on the item, in a group or on a content), Dublin Core, iTunes.
+ */
+function extensionText(i: Loose): string | null {
+  const media = (i.media ?? {}) as Loose;
+  const dc = (i.dc ?? {}) as Loose;
+  return (
+    text(media.description) ??
+    text(first<Loose>(media.groups)?.description) ??
+    text(first<Loose>(media.contents)?.description) ??
+    first<string>(dc.descriptions) ??
+    text(((i.itunes ?? {}) as Loose).summary)
+  );
+}
+
 function rssEntry(i: Loose): FeedEntry {
   const dc = (i.dc ?? {}) as Loose;
   const content = (i.content ?? {}) as Loose;
@@ -38,7 +54,7 @@ function rssEntry(i: Loose): FeedEntry {
     guid: text(guid) ?? null,
     url: text(i.link) ?? (guid && typeof guid === "object" && guid.isPermaLink !== false ? text(guid) : null),
     title: text(i.title) ?? first<string>(dc.titles) ?? null,
-    body: longest(text(content.encoded), text(i.description)),
+    body: longest(text(content.encoded), text(i.description)) ?? extensionText(i),
     author: text(i.authors && first(i.authors)) ?? first<string>(dc.creators) ?? null,
     publishedAt: date(i.pubDate) ?? date(first(dc.dates)) ?? date(((i.atom ?? {}) as Loose).updated),
     categories: names(i.categories),

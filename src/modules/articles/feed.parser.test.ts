@@ -118,6 +118,58 @@ describe("feed formats", () => {
     });
   });
 
+  it("reads a JSON Feed whose empty fields are null, leaving out only an item it cannot read", () => {
+    const feed = parseFeed(
+      JSON.stringify({
+        version: "https://jsonfeed.org/version/1.1",
+        title: null,
+        home_page_url: "https://json.example.com/",
+        items: [
+          {
+            id: "1",
+            url: "https://json.example.com/1",
+            title: null,
+            content_text: "One.",
+            tags: ["a", 2026, null],
+          },
+          { title: "no id, so not an item" },
+          {
+            id: "3",
+            external_url: "https://elsewhere.example/3",
+            title: "Three",
+            summary: null,
+            content_html: "<p>Three.</p>",
+          },
+        ],
+      }),
+    );
+    expect(feed.title).toBeNull();
+    expect(feed.entries.map((e) => [e.guid, e.url, e.title, e.body, e.categories])).toEqual([
+      ["1", "https://json.example.com/1", null, "One.", ["a", "2026"]],
+      ["3", "https://elsewhere.example/3", "Three", "<p>Three.</p>", []],
+    ]);
+  });
+
+  it("reads an item's text from Media RSS, Dublin Core or iTunes when it has no description", () => {
+    const feed = parseFeed(
+      rss(
+        `<item><title>A</title><link>https://news.example.com/a</link><media:description>Text on the item.</media:description></item>
+<item><title>B</title><link>https://news.example.com/b</link><media:group><media:description>Text in a group.</media:description></media:group></item>
+<item><title>C</title><link>https://news.example.com/c</link><dc:description>Dublin Core text.</dc:description></item>
+<item><title>D</title><link>https://news.example.com/d</link><description>The description wins.</description><itunes:summary>Not this.</itunes:summary></item>`,
+      ).replace(
+        '<rss version="2.0"',
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
+      ),
+    );
+    expect(feed.entries.map((e) => e.body)).toEqual([
+      "Text on the item.",
+      "Text in a group.",
+      "Dublin Core text.",
+      "The description wins.",
+    ]);
+  });
+
   it("names the field when a JSON Feed is invalid", () => {
     const doc = JSON.stringify({ version: "https://jsonfeed.org/version/1.1", items: [{ title: "no id" }] });
     expect(() => parseFeed(doc)).toThrow(/^not a feed: bad JSON Feed \(items\.0\.id: /);
@@ -171,6 +223,18 @@ describe("encodings", () => {
   it("reads UTF-8 when a Latin-1 header contradicts a document declaring and being UTF-8", () => {
     const body = Buffer.from('<?xml version="1.0" encoding="utf-8"?><rss><channel><title>Café</title>');
     expect(decodeBody(body, "text/xml; charset=iso-8859-1")).toContain("<title>Café</title>");
+  });
+
+  it("reads UTF-8 when a Latin-1 header or declaration is wrong about UTF-8 bytes", () => {
+    const utf8 = (decl: string) =>
+      Buffer.from(`<?xml version="1.0"${decl}?><rss><channel><title>Café Müller “quoted” — dash</title>`);
+    for (const [body, type] of [
+      [utf8(""), "text/xml; charset=iso-8859-1"],
+      [utf8(' encoding="ISO-8859-1"'), "application/rss+xml"],
+      [utf8(' encoding="windows-1252"'), null],
+    ] as const) {
+      expect(decodeBody(body, type)).toContain("<title>Café Müller “quoted” — dash</title>");
+    }
   });
 
   // 中文新闻 ("Chinese news") and 北京 ("Beijing") in GB2312/GBK.

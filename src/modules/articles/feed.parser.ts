@@ -56,9 +56,12 @@ function validUtf8(body: Buffer): boolean {
 /**
  * Picks the charset: BOM, then the Content-Type header, then the XML declaration; UTF-8
  * otherwise. Two common server mistakes are corrected: a header saying UTF-8 over bytes that are
- * not (the declaration, or windows-1252, is used instead), and a Latin-1 header over a document
- * that declares UTF-8 and is valid UTF-8.
+ * not (the declaration, or windows-1252, is used instead), and a Latin-1 header or declaration
+ * over bytes that are valid UTF-8 with characters beyond ASCII.
  */
+/** Whether any byte is beyond ASCII (so the bytes being valid UTF-8 says something). */
+const hasMultibyteUtf8 = (body: Buffer) => body.some((b) => b >= 0x80);
+
 export function decodeBody(body: Buffer, contentType: string | null): string {
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return body.subarray(3).toString("utf8");
   if (body[0] === 0xff && body[1] === 0xfe) return new TextDecoder("utf-16le").decode(body.subarray(2));
@@ -77,37 +80,37 @@ export function decodeBody(body: Buffer, contentType: string | null): string {
   const isUtf8 = (l: string | undefined) => l === "utf-8" || l === "utf8";
   if (isUtf8(label) && !validUtf8(body)) {
     label = declared && !isUtf8(declared) ? declared : "windows-1252";
-  } else if (
-    header &&
-    decoderFor(header)?.encoding === "windows-1252" &&
-    isUtf8(declared) &&
-    validUtf8(body)
-  ) {
+  } else if (decoderFor(label)?.encoding === "windows-1252" && hasMultibyteUtf8(body) && validUtf8(body)) {
+    // Latin-1 text almost never forms valid UTF-8 sequences ("Ã©" for "é" is what reading UTF-8
+    // as Latin-1 shows): a header or declaration naming Latin-1 over such bytes is the mistake.
     label = "utf-8";
   }
   return decodeWith(label, body);
 }
 
+// Optional fields may be null (some generators write every field, null when empty), and one bad
+// item is left out rather than losing the feed: a title of null failed every item of its feed.
+const optionalText = z.string().nullish();
+const jsonFeedItemSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  url: optionalText,
+  external_url: optionalText,
+  title: optionalText,
+  content_html: optionalText,
+  content_text: optionalText,
+  summary: optionalText,
+  date_published: optionalText,
+  date_modified: optionalText,
+  authors: z.array(z.object({ name: optionalText }).nullable()).nullish(),
+  author: z.object({ name: optionalText }).nullish(),
+  tags: z.array(z.unknown()).nullish(),
+});
 const jsonFeedSchema = z.object({
   version: z.string().startsWith("https://jsonfeed.org/version/"),
-  title: z.string().optional(),
-  home_page_url: z.string().optional(),
-  language: z.string().optional(),
-  items: z.array(
-    z.object({
-      id: z.union([z.string(), z.number()]).transform(String),
-      url: z.string().optional(),
-      title: z.string().optional(),
-      content_html: z.string().optional(),
-      content_text: z.string().optional(),
-      summary: z.string().optional(),
-      date_published: z.string().optional(),
-      date_modified: z.string().optional(),
-      authors: z.array(z.object({ name: z.string().optional() })).optional(),
-      author: z.object({ name: z.string().optional() }).optional(),
-      tags: z.array(z.string()).optional(),
-    }),
-  ),
+  title: optionalText,
+  home_page_url: optionalText,
+  language: optionalText,
+  items: z.array(z.unknown()),
 });
 
 const notAFeed = (why: string) => new AppError("VALIDATION", `not a feed: ${why}`);
@@ -126,18 +129,28 @@ function parseJsonFeed(text: string): ParsedFeed {
     throw notAFeed(`bad JSON Feed (${field}${issue?.message})`);
   }
   const f = parsed.data;
+  const items = f.items.map((item) => jsonFeedItemSchema.safeParse(item));
+  const valid = items.flatMap((r) => (r.success ? [r.data] : []));
+  if (valid.length === 0 && items.length > 0) {
+    const at = items.findIndex((r) => !r.success);
+    const issue = (items[at] as { error: z.ZodError }).error.issues[0];
+    const field = ["items", at, ...(issue?.path ?? [])].join(".");
+    throw notAFeed(`bad JSON Feed (${field}: ${issue?.message})`);
+  }
   return {
     title: f.title ?? null,
     language: f.language ?? null,
     url: f.home_page_url ?? null,
-    entries: f.items.map((i) => ({
+    entries: valid.map((i) => ({
       guid: i.id,
-      url: i.url ?? null,
+      url: i.url ?? i.external_url ?? null,
       title: i.title ?? null,
       body: i.content_html ?? i.content_text ?? i.summary ?? null,
       author: i.authors?.[0]?.name ?? i.author?.name ?? null,
       publishedAt: parseFeedDate(i.date_published ?? i.date_modified),
-      categories: i.tags ?? [],
+      categories: (i.tags ?? [])
+        .filter((t): t is string | number => typeof t === "string" || typeof t === "number")
+        .map(String),
     })),
   };
 }

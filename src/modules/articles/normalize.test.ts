@@ -26,3 +26,62 @@ describe("normalizeEntry", () => {
     expect(r.article.content.length).toBe(200_000);
   });
 });
+
+describe("what feeds add to an item", () => {
+  const article = (title: string, body: string) => {
+    const r = normalizeEntry(entry(title, body), ctx);
+    if (!r.ok) throw new Error(r.reason);
+    return r.article;
+  };
+  const story =
+    "<p>The port of Rotterdam closed two terminals on Thursday as dockworkers walked out over pay.</p>" +
+    "<p>Shipping lines said they would divert vessels to Hamburg.</p>";
+
+  it("drops WordPress' 'appeared first on', read-more links, excerpt marks, share and related lines", () => {
+    for (const tail of [
+      '<p>The post <a href="https://x.example/a">Port strike</a> appeared first on <a href="https://x.example">X News</a>.</p>',
+      '<p><a href="https://x.example/a">Read more</a></p>',
+      "<p>Continue reading...</p>",
+      '<p><a href="https://x.example/a">Read more »</a></p>',
+      "<p>Share on Facebook | Share on Twitter | Email</p>",
+      "<p>Related: Other story one</p>",
+      " [&#8230;]",
+      ' <a href="https://x.example/a">Read more</a>',
+    ]) {
+      expect(article("Port strike", story + tail).content).toBe(
+        "The port of Rotterdam closed two terminals on Thursday as dockworkers walked out over pay.\n\n" +
+          "Shipping lines said they would divert vessels to Hamburg.",
+      );
+    }
+  });
+
+  it("keeps the article's own sentences that mention reading or sharing", () => {
+    const own =
+      "<p>Read more than 200 pages of the ruling and you find the court split on the question of pay.</p>";
+    expect(article("Ruling", own).content).toContain("Read more than 200 pages");
+  });
+
+  it("decodes text a feed escaped twice", () => {
+    const a = article(
+      "Triple escaped &amp;quot;body&amp;quot;",
+      "&lt;p&gt;DOUBLE &amp;amp; escaped&lt;/p&gt;&lt;p&gt;Second&lt;/p&gt;",
+    );
+    expect(a.title).toBe('Triple escaped "body"');
+    expect(a.content).toBe("DOUBLE & escaped\n\nSecond");
+    expect(article("x < y in the index", "Plain text where a < b stays as written.").content).toBe(
+      "Plain text where a < b stays as written.",
+    );
+  });
+
+  it("makes a headline from the first sentence when the title is empty or only symbols", () => {
+    const body =
+      "Dockworkers in Rotterdam and Antwerp walked out on Thursday over pay and working hours, closing two terminals. Talks resume Monday.";
+    for (const title of ["", "   ", "🔥"]) {
+      const { title: headline } = article(title, body);
+      expect(headline.endsWith("…")).toBe(true);
+      expect(headline.length).toBeLessThanOrEqual(100);
+      expect(body.startsWith(headline.slice(0, -1))).toBe(true);
+    }
+    expect(article("", "Talks resume Monday. Nothing else.").title).toBe("Talks resume Monday.");
+  });
+});

@@ -5,6 +5,7 @@ import {
   detectLanguage,
   htmlToText,
   sliceWhole,
+  splitSentences,
   toWellFormed,
   wordCount,
 } from "../../lib/text.ts";
@@ -106,6 +107,74 @@ export function outletText(raw: string | null | undefined): string | null {
 }
 
 /**
+ * A feed field's text: htmlToText, again while the result still holds formatting markup or
+ * entities. Some feeds escape their HTML twice ("&amp;lt;p&amp;gt;"), and readers saw "<p>" and
+ * "&quot;" in key points and headlines. Text showing active markup (<script>, <img>...) is left as
+ * written: it reaches readers as inert text, which says more than silently dropping it would.
+ * Plain text that merely mentions "<" is left as it is.
+ */
+function feedText(raw: string): string {
+  let text = htmlToText(raw);
+  for (let pass = 0; pass < 2 && ESCAPED_TWICE.test(text) && !ACTIVE_MARKUP.test(text); pass++)
+    text = htmlToText(text);
+  return text;
+}
+const ESCAPED_TWICE =
+  /<\/?(?:p|br|div|span|a|b|i|em|strong|ul|ol|li|h[1-6])\b[^<>]*>|&(?:amp|quot|lt|gt|apos|nbsp|#\d{2,6}|#x[\da-f]{2,6});/i;
+const ACTIVE_MARKUP = /<\/?(?:script|style|iframe|img|svg|object|embed|form|input|link|meta|video|audio)\b/i;
+
+// What feed generators append to an item's text: WordPress' "The post X appeared first on Y",
+// "Read more" and "Continue reading" links, "[…]" excerpt marks, share buttons, related links.
+// Readers saw them as key points. Whole paragraphs only, or the very end of the last one.
+const BOILERPLATE_PARAGRAPH = [
+  /^the post .{1,400} appeared first on .{1,200}$/i,
+  /^(?:read more|continue reading|keep reading|read the (?:full|rest of the|whole) (?:story|article|post)|full story|view (?:the )?(?:full )?article|click here to read more)\b.{0,80}$/i,
+  /^(?:(?:share|tweet|email|print|pin|like|post)(?: (?:on|via|this|to|it))?(?: (?:facebook|twitter|x|linkedin|e-?mail|whatsapp|reddit|pinterest|threads|bluesky))?[\s|·•,:]*)+$/i,
+  /^related(?: (?:stories|articles|posts|coverage|reading|links))?:/i,
+  /^(?:this (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published)|originally published (?:at|on|in|by))\b.{0,200}$/i,
+  /^(?:\[(?:…|\.\.\.)\]|…|\.\.\.)$/,
+];
+const BOILERPLATE_TAIL = [
+  /\s*the post .{1,400}? appeared first on [^.\n]{1,200}\.?$/i,
+  /\s*(?:read more|continue reading|keep reading|read the full (?:story|article))\s*(?:»|›|→|>>|\.{3}|…)?$/i,
+  /\s*\[(?:…|\.\.\.|&hellip;)\]$/,
+];
+
+// Boilerplate is short: longer paragraphs are the article's own (and never reach the patterns).
+const isBoilerplate = (p: string) => p.length <= 700 && BOILERPLATE_PARAGRAPH.some((re) => re.test(p));
+
+/** A feed item's text without the boilerplate its generator added (see BOILERPLATE_PARAGRAPH). */
+export function withoutBoilerplate(text: string): string {
+  const kept = text.split(/\n{2,}/).filter((p) => !isBoilerplate(p.trim()));
+  const last = kept.pop();
+  if (last === undefined) return "";
+  // The tail patterns are anchored at the end: only the last 700 characters are searched.
+  const head = last.slice(0, Math.max(0, last.length - 700));
+  let tail = last.slice(head.length);
+  for (let before = ""; before !== tail; ) {
+    before = tail;
+    for (const re of BOILERPLATE_TAIL) tail = tail.replace(re, "");
+    tail = tail.trimEnd();
+  }
+  const rest = `${head}${tail}`.trim();
+  if (rest) kept.push(rest);
+  return kept.join("\n\n");
+}
+
+/**
+ * A headline for an item without a usable title: its first sentence, cut on a word with "…"
+ * when long. (The first 120 characters, cut anywhere, made a two-sentence headline.)
+ */
+function headlineFrom(content: string): string {
+  const first = splitSentences(content.split(/\n{2,}/)[0] ?? "")[0] ?? content;
+  if (first.length <= HEADLINE_FROM_TEXT_CHARS) return first;
+  const cut = sliceWhole(first, HEADLINE_FROM_TEXT_CHARS - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > HEADLINE_FROM_TEXT_CHARS / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.-]+$/, "")}…`;
+}
+const HEADLINE_FROM_TEXT_CHARS = 100;
+
+/**
  * Entry -> article, or a reason it cannot be one. Dates in the future (clock skew, scheduled
  * posts) or missing become the fetch time, so ordering by time never trusts a bad feed.
  */
@@ -128,11 +197,12 @@ export function normalizeEntry(
       ok: false,
       reason: `entry link is longer than ${MAX_URL_CHARS} characters: ${url.slice(0, 100)}...`,
     };
-  const titleText = htmlToText(entry.title ?? "")
+  const titleText = feedText(entry.title ?? "")
     .replace(/\s+/g, " ")
     .trim();
-  const title = sliceWhole(titleText, MAX_TITLE_CHARS);
-  const content = sliceWhole(htmlToText(entry.body ?? ""), MAX_CONTENT_CHARS);
+  // A title of only symbols or emoji ("🔥") says nothing in a list of headlines.
+  const title = /[\p{L}\p{N}]/u.test(titleText) ? sliceWhole(titleText, MAX_TITLE_CHARS) : "";
+  const content = sliceWhole(withoutBoilerplate(feedText(entry.body ?? "")), MAX_CONTENT_CHARS);
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =
@@ -150,7 +220,7 @@ export function normalizeEntry(
       guid: entry.guid
         ? sliceWhole(toWellFormed(entry.guid).replace(CONTROL_CHARS, ""), MAX_GUID_CHARS)
         : entry.guid,
-      title: title || sliceWhole(content, 120),
+      title: title || headlineFrom(content),
       outlet: ctx.outlet,
       domain: domainOf(url),
       author: entry.author ? authorText(entry.author) : null,
