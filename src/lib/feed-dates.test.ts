@@ -29,6 +29,32 @@ describe("parseFeedDate", () => {
     expect(iso("Mar, 25 Set 2018 10:00:00 +0200")).toBe("2018-09-25T08:00:00.000Z");
   });
 
+  it("reads European, Indian and other zone abbreviations Date.parse does not know", () => {
+    expect(iso("Tue, 24 Nov 2026 10:00:00 CET")).toBe("2026-11-24T09:00:00.000Z");
+    expect(iso("Mon, 14 Sep 2026 10:00:00 CEST")).toBe("2026-09-14T08:00:00.000Z");
+    expect(iso("Mon, 14 Sep 2026 10:00:00 BST")).toBe("2026-09-14T09:00:00.000Z");
+    expect(iso("Mon, 14 Sep 2026 10:00:00 IST")).toBe("2026-09-14T04:30:00.000Z");
+    expect(iso("Mon, 14 Sep 2026 10:00:00 AEST")).toBe("2026-09-14T00:00:00.000Z");
+    expect(iso("Mo, 14 Sep 2026 10:00:00 MESZ")).toBe("2026-09-14T08:00:00.000Z");
+    expect(iso("Di, 24 Nov 2026 10:00:00 MEZ")).toBeNull();
+  });
+
+  it("reads a date without a zone as UTC, whatever the server's zone", () => {
+    const tz = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      expect(iso("2026-11-24T10:00:00")).toBe("2026-11-24T10:00:00.000Z");
+      expect(iso("2026-11-24 10:00")).toBe("2026-11-24T10:00:00.000Z");
+      expect(iso("Tue, 24 Nov 2026 10:00:00")).toBe("2026-11-24T10:00:00.000Z");
+      expect(iso("24 Okt 2026 10:00")).toBe("2026-10-24T10:00:00.000Z");
+      expect(iso("2026-11-24")).toBe("2026-11-24T00:00:00.000Z");
+      expect(iso("Tue, 24 Nov 2026 10:00:00 GMT+2")).toBe("2026-11-24T08:00:00.000Z");
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it("answers null for what is not a date", () => {
     expect(parseFeedDate("")).toBeNull();
     expect(parseFeedDate(undefined)).toBeNull();

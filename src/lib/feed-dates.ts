@@ -41,8 +41,9 @@ const fold = (s: string) =>
 export function parseFeedDate(raw: string | null | undefined): Date | null {
   const s = raw?.trim();
   if (!s) return null;
-  // ISO 8601 and plain RFC 822 need nothing more.
-  if (/^\d{4}-\d{2}-\d{2}/.test(s) || RFC_822.test(s)) return valid(Date.parse(s));
+  // ISO 8601 and plain RFC 822 need nothing more than a zone.
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) return valid(Date.parse(isoInUtc(s)));
+  if (RFC_822.test(s)) return valid(Date.parse(inUtc(s)));
   // A leading weekday, in whatever language, says nothing the date does not. A leading word is a
   // month instead ("Okt 24, 2018") only when it names one and no other month follows ("Mar, 25 Sep":
   // a Spanish Tuesday).
@@ -64,7 +65,64 @@ export function parseFeedDate(raw: string | null | undefined): Date | null {
     })
     .filter(Boolean)
     .join(" ");
-  return valid(Date.parse(named ? english : s));
+  return valid(Date.parse(inUtc(named ? english : s)));
+}
+
+// Zone abbreviations Date.parse does not know (it knows UT, GMT and the US ones), as feeds in
+// Europe, India, Asia and Australia write them. IST is India's: the one news feeds use.
+const ZONES: Record<string, string> = {
+  UTC: "+0000",
+  WET: "+0000",
+  WEST: "+0100",
+  BST: "+0100",
+  IST: "+0530",
+  CET: "+0100",
+  CEST: "+0200",
+  MET: "+0100",
+  MEST: "+0200",
+  MEZ: "+0100",
+  MESZ: "+0200",
+  EET: "+0200",
+  EEST: "+0300",
+  MSK: "+0300",
+  SAST: "+0200",
+  GST: "+0400",
+  PKT: "+0500",
+  SGT: "+0800",
+  HKT: "+0800",
+  AWST: "+0800",
+  JST: "+0900",
+  KST: "+0900",
+  ACST: "+0930",
+  ACDT: "+1030",
+  AEST: "+1000",
+  AEDT: "+1100",
+  NZST: "+1200",
+  NZDT: "+1300",
+  BRT: "-0300",
+  ART: "-0300",
+  AKST: "-0900",
+  AKDT: "-0800",
+  HST: "-1000",
+};
+const RFC_ZONE = /(?:\s(?:UT|GMT|[ECMP][SD]T)|[+-]\d{1,4}|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * The date with its zone made explicit: a known abbreviation as an offset, and UTC when the feed
+ * gave none (Date.parse reads a zoneless date in the server's own zone, so the same feed read
+ * differently with TZ set).
+ */
+function inUtc(s: string): string {
+  const abbreviation = s.match(/\s([A-Z]{2,4})$/);
+  const offset = abbreviation && ZONES[abbreviation[1]!];
+  if (offset) return `${s.slice(0, -abbreviation[1]!.length)}${offset}`;
+  return RFC_ZONE.test(s) ? s : `${s} GMT`;
+}
+
+/** An ISO 8601 date-time without a zone, read as UTC (a date alone already is). */
+function isoInUtc(s: string): string {
+  const m = s.match(/^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/);
+  return m ? `${m[1]}T${m[2]}Z` : s;
 }
 
 function valid(t: number): Date | null {
