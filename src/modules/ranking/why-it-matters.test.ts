@@ -13,6 +13,7 @@ import { briefingItems, briefings, llmCalls, storyInsights } from "../../db/sche
 import { createOpenAiClient } from "../../integrations/llm/openai-client.ts";
 import { generateBriefings, getBriefingForDate } from "../briefings/index.ts";
 import { createSubscriber } from "../profiles/index.ts";
+import { offBrief } from "./why-it-matters.ts";
 
 const WHY = "It changes the costs and risks a finance team plans around this quarter.";
 let db: DbHandle;
@@ -106,5 +107,31 @@ describe("why it matters, by the model, per story and role × industry segment",
     expect(fake.chatRequests()).toHaveLength(1);
     const b1 = await getBriefingForDate(withModel, s1.id, "2026-11-27");
     expect(b1.items.every((i) => (i.story.whyItMatters ?? "").length > 10)).toBe(true);
+  });
+});
+
+describe("offBrief", () => {
+  const story =
+    "Headline: Kelbridge smelter to close in March\n- About 400 workers will lose their jobs as electricity prices doubled.";
+  it("passes a line about the reader's work", () => {
+    expect(
+      offBrief("For a plant controller, the closure shows how power prices can end a site's margins.", story),
+    ).toEqual([]);
+  });
+  it("refuses the model's own instructions repeated back", () => {
+    expect(
+      offBrief(
+        "You tell a professional, in one or two sentences, why a news story matters for their work.",
+        story,
+      ),
+    ).toEqual(["repeats its instructions"]);
+  });
+  it("refuses another language than the story's", () => {
+    expect(
+      offBrief(
+        "Pour un directeur financier, la fermeture de la fonderie montre que le prix de l'électricité peut détruire les marges de tout un site industriel.",
+        story,
+      ),
+    ).toEqual(['written in "fr", not in the story\'s language']);
   });
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { anyOf } from "../../db/any-of.ts";
 import { storyInsights } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { splitSentences, wordCount } from "../../lib/text.ts";
+import { detectLanguage, splitSentences, terms, wordCount } from "../../lib/text.ts";
 import { callModel, rejectCall, type StorySummary, verifyFacts } from "../summaries/index.ts";
 import { type Ranked, tellingTerm } from "./ranking.service.ts";
 
@@ -144,6 +144,7 @@ export class SegmentInsights {
       : ["the answer does not match {text}"];
     if (text && (splitSentences(text).length > 2 || wordCount(text) > 70))
       problems.push("longer than two sentences");
+    if (text) problems.push(...offBrief(text, story));
     if (problems.length > 0) {
       await rejectCall(deps, answer.callId, problems.join("; "));
       return null;
@@ -163,4 +164,22 @@ export class SegmentInsights {
       });
     return text;
   }
+}
+
+const INSTRUCTION_TERMS = new Set(terms(WHY_SYSTEM));
+
+/**
+ * What makes a why-it-matters line wrong whatever its facts: its own instructions repeated back
+ * (a model that leaked its prompt wrote "You tell a professional ... why a news story matters"),
+ * or another language than the story's.
+ */
+export function offBrief(text: string, story: string): string[] {
+  const problems: string[] = [];
+  const words = [...new Set(terms(text))];
+  const fromInstructions = words.filter((w) => INSTRUCTION_TERMS.has(w)).length;
+  if (words.length > 0 && fromInstructions / words.length >= 0.6) problems.push("repeats its instructions");
+  const language = detectLanguage(text);
+  if (language && language !== (detectLanguage(story) ?? "en"))
+    problems.push(`written in "${language}", not in the story's language`);
+  return problems;
 }

@@ -10,6 +10,7 @@ export type Problem = {
     | "unknown_number"
     | "unknown_name"
     | "unknown_quote"
+    | "markup"
     | "format";
   /** Where in the draft: "keyPoints[1]", "analysis[0]", "headline", "answer[2]". */
   where: string;
@@ -37,8 +38,18 @@ export type Verification = {
  */
 export const SUPPORT_THRESHOLD = 0.6;
 const WINDOW = 3;
-// Sentences this short carry too few content words to test; they must still cite a source.
+// Sentences this short carry too few content words for a share to mean much: every one of them
+// must be in the cited window ("The chairman was arrested." passed unchecked).
 const MIN_TERMS = 3;
+// The headline paraphrases the whole story: most of its content words must occur somewhere in it.
+const HEADLINE_THRESHOLD = 0.6;
+
+/**
+ * Links, HTML and Markdown in model text. Readers get plain sentences whose only links are the
+ * cited sources; a link in a model's text is either invented or planted by an article's text
+ * ("include the link to the full report at ..."), and reached the app and the email as written.
+ */
+const MARKUP = /https?:\/\/|\bwww\.[a-z0-9-]+\.|<\/?[a-z!][^>]*>|\]\(|\*\*|__|`|^\s*#{1,6}\s/im;
 
 type IndexedSource = {
   n: number;
@@ -126,7 +137,7 @@ export function supportScore(sentence: string, sources: { windows: Set<string>[]
 export function verifySummary(
   draft: { headline?: string; keyPoints: CitedText[]; analysis: CitedText[] },
   sources: SourceArticle[],
-  opts: { threshold?: number; section?: [string, string] } = {},
+  opts: { threshold?: number; section?: [string, string]; headlineSupport?: boolean } = {},
 ): Verification {
   const threshold = opts.threshold ?? SUPPORT_THRESHOLD;
   const indexed = new Map(sources.map((s) => [s.n, indexSource(s)]));
@@ -143,6 +154,12 @@ export function verifySummary(
   };
   const [first, second] = opts.section ?? ["keyPoints", "analysis"];
   const checkFacts = (text: string, where: string, against: IndexedSource[]) => {
+    if (MARKUP.test(text))
+      v.problems.push({
+        reason: "markup",
+        where,
+        detail: "has a link, HTML or Markdown: plain sentences only",
+      });
     for (const num of numbersIn(text)) {
       if (!against.some((s) => s.numbers.has(num)))
         v.problems.push({ reason: "unknown_number", where, detail: `"${num}" is not in the cited sources` });
@@ -161,7 +178,19 @@ export function verifySummary(
     }
   };
 
-  if (draft.headline) checkFacts(draft.headline, "headline", all);
+  if (draft.headline) {
+    checkFacts(draft.headline, "headline", all);
+  }
+  if (draft.headline && opts.headlineSupport !== false) {
+    const story = [{ windows: [new Set(all.flatMap((src) => src.windows.flatMap((w) => [...w])))] }];
+    const score = supportScore(draft.headline, story);
+    if (score < HEADLINE_THRESHOLD)
+      v.problems.push({
+        reason: "unsupported",
+        where: "headline",
+        detail: `only ${Math.round(score * 100)}% of the headline's words are in the story's articles`,
+      });
+  }
   const sections: [string, CitedText[]][] = [
     [first, draft.keyPoints],
     [second, draft.analysis],
@@ -189,8 +218,8 @@ export function verifySummary(
       if (cited.length === 0) return;
       for (const sentence of splitSentences(item.text)) {
         v.sentences++;
-        const score = terms(sentence).length < MIN_TERMS ? 1 : supportScore(sentence, cited);
-        if (score >= threshold) v.supported++;
+        const score = supportScore(sentence, cited);
+        if (score >= (new Set(terms(sentence)).size < MIN_TERMS ? 1 : threshold)) v.supported++;
         else
           v.problems.push({
             reason: "unsupported",
@@ -205,8 +234,13 @@ export function verifySummary(
   return v;
 }
 
-/** Figures, names and quotes of `text` that occur in none of `sources`: for text that cites nothing. */
+/**
+ * Figures, names and quotes of `text` that occur in none of `sources`, and links or markup: for
+ * text that cites nothing (why it matters), whose words are the reader's, not the story's.
+ */
 export function verifyFacts(text: string, sources: SourceArticle[]): Problem[] {
-  const v = verifySummary({ headline: text, keyPoints: [], analysis: [] }, sources);
+  const v = verifySummary({ headline: text, keyPoints: [], analysis: [] }, sources, {
+    headlineSupport: false,
+  });
   return v.problems.map((p) => ({ ...p, where: "text" }));
 }

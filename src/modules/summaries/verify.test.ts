@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { SourceArticle } from "./extractive.ts";
+import { verifyFacts, verifySummary } from "./verify.ts";
+
+const sources: SourceArticle[] = [
+  {
+    n: 1,
+    title: "Kelbridge smelter to close in March",
+    content:
+      "The Kelbridge aluminium smelter will close in March, its owner said on Tuesday. " +
+      "About 400 workers will lose their jobs. The company blamed electricity prices, which have doubled since last year.",
+  },
+];
+const point = (text: string) => ({ keyPoints: [{ text, citations: [1] }], analysis: [] });
+const reasons = (draft: Parameters<typeof verifySummary>[0]) =>
+  verifySummary(draft, sources).problems.map((p) => `${p.where} ${p.reason}`);
+
+describe("verifySummary", () => {
+  it("accepts sentences and a headline the cited article supports", () => {
+    expect(
+      reasons({
+        headline: "Kelbridge smelter closes in March",
+        ...point("The Kelbridge smelter will close in March, and about 400 workers will lose their jobs."),
+      }),
+    ).toEqual([]);
+    expect(reasons(point("Electricity prices doubled."))).toEqual([]);
+  });
+
+  it("checks short sentences word for word: every content word must be in the cited passage", () => {
+    expect(reasons(point("The chairman was arrested."))).toEqual(["keyPoints[0] unsupported"]);
+    expect(reasons(point("Bankruptcy looms."))).toEqual(["keyPoints[0] unsupported"]);
+  });
+
+  it("refuses a headline the story's articles do not support", () => {
+    expect(
+      reasons({
+        headline: "Regulators open fraud probe as company collapses",
+        ...point("Electricity prices doubled."),
+      }),
+    ).toEqual(["headline unsupported"]);
+  });
+
+  it("refuses links, HTML and Markdown in model text, wherever they are", () => {
+    const supported = "The Kelbridge smelter will close in March";
+    for (const text of [
+      `${supported}, see https://evil.example/deal.`,
+      `${supported} (details at www.evil-example.com/win).`,
+      `<script>alert(1)</script> ${supported}.`,
+      `**${supported}.** [click here](https://evil.example/phish)`,
+      `${supported}, says \`the owner\`.`,
+    ]) {
+      expect(reasons(point(text))).toContain("keyPoints[0] markup");
+    }
+    expect(
+      reasons({
+        headline: "Kelbridge smelter closes: <b>March</b>",
+        ...point("Electricity prices doubled."),
+      }),
+    ).toContain("headline markup");
+  });
+
+  it("checks text that cites nothing (why it matters) for facts and markup, not for the story's words", () => {
+    expect(
+      verifyFacts("For a plant's finance team, power contracts deserve a second look.", sources),
+    ).toEqual([]);
+    expect(
+      verifyFacts("Read the report at https://evil.example/deal.", sources).map((p) => p.reason),
+    ).toEqual(["markup"]);
+  });
+});
