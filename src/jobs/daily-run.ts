@@ -14,6 +14,7 @@ import { activeSubscribers, type Subscriber } from "../modules/profiles/index.ts
 import { dueSources, listSources } from "../modules/sources/index.ts";
 import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
 import { summarizeStory } from "../modules/summaries/index.ts";
+import { withStoriesAwaitingModel } from "./pipeline.ts";
 
 /**
  * The daily run as jobs on the PostgreSQL queue. The planner claims what is due; every other
@@ -180,9 +181,10 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState =
     },
     async [QUEUES.groupStories]() {
       const clustered = await clusterArticles(deps, state.storyWindow);
+      const storyIds = await withStoriesAwaitingModel(deps, clustered.storyIds);
       await queue.sendMany(
         QUEUES.summarizeStory,
-        clustered.storyIds.map((storyId) => ({ data: { storyId }, singletonKey: storyId })),
+        storyIds.map((storyId) => ({ data: { storyId }, singletonKey: storyId })),
       );
     },
     async [QUEUES.summarizeStory](job: Handlers["summarize-story"]) {

@@ -7,9 +7,10 @@ import { type FakeOpenAi, startFakeOpenAi } from "../../../test/openai-server.ts
 import type { DbHandle } from "../../db/client.ts";
 import { llmCalls, stories, storySummaries } from "../../db/schema/index.ts";
 import { createOpenAiClient, type OpenAiOptions } from "../../integrations/llm/openai-client.ts";
+import { withStoriesAwaitingModel } from "../../jobs/pipeline.ts";
 import { articlesOfStories, storeArticles } from "../articles/index.ts";
 import { clusterArticles } from "../stories/index.ts";
-import { summarizeStory } from "./summaries.service.ts";
+import { MODEL_RETRY_AFTER_MS, summarizeStory } from "./summaries.service.ts";
 import { verifySummary } from "./verify.ts";
 
 let db: DbHandle;
@@ -133,6 +134,35 @@ describe("LLM summaries through the openai SDK (local OpenAI-compatible server)"
     expectVerified(summary);
     expect(calls.map((c) => c.outcome)).toEqual(["error"]);
     expect(calls[0]!.error).toContain("500");
+  });
+
+  it("summarizes again with the model once it answers, a summary written while it could not be reached", async () => {
+    fake.fault = "server_error";
+    const { summary: standIn } = await summarize();
+    expect(standIn.provider).toBe("extractive");
+    fake.fault = null;
+    const deps = await depsWith();
+    // Not at once: an outage is not retried story by story.
+    expect((await summarizeStory(deps, storyId)).status).toBe("skipped");
+    expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+    setup.clock.advance(MODEL_RETRY_AFTER_MS);
+    try {
+      expect(await withStoriesAwaitingModel(deps, [])).toEqual([storyId]);
+      const again = await summarizeStory(deps, storyId);
+      expect(again).toMatchObject({
+        status: "created",
+        summary: { provider: "llm", version: standIn.version + 1 },
+      });
+      expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+      // Drafts the model wrote and verification refused are final: no retry for those.
+      await setup.db.delete(storySummaries);
+      fake.fault = "unsupported";
+      expect((await summarizeStory(deps, storyId)).summary.provider).toBe("extractive");
+      setup.clock.advance(MODEL_RETRY_AFTER_MS);
+      expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+    } finally {
+      setup.clock.set(NOW);
+    }
   });
 
   it("gives up on a model that hangs past the timeout and falls back", async () => {

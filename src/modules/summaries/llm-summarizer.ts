@@ -49,6 +49,18 @@ function feedback(problems: Problem[]): string {
 
 export type Rejection = { reason: string; detail: string };
 
+const NOT_CALLED = "the model was not called";
+
+/**
+ * Whether a summary's rejections say the model could not be reached (not called: circuit open,
+ * budget spent; or the call failed) rather than that its drafts were refused: such an extractive
+ * summary stands in only until the model answers again.
+ */
+export function modelWasUnreachable(rejections: readonly Rejection[]): boolean {
+  const last = rejections.at(-1);
+  return last !== undefined && (last.reason === "model_error" || last.detail === NOT_CALLED);
+}
+
 export type LlmSummaryOutcome =
   | { status: "verified"; summary: LlmSummary; rejections: Rejection[] }
   | { status: "rejected" | "unavailable"; rejections: Rejection[] };
@@ -76,7 +88,7 @@ export async function summarizeWithLlm(
       maxTokens: 1500,
     });
     if (answer.status === "unavailable") {
-      rejections.push({ reason: answer.reason, detail: "the model was not called" });
+      rejections.push({ reason: answer.reason, detail: NOT_CALLED });
       return { status: "unavailable", rejections };
     }
     if (answer.status === "failed") {

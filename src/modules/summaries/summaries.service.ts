@@ -1,4 +1,4 @@
-import { desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import { rowsOf } from "../../db/client.ts";
 import { type SummarySource, storySummaries } from "../../db/schema/index.ts";
@@ -8,7 +8,12 @@ import { splitSentences, terms } from "../../lib/text.ts";
 import { appearancesOfStories, articlesOfStories } from "../articles/index.ts";
 import { getStory, recentStories } from "../stories/index.ts";
 import { type SourceArticle, summarizeExtractive } from "./extractive.ts";
-import { SUMMARY_PROMPT_VERSION, summarizeWithLlm, summaryPrompt } from "./llm-summarizer.ts";
+import {
+  modelWasUnreachable,
+  SUMMARY_PROMPT_VERSION,
+  summarizeWithLlm,
+  summaryPrompt,
+} from "./llm-summarizer.ts";
 import { callModel, rejectCall } from "./model-calls.ts";
 import { verifySummary } from "./verify.ts";
 
@@ -35,7 +40,11 @@ export async function summarizeStory(
     .where(eq(storySummaries.storyId, storyId))
     .orderBy(desc(storySummaries.version))
     .limit(1);
-  if (latest && latest.storyRevision >= story.revision)
+  if (
+    latest &&
+    latest.storyRevision >= story.revision &&
+    !(deps.llm && awaitsModel(latest, deps.clock.now()))
+  )
     return { status: "skipped", reason: "up_to_date", summary: latest };
 
   const all = await articlesOfStories(deps, [storyId]);
@@ -79,6 +88,8 @@ export async function summarizeStory(
       model: written.model,
       promptVersion: written.promptVersion,
       rejections: llm?.rejections ?? [],
+      // The clock's time, as the retry of a summary written while the model was down reads it.
+      createdAt: deps.clock.now(),
     })
     .onConflictDoNothing()
     .returning();
@@ -93,6 +104,44 @@ export async function summarizeStory(
     return { status: "skipped", reason: "up_to_date", summary: theirs! };
   }
   return { status: "created", summary: row };
+}
+
+// A summary written while the model was unreachable is tried again this long after, not sooner:
+// an outage is not hammered story by story.
+export const MODEL_RETRY_AFTER_MS = 15 * 60_000;
+
+/** An extractive summary written because the model could not be reached, old enough to retry. */
+function awaitsModel(summary: StorySummary, now: Date): boolean {
+  return (
+    summary.provider === "extractive" &&
+    modelWasUnreachable(summary.rejections) &&
+    summary.createdAt.getTime() <= now.getTime() - MODEL_RETRY_AFTER_MS
+  );
+}
+
+/**
+ * Stories of the window whose newest summary is extractive because the model could not be
+ * reached, at least MODEL_RETRY_AFTER_MS ago: summarized again once the model is back, instead of
+ * keeping the stand-in for good (a five-minute outage at ingest time left the day's stories so).
+ */
+export async function storiesAwaitingModel(deps: Pick<Deps, "db" | "clock">, since: Date): Promise<string[]> {
+  const newest = deps.db
+    .selectDistinctOn([storySummaries.storyId], {
+      storyId: storySummaries.storyId,
+      provider: storySummaries.provider,
+      rejections: storySummaries.rejections,
+      createdAt: storySummaries.createdAt,
+    })
+    .from(storySummaries)
+    .where(gte(storySummaries.createdAt, since))
+    .orderBy(storySummaries.storyId, desc(storySummaries.version))
+    .as("newest");
+  const cutoff = new Date(deps.clock.now().getTime() - MODEL_RETRY_AFTER_MS);
+  const rows = await deps.db
+    .select()
+    .from(newest)
+    .where(and(eq(newest.provider, "extractive"), lte(newest.createdAt, cutoff)));
+  return rows.filter((r) => modelWasUnreachable(r.rejections)).map((r) => r.storyId);
 }
 
 /** The newest summary of each story. */
