@@ -20,7 +20,9 @@ export type ChatFault =
   | "malformed"
   | "bad_citation"
   | "unsupported"
-  | "unknown_number";
+  | "unknown_number"
+  /** A well-formed answer without its usage field (some OpenAI-compatible servers omit it). */
+  | "no_usage";
 
 export type FakeOpenAi = {
   baseURL: string;
@@ -144,7 +146,7 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
       if (fault === "malformed") content = '{"headline": "Half an answ';
       else {
         const answer = fake.chat(messages);
-        content = JSON.stringify(fault ? corrupt(fault, answer) : answer);
+        content = JSON.stringify(fault && fault !== "no_usage" ? corrupt(fault, answer) : answer);
       }
       const promptTokens = messages
         .map((m) => m.content)
@@ -156,11 +158,15 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         created: 0,
         model: body.model,
         choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-        usage: {
-          prompt_tokens: promptTokens,
-          completion_tokens: content.split(/\s+/).length,
-          total_tokens: promptTokens + content.split(/\s+/).length,
-        },
+        ...(fault === "no_usage"
+          ? {}
+          : {
+              usage: {
+                prompt_tokens: promptTokens,
+                completion_tokens: content.split(/\s+/).length,
+                total_tokens: promptTokens + content.split(/\s+/).length,
+              },
+            }),
       });
     }
     send(404, { error: { message: `no fake for ${path}` } });

@@ -18,6 +18,8 @@ export interface LlmClient {
     system: string;
     user: string;
     maxTokens?: number;
+    /** The whole call's time limit, retries and their waits included (a reader is waiting). */
+    deadlineMs?: number;
   }): Promise<{ json: unknown; content: string; tokensIn: number; tokensOut: number }>;
   /** False while the circuit breaker is open: callers go straight to their offline path. */
   available?(): boolean;

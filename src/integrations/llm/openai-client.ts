@@ -21,6 +21,9 @@ export type OpenAiOptions = {
   now?: () => number;
 };
 
+/** Tokens of a text when the endpoint does not say: about four characters each. */
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long the server asked us to wait (retry-after-ms, or retry-after in seconds or as a date). */
@@ -70,16 +73,23 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
   });
   const embeddingModel = opts.embeddingModel ?? "text-embedding-3-small";
 
-  async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * `call` with bounded retries; each attempt gets the timeout, or what is left of `deadlineMs`
+   * for the whole call, and no wait is begun that would end past it.
+   */
+  async function withRetries<T>(call: (timeoutMs: number) => Promise<T>, deadlineMs = Infinity): Promise<T> {
+    const ends = Date.now() + deadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await call();
+        return await call(Math.max(1, Math.min(timeout, ends - Date.now())));
       } catch (err) {
         if (!retryable(err) || attempt >= maxRetries) throw upstream(err);
         const asked = err instanceof OpenAI.APIError ? retryAfterMs(err.headers) : null;
         if (asked !== null && asked > maxRetryWaitMs) throw upstream(err);
         // Exponential backoff with jitter when the server did not say how long.
-        await sleep(asked ?? Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2));
+        const wait = asked ?? Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2);
+        if (Date.now() + wait >= ends) throw upstream(err);
+        await sleep(wait);
       }
     }
   }
@@ -90,8 +100,11 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
     dailyTokenBudget: opts.dailyTokenBudget,
     available: () => breaker.allows(),
     async embed(texts) {
-      const res = await withRetries(() =>
-        client.embeddings.create({ model: embeddingModel, input: texts, encoding_format: "float" }),
+      const res = await withRetries((timeoutMs) =>
+        client.embeddings.create(
+          { model: embeddingModel, input: texts, encoding_format: "float" },
+          { timeout: timeoutMs },
+        ),
       );
       const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
       if (vectors.length !== texts.length) {
@@ -100,24 +113,29 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
           `the embedding endpoint returned ${vectors.length} vectors for ${texts.length} texts`,
         );
       }
-      return { vectors, tokens: res.usage?.total_tokens ?? 0 };
+      return { vectors, tokens: res.usage?.total_tokens ?? texts.reduce((n, t) => n + estimateTokens(t), 0) };
     },
-    async completeJson({ system, user, maxTokens }) {
+    async completeJson({ system, user, maxTokens, deadlineMs }) {
       if (!breaker.allows())
         throw new AppError("UPSTREAM", "the model's circuit is open after repeated failures");
       let res: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        res = await withRetries(() =>
-          client.chat.completions.create({
-            model: opts.model,
-            response_format: { type: "json_object" },
-            temperature: 0.2,
-            max_tokens: maxTokens,
-            messages: [
-              { role: "system", content: system },
-              { role: "user", content: user },
-            ],
-          }),
+        res = await withRetries(
+          (timeoutMs) =>
+            client.chat.completions.create(
+              {
+                model: opts.model,
+                response_format: { type: "json_object" },
+                temperature: 0.2,
+                max_tokens: maxTokens,
+                messages: [
+                  { role: "system", content: system },
+                  { role: "user", content: user },
+                ],
+              },
+              { timeout: timeoutMs },
+            ),
+          deadlineMs,
         );
       } catch (err) {
         breaker.failed();
@@ -134,8 +152,10 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
       return {
         json,
         content,
-        tokensIn: res.usage?.prompt_tokens ?? 0,
-        tokensOut: res.usage?.completion_tokens ?? 0,
+        // An endpoint that reports no usage still spent tokens: estimated (about 4 characters
+        // a token), or the daily budget would never count its calls.
+        tokensIn: res.usage?.prompt_tokens ?? estimateTokens(system) + estimateTokens(user),
+        tokensOut: res.usage?.completion_tokens ?? estimateTokens(content),
       };
     },
   };

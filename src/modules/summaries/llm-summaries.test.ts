@@ -89,7 +89,7 @@ function expectVerified(summary: Awaited<ReturnType<typeof summarize>>["summary"
 describe("LLM summaries through the openai SDK (local OpenAI-compatible server)", () => {
   it("stores a verified model summary with its model, prompt version and the tokens of the call", async () => {
     const { summary, calls } = await summarize();
-    expect(summary).toMatchObject({ provider: "llm", model: "fake-chat", promptVersion: "summary-v1" });
+    expect(summary).toMatchObject({ provider: "llm", model: "fake-chat", promptVersion: "summary-v2" });
     expect(summary.rejections).toEqual([]);
     expectVerified(summary);
     expect(summary.analysis.length).toBeGreaterThanOrEqual(3);

@@ -11,6 +11,8 @@ export type ModelCall = {
   storyId?: string;
   subscriberId?: string;
   maxTokens?: number;
+  /** The whole call's time limit, retries included: for answers a reader waits for. */
+  deadlineMs?: number;
 };
 
 export type ModelAnswer =
@@ -58,6 +60,7 @@ export async function callModel(
       system: call.system,
       user: call.user,
       maxTokens: call.maxTokens,
+      deadlineMs: call.deadlineMs,
     });
     const malformed = r.json === undefined;
     const [row] = await deps.db
