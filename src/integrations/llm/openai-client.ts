@@ -145,7 +145,8 @@ export function createOpenAiClient(opts: OpenAiOptions): LlmClient {
       const content = res.choices[0]?.message?.content ?? "";
       let json: unknown;
       try {
-        json = JSON.parse(content);
+        // Some models wrap the object in a Markdown fence despite response_format.
+        json = JSON.parse(content.replace(/^\s*```(?:json)?\s*\n?([\s\S]*?)\n?\s*```\s*$/i, "$1"));
       } catch {
         json = undefined;
       }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Deps } from "../../deps.ts";
-import { truncate } from "../../lib/text.ts";
+import { splitSentences, truncate } from "../../lib/text.ts";
 import type { SourceArticle } from "./extractive.ts";
 import { callModel, rejectCall } from "./model-calls.ts";
 import { type Problem, verifySummary } from "./verify.ts";
@@ -46,6 +46,32 @@ export function summaryPrompt(sources: (SourceArticle & { outlet?: string })[]):
 function feedback(problems: Problem[]): string {
   const lines = problems.slice(0, 12).map((p) => `- ${p.where}: ${p.reason}: ${p.detail}`);
   return `\n\nYour previous answer was rejected:\n${lines.join("\n")}\nWrite the whole JSON again, fixing these problems. Remove any claim you cannot support from the articles.`;
+}
+
+/**
+ * What the format asks beyond the schema: one-sentence key points, short paragraphs, nothing said
+ * twice (a draft of twelve copies of one source sentence passed as a key point).
+ */
+export function shapeProblems(draft: LlmSummary): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  const check = (items: LlmSummary["keyPoints"], name: string, maxSentences: number) =>
+    items.forEach((item, i) => {
+      const where = `${name}[${i}]`;
+      const count = splitSentences(item.text).length;
+      if (count > maxSentences)
+        problems.push({ reason: "format", where, detail: `${count} sentences; at most ${maxSentences}` });
+      const key = item.text
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, " ")
+        .trim();
+      const earlier = seen.get(key);
+      if (earlier) problems.push({ reason: "format", where, detail: `repeats ${earlier}` });
+      else seen.set(key, where);
+    });
+  check(draft.keyPoints, "keyPoints", 2);
+  check(draft.analysis, "analysis", 4);
+  return problems;
 }
 
 export type Rejection = { reason: string; detail: string };
@@ -112,10 +138,10 @@ export async function summarizeWithLlm(
         problems = [{ reason: "format", where: "answer", detail: `does not match the format: ${detail}` }];
       } else {
         const v = verifySummary(parsed.data, sources);
-        if (v.ok) return { status: "verified", summary: parsed.data, rejections };
-        problems = v.problems;
-        const detail = v.problems.map((p) => `${p.where} ${p.reason}: ${p.detail}`).join("; ");
-        for (const p of v.problems) rejections.push({ reason: p.reason, detail: `${p.where}: ${p.detail}` });
+        problems = [...v.problems, ...shapeProblems(parsed.data)];
+        if (problems.length === 0) return { status: "verified", summary: parsed.data, rejections };
+        const detail = problems.map((p) => `${p.where} ${p.reason}: ${p.detail}`).join("; ");
+        for (const p of problems) rejections.push({ reason: p.reason, detail: `${p.where}: ${p.detail}` });
         await rejectCall(deps, answer.callId, detail);
       }
     }

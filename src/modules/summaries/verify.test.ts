@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SourceArticle } from "./extractive.ts";
 import { addressedToModel } from "./extractive.ts";
+import { shapeProblems } from "./llm-summarizer.ts";
 import { verifyFacts, verifySummary } from "./verify.ts";
 
 const sources: SourceArticle[] = [
@@ -86,5 +87,29 @@ describe("addressedToModel", () => {
       "The regulator issued new instructions to banks on Tuesday.",
     ])
       expect(addressedToModel(s), s).toBe(false);
+  });
+});
+
+describe("shapeProblems", () => {
+  const item = (text: string) => ({ text, citations: [1] });
+  const draft = (keyPoints: string[], analysis: string[]) => ({
+    headline: "Kelbridge smelter to close",
+    keyPoints: keyPoints.map(item),
+    analysis: analysis.map(item),
+  });
+  it("passes one-sentence key points and short paragraphs, each said once", () => {
+    expect(shapeProblems(draft(["One.", "Two."], ["Three. Four.", "Five.", "Six."]))).toEqual([]);
+  });
+  it("refuses long key points and paragraphs, and anything said twice", () => {
+    const long = "The smelter closes. Workers lose jobs. Prices doubled.";
+    expect(
+      shapeProblems(draft([long, "One."], ["one", "The plant closes. Jobs go. Prices rose. Unions protest. Talks end.", "Six."])).map(
+        (p) => `${p.where}: ${p.detail}`,
+      ),
+    ).toEqual([
+      "keyPoints[0]: 3 sentences; at most 2",
+      "analysis[0]: repeats keyPoints[1]",
+      "analysis[1]: 5 sentences; at most 4",
+    ]);
   });
 });
