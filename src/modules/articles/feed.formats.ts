@@ -61,14 +61,28 @@ function rssEntry(i: Loose): FeedEntry {
   };
 }
 
+/**
+ * An Atom text construct as HTML, which is what every entry's fields are read as: type "html" and
+ * "xhtml" are markup already; "text", the default, is plain text, so its "<" and "&" are escaped
+ * ("The <canvas> element" lost its "<canvas>" when read as markup).
+ */
+const atomText = (v: unknown): string | null => {
+  const value = text(v);
+  if (value === null) return null;
+  const type = v && typeof v === "object" ? (v as Loose).type : undefined;
+  return type === "html" || type === "xhtml"
+    ? value
+    : value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+};
+
 function atomEntry(e: Loose, feedAuthor: string | null): FeedEntry {
   const links = (Array.isArray(e.links) ? e.links : []) as Loose[];
   const alternate = links.find((l) => !l.rel || l.rel === "alternate") ?? links[0];
   return {
     guid: text(e.id),
     url: text(alternate?.href),
-    title: text(e.title),
-    body: longest(text(e.content), text(e.summary)),
+    title: atomText(e.title),
+    body: longest(atomText(e.content), atomText(e.summary)),
     author: text(first<Loose>(e.authors)?.name) ?? feedAuthor,
     publishedAt: date(e.published) ?? date(e.updated),
     categories: names(e.categories),
@@ -95,7 +109,7 @@ export function parseWithFeedsmith(input: string): ParsedFeed {
     format === "atom" ? (e: Loose) => atomEntry(e, feedAuthor) : format === "json" ? jsonEntry : rssEntry;
   const links = Array.isArray(feed.links) ? (feed.links as Loose[]) : [];
   return {
-    title: text(feed.title),
+    title: format === "atom" ? atomText(feed.title) : text(feed.title),
     language: text(feed.language) ?? null,
     url:
       text(feed.link) ??

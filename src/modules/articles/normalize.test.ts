@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseFeed } from "./feed.parser.ts";
 import { normalizeEntry } from "./normalize.ts";
 
 const ctx = {
@@ -83,5 +84,26 @@ describe("what feeds add to an item", () => {
       expect(body.startsWith(headline.slice(0, -1))).toBe(true);
     }
     expect(article("", "Talks resume Monday. Nothing else.").title).toBe("Talks resume Monday.");
+  });
+});
+
+describe("Atom text constructs", () => {
+  it("keeps what plain text (the default type) says, and reads type html as markup", () => {
+    const feed =
+      parseFeed(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom &lt;Weekly&gt;</title>
+<entry><id>1</id><link href="https://atom.example/1"/><title type="text">The &lt;canvas&gt; element and x &lt; y</title>
+<content type="text">Text about AT&amp;T and the &lt;canvas&gt; element, as the spec writes it.</content></entry>
+<entry><id>2</id><link href="https://atom.example/2"/><title type="html">An &lt;em&gt;html&lt;/em&gt; title</title>
+<summary>&lt;p&gt;A summary whose generator left out type="html".&lt;/p&gt;</summary></entry></feed>`);
+    expect(feed.title).toBe("Atom &lt;Weekly&gt;");
+    const [text, html] = feed.entries.map((e) => {
+      const r = normalizeEntry(e, ctx);
+      if (!r.ok) throw new Error(r.reason);
+      return r.article;
+    });
+    expect(text!.title).toBe("The <canvas> element and x < y");
+    expect(text!.content).toBe("Text about AT&T and the <canvas> element, as the spec writes it.");
+    expect(html!.title).toBe("An html title");
+    expect(html!.content).toBe('A summary whose generator left out type="html".');
   });
 });
