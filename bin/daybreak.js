@@ -1,14 +1,11 @@
 #!/usr/bin/env node
-// The `daybreak` command: runs the TypeScript sources through tsx (no build step).
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
+// The `daybreak` command: runs the TypeScript sources through tsx (no build step), in this very
+// process, so that SIGTERM and SIGINT reach the service's own shutdown (a child process spawned
+// here kept serving after its parent was stopped, and `docker stop` waited for SIGKILL).
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { register } from "tsx/esm/api";
 
+register();
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve("tsx/cli");
-const result = spawnSync(process.execPath, [tsxCli, join(root, "src", "main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
-});
-process.exit(result.status ?? 1);
+await import(pathToFileURL(join(root, "src", "main.ts")).href);

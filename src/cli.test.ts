@@ -1,8 +1,11 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createTestDb } from "../test/db.ts";
+import { progressBar } from "./cli.ts";
 
 const bin = join(import.meta.dirname, "..", "bin", "daybreak.js");
 
@@ -72,4 +75,54 @@ describe("the daybreak command", () => {
     const list = daybreak(["sources", "list"], { DATA_DIR: dataDir });
     expect(list.stdout).toMatch(/\[ok\]/);
   }, 120_000);
+});
+
+describe("progressBar", () => {
+  it("stays whole when more was done than was due", () => {
+    expect(progressBar(45, 30, 10)).toBe("[##########]");
+    expect(progressBar(0, 30, 10)).toBe("[----------]");
+    expect(progressBar(15, 30, 10)).toBe("[#####-----]");
+  });
+});
+
+/** A loopback port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)("daybreak serve", () => {
+  it("stops on SIGTERM: the command is the service's own process, not a wrapper around it", async () => {
+    const db = await createTestDb();
+    const url = (db.raw as { url: string }).url;
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, "serve"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        PORT: String(port),
+        DATA_DIR: mkdtempSync(join(tmpdir(), "daybreak-serve-")),
+        LOG_LEVEL: "silent",
+        SERVE_WORKERS: "false",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+        child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const exited = new Promise<number | null>((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      child.kill("SIGKILL");
+      await db.close();
+    }
+  }, 60_000);
 });

@@ -197,8 +197,9 @@ export async function runCli(argv: string[], config: Config, out: Out = console)
   }
 }
 
-function progressBar(done: number, total: number, width = 30): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
+export function progressBar(done: number, total: number, width = 30): string {
+  // More can be done than was due (a reader moved into the window, a retry counted twice).
+  const filled = total === 0 ? width : Math.min(width, Math.max(0, Math.round((done / total) * width)));
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
