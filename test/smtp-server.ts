@@ -12,6 +12,10 @@ export type SmtpFaults = {
   temporary?: { code: 421 | 451; times: number };
   /** Refuse these recipients with 550 (no such mailbox). */
   rejectRecipients?: string[];
+  /** Answer MAIL FROM with this 5xx reply (a relay refusing the sender: "550 5.1.8 ..."). */
+  refuseSender?: { code: number; message: string };
+  /** Answer every RCPT with this 5xx reply (a relay policy refusal: "554 5.7.1 relay access denied"). */
+  refuseRelay?: { code: number; message: string };
   /** Called when a message has been read in full, before the 250 reply; may hold the reply. */
   beforeAccept?: (mail: ReceivedMail) => Promise<void> | void;
   /** Called at MAIL FROM, before the answer. */
@@ -60,9 +64,12 @@ export async function startSmtpServer(faults: SmtpFaults = {}) {
         f.temporary.times--;
         return cb(smtpError(f.temporary.code, "Try again later"));
       }
+      if (f.refuseSender) return cb(smtpError(f.refuseSender.code, f.refuseSender.message));
       cb();
     },
     onRcptTo(address, _session, cb) {
+      const relay = state.faults.refuseRelay;
+      if (relay) return cb(smtpError(relay.code, relay.message));
       const rejected = state.faults.rejectRecipients ?? [];
       if (rejected.includes(address.address.toLowerCase())) {
         return cb(smtpError(550, `5.1.1 <${address.address}>: mailbox unavailable`));

@@ -173,6 +173,16 @@ describe("SMTP mailer", () => {
       code: 550,
     });
     expect(sink.to("gone@example.com")).toHaveLength(0);
+    // The relay refusing Daybreak is no verdict on the reader: retried, never a bounce.
+    expect(
+      await failures(
+        { refuseSender: { code: 550, message: "5.1.8 Sender address rejected" } },
+        "c@example.com",
+      ),
+    ).toEqual({ kind: "relay", code: 550 });
+    expect(
+      await failures({ refuseRelay: { code: 554, message: "5.7.1 Relay access denied" } }, "d@example.com"),
+    ).toEqual({ kind: "relay", code: 554 });
   });
 
   it("commits nothing when the caller's record before the end mark fails: the relay keeps no message", async () => {

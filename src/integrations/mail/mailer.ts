@@ -354,10 +354,13 @@ export function createSmtpMailer(url: string, opts: SmtpMailerOptions): Mailer {
 
 /**
  * What an SMTP failure means for the next attempt. 4xx replies and connections lost before the
- * relay answered are transient; a 5xx for the recipient means the address does not take mail;
- * any other 5xx refuses this message.
+ * relay answered are transient. A 5xx to RCPT means the address does not take mail, unless it is
+ * a policy refusal (5.7.x: "relay access denied"). A 5xx to anything before the recipient (the
+ * greeting, AUTH, MAIL FROM: "sender address rejected", 5.1.7/5.1.8) or a policy refusal says the
+ * relay refuses us, not this reader or message: "relay", retried across ticks and for the operator
+ * to fix (it bounced every reader and lost the morning). A 5xx to the message itself refuses it.
  */
-export type SendFailureKind = "transient" | "rejected_recipient" | "permanent";
+export type SendFailureKind = "transient" | "relay" | "rejected_recipient" | "permanent";
 /** Carried as `failure` by what a mailer's send throws; anything without it counts as transient. */
 export type SendFailure = { kind: SendFailureKind; code?: number };
 
@@ -365,6 +368,10 @@ export function classifySendError(err: unknown): SendFailure {
   const e = err as { responseCode?: number; command?: string; response?: string };
   const code = typeof e?.responseCode === "number" ? e.responseCode : undefined;
   if (code === undefined || code < 500) return { kind: "transient", code };
-  const forRecipient = /RCPT/i.test(e.command ?? "") || /\b5\.1\.[0-9]\b/.test(e.response ?? "");
-  return { kind: forRecipient ? "rejected_recipient" : "permanent", code };
+  const command = (e.command ?? "").toUpperCase();
+  const policy = /\b5\.7\.\d{1,3}\b/.test(e.response ?? "");
+  if (command.startsWith("RCPT")) return { kind: policy ? "relay" : "rejected_recipient", code };
+  if (command.startsWith("DATA") || command === "" || command.startsWith("MESSAGE"))
+    return { kind: policy && /relay|auth/i.test(e.response ?? "") ? "relay" : "permanent", code };
+  return { kind: "relay", code };
 }

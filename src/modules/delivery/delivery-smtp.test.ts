@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { createTestDeps } from "../../../test/deps.ts";
@@ -135,6 +135,30 @@ describe("SMTP failures", () => {
     expect(await sendDueBriefings(deps, { subscriberIds: [s.id], ...fast })).toMatchObject({ sent: 1 });
     expect(sink.to(s.email)).toHaveLength(1);
     expect(await deliveryOf(s.id)).toMatchObject({ status: "sent", attempts: 2 });
+  });
+
+  it("when the relay refuses Daybreak itself (a 5xx about the sender), bounces no reader and sends once it is fixed", async () => {
+    const a = await subscriberWithBriefing();
+    const b = await subscriberWithBriefing();
+    sink.setFaults({
+      refuseSender: { code: 550, message: "5.1.8 Sender address rejected: domain not found" },
+    });
+    const ids = [a.id, b.id];
+    expect(await sendDueBriefings(deps, { subscriberIds: ids, ...fast })).toMatchObject({ failed: 2 });
+    for (const id of ids)
+      expect(await deliveryOf(id)).toMatchObject({ status: "failed_retryable", attempts: 1 });
+    const statuses = await deps.db
+      .select({ status: subscribers.status })
+      .from(subscribers)
+      .where(inArray(subscribers.id, ids));
+    expect(statuses.map((r) => r.status)).toEqual(["active", "active"]);
+
+    // The operator fixes the sender; the next attempt delivers, once each.
+    sink.setFaults({});
+    deps.clock.advance(61_000);
+    expect(await sendDueBriefings(deps, { subscriberIds: ids, ...fast })).toMatchObject({ sent: 2 });
+    expect(sink.to(a.email)).toHaveLength(1);
+    expect(sink.to(b.email)).toHaveLength(1);
   });
 
   it("on a 550 for the address marks the subscriber bounced, stops mailing it, and still mails the others", async () => {

@@ -11,8 +11,9 @@ import { briefingEmailModel, renderBriefingEmail, storyLinkUrls } from "./briefi
 export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
 
-// Across ticks: 1, 2, 4, 8, 16, 30, 30 minutes apart, about an hour and a half of retrying in all.
-const MAX_ATTEMPTS = 8;
+// Across ticks: 1, 2, 4, 8, 16, then every 30 minutes: about four hours of retrying in all, so a
+// relay down or refusing us for a morning's first hours still delivers that day's briefing.
+const MAX_ATTEMPTS = 12;
 const MAX_BACKOFF_MS = 30 * 60_000;
 // Within one run, a lost connection or a 4xx is tried again this many times, after these pauses.
 const IN_RUN_RETRY_MS = [200, 1_000];
@@ -263,7 +264,9 @@ export async function deliverBriefing(
         continue;
       }
       const attempts = claimed.attempts;
-      const permanent = failure.kind !== "transient" || attempts >= MAX_ATTEMPTS;
+      // A relay that refuses us is retried across ticks like a 4xx: the operator can fix it.
+      const permanent =
+        failure.kind === "permanent" || failure.kind === "rejected_recipient" || attempts >= MAX_ATTEMPTS;
       const backoffMs = Math.min(60_000 * 2 ** (attempts - 1), MAX_BACKOFF_MS);
       await deps.db
         .update(deliveries)
@@ -280,9 +283,12 @@ export async function deliverBriefing(
           .set({ status: "bounced", updatedAt: deps.clock.now() })
           .where(eq(subscribers.id, subscriber.id));
       }
-      deps.logger.warn(
+      (failure.kind === "relay" ? deps.logger.error : deps.logger.warn).call(
+        deps.logger,
         { deliveryId: claimed.id, error, kind: failure.kind, permanent },
-        "briefing email failed",
+        failure.kind === "relay"
+          ? "briefing email failed: the mail relay refuses Daybreak (check SMTP_URL, MAIL_FROM, credentials)"
+          : "briefing email failed",
       );
       return { status: "failed", error, permanent };
     }
