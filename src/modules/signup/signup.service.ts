@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull } from "drizzle-orm";
 import { authCodes, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -9,9 +9,14 @@ import {
   findSubscriberByEmail,
   type Subscriber,
   type SubscriberInput,
+  updateProfile,
 } from "../profiles/index.ts";
 
 const CONFIRM_TTL_MS = 24 * 3600_000;
+// Readers who left (unsubscribed) or whose address bounced may sign up again: they confirm by the
+// emailed link like a new reader (sign-up answered "already active" and they could never return).
+const RETURNING = new Set(["unsubscribed", "bounced"]);
+const AWAITING_CONFIRMATION = new Set(["pending", ...RETURNING]);
 // Sign-ups again for a pending address this soon after its last link (a double click, a retry, a
 // script) send no new email: the link already sent still works.
 const RESEND_AFTER_MS = 60_000;
@@ -24,8 +29,14 @@ export async function requestSignup(
   deps: Pick<Deps, "db" | "clock" | "mailer" | "templates" | "config">,
   input: SubscriberInput,
 ): Promise<{ status: "sent" | "already_sent" | "already_active" }> {
-  const subscriber = await findOrCreateSubscriber(deps, input);
-  if (subscriber.status !== "pending") return { status: "already_active" };
+  let subscriber = await findOrCreateSubscriber(deps, input);
+  if (RETURNING.has(subscriber.status)) {
+    // A reader coming back: the form is what they want now. Nothing is sent to them until they
+    // confirm, as for a new address.
+    const { email: _, ...profile } = input;
+    subscriber = await updateProfile(deps, subscriber.id, profile);
+  }
+  if (!AWAITING_CONFIRMATION.has(subscriber.status)) return { status: "already_active" };
   const code = newToken();
   const issued = await issueConfirmCode(deps, subscriber.id, code);
   if (issued.status !== "issued") return { status: issued.status };
@@ -82,7 +93,7 @@ async function issueConfirmCode(
       .from(subscribers)
       .where(eq(subscribers.id, subscriberId))
       .for("update");
-    if (locked?.status !== "pending") return { status: "already_active" };
+    if (!AWAITING_CONFIRMATION.has(locked?.status ?? "")) return { status: "already_active" };
     // Read after the lock is held: under READ COMMITTED this statement sees what the holder committed.
     const now = deps.clock.now();
     const [recent] = await tx
@@ -137,7 +148,9 @@ export async function confirmSignup(
     await tx
       .update(subscribers)
       .set({ status: "active", confirmedAt: now, updatedAt: now })
-      .where(and(eq(subscribers.id, row.subscriberId), eq(subscribers.status, "pending")));
+      .where(
+        and(eq(subscribers.id, row.subscriberId), inArray(subscribers.status, [...AWAITING_CONFIRMATION])),
+      );
     return row.subscriberId;
   });
   const r = await generateBriefings(deps, { subscriberIds: [subscriberId] });

@@ -103,6 +103,41 @@ describe("sign-up", () => {
     expect(again.status).toBe(404);
   });
 
+  it("takes back a reader who unsubscribed or whose address bounced: a new link, their new profile, active once confirmed", async () => {
+    for (const [email, left] of [
+      ["left@example.com", "unsubscribed"],
+      ["bounced@example.com", "bounced"],
+    ] as const) {
+      const form = {
+        email,
+        role: "Credit analyst",
+        industry: "Banking",
+        timezone: "UTC",
+        deliveryTime: "07:00",
+      };
+      await post(form);
+      await app.request(
+        mailsTo(email)
+          .at(-1)!
+          .text.match(/http:\/\/localhost:3000(\/signup\/confirm\/[\w-]+)/)![1]!,
+      );
+      const reader = (await findSubscriberByEmail(deps, email))!;
+      await deps.db.update(subscribers).set({ status: left }).where(eq(subscribers.id, reader.id));
+      deps.clock.advance(120_000);
+
+      // Signing up again sends a confirmation link; nothing is delivered until it is followed.
+      const res = await post({ ...form, role: "Chief risk officer", deliveryTime: "06:30" });
+      expect(await res.text()).toContain("Check your inbox");
+      const back = (await findSubscriberByEmail(deps, email))!;
+      expect(back).toMatchObject({ status: left, role: "Chief risk officer", deliveryTime: "06:30" });
+      const link = mailsTo(email)
+        .at(-1)!
+        .text.match(/http:\/\/localhost:3000(\/signup\/confirm\/[\w-]+)/)![1]!;
+      expect((await app.request(link)).status).toBe(200);
+      expect((await findSubscriberByEmail(deps, email))!.status).toBe("active");
+    }
+  });
+
   it("re-shows the form naming the bad fields, and creates nothing", async () => {
     const res = await post({
       email: "not-an-email",
