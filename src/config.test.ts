@@ -23,6 +23,13 @@ describe("loadConfig", () => {
     expect(bad).not.toThrow(/short/);
   });
 
+  it("names a URL variable that holds no URL at all", () => {
+    expect(() => loadConfig({ PUBLIC_BASE_URL: "notaurl" })).toThrow(
+      /PUBLIC_BASE_URL="notaurl" must be an absolute URL/,
+    );
+    expect(() => loadConfig({ OPENAI_BASE_URL: "notaurl" })).toThrow(/OPENAI_BASE_URL/);
+  });
+
   it("never echoes a password in a bad URL", () => {
     expect(() => loadConfig({ SMTP_URL: "http://u:hunter2@mail" })).toThrow(
       /SMTP_URL="http:\/\/u:\*\*\*@mail" must use smtp: or smtps:/,

@@ -13,7 +13,8 @@ const optionalUrl = (protocols: string[]) =>
     blankToUndefined,
     z
       .url({ message: "must be an absolute URL" })
-      .refine((v) => protocols.includes(new URL(v).protocol), {
+      // Refinements run after a failed check too: a value that is no URL at all must not throw here.
+      .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
         message: `must use ${protocols.join(" or ")}`,
       })
       .optional(),

@@ -172,6 +172,12 @@ describe("the app's flows through the typed client", () => {
       params: { query: { limit: 0 } },
     });
     expect(badLimit.response.status).toBe(400);
+    // Written as API.md shows it, empty values read as unset.
+    const asDocumented = await app.request("/v1/briefings?cursor=&limit=", { headers: bearer(token) });
+    expect(asDocumented.status).toBe(200);
+    expect(((await asDocumented.json()) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual([
+      briefingId,
+    ]);
 
     const one = await client.GET("/v1/briefings/{id}", {
       headers: bearer(token),

@@ -57,9 +57,13 @@ export const briefingListSchema = z
   })
   .openapi("BriefingList");
 
+// An empty value is no value: API.md writes the query as `?cursor=&limit=`, and clients send it so.
+const unlessEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema) as unknown as T;
+
 export const listQuerySchema = z.object({
-  cursor: z.string().refine(isCalendarDate, "must be a cursor from a previous page").optional(),
-  limit: z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
+  cursor: unlessEmpty(z.string().refine(isCalendarDate, "must be a cursor from a previous page").optional()),
+  limit: unlessEmpty(z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20)),
 });
 
 export const idParamSchema = z.object({ id: uuidParam() });
