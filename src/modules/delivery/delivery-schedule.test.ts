@@ -1,11 +1,14 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordingMailer } from "../../../test/deps.ts";
 import { withSampleNews } from "../../../test/sample-news.ts";
 import type { DbHandle } from "../../db/client.ts";
+import { deliveries, subscribers } from "../../db/schema/index.ts";
 import type { Mailer, OutgoingEmail } from "../../integrations/mail/mailer.ts";
 import { generateBriefings } from "../briefings/index.ts";
 import { createSubscriber, updateProfile } from "../profiles/index.ts";
 import { sendDueBriefings } from "./delivery.service.ts";
+import { claimDueDeliveries, stalledDeliveries } from "./due.service.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof withSampleNews>>["deps"];
@@ -124,6 +127,71 @@ describe("one briefing per local day at the local delivery time", { timeout: 60_
       "2026-11-27T10:30:00.000Z",
       "2026-11-28T10:30:00.000Z",
     ]);
+  });
+});
+
+describe("a plan that comes late", () => {
+  /** Plans and sends at each of these instants; returns the sends. */
+  async function tickAt(ids: string[], instants: string[]) {
+    const mailer = timedMailer();
+    for (const at of instants) {
+      deps.clock.set(at);
+      await sendDueBriefings({ ...deps, mailer }, { subscriberIds: ids });
+    }
+    return mailer.sends;
+  }
+  const joined = (id: string, at: string) =>
+    deps.db
+      .update(subscribers)
+      .set({ createdAt: new Date(at) })
+      .where(eq(subscribers.id, id));
+
+  it("still sends a 23:59 reader's day when the plans fall at 23:58:40 and 00:00:20, and only within three hours", async () => {
+    const late = await subscriber("Europe/London", "23:59", ["2026-11-27"]);
+    const missed = await subscriber("Europe/London", "23:30", ["2026-11-27"]);
+    const newcomer = await subscriber("Europe/London", "23:59", ["2026-11-27"]);
+    await joined(late.id, "2026-11-01T00:00:00Z");
+    await joined(missed.id, "2026-11-01T00:00:00Z");
+    // Joined after the 27th's 23:59: that day was never theirs.
+    await joined(newcomer.id, "2026-11-28T00:00:10Z");
+    await deps.db.update(subscribers).set({ confirmedAt: null }).where(eq(subscribers.id, newcomer.id));
+    const sends = await tickAt(
+      [late.id, missed.id, newcomer.id],
+      ["2026-11-27T23:58:40Z", "2026-11-28T00:00:20Z", "2026-11-28T02:40:00Z"],
+    );
+    expect(
+      sends.filter((s) => s.to === late.email).map((s) => [s.at, s.subject.includes("27 November")]),
+    ).toEqual([["2026-11-28T00:00:20.000Z", true]]);
+    // 23:30 was planned at 23:58:40 as usual.
+    expect(sends.filter((s) => s.to === missed.email).map((s) => s.at)).toEqual(["2026-11-27T23:58:40.000Z"]);
+    expect(sends.filter((s) => s.to === newcomer.email)).toEqual([]);
+    // The worker's planner (SQL) owes the same.
+    const planned = await subscriber("Europe/London", "23:59", ["2026-11-27"]);
+    await joined(planned.id, "2026-11-01T00:00:00Z");
+    deps.clock.set("2026-11-27T23:58:40Z");
+    expect((await claimDueDeliveries(deps)).filter((d) => d.subscriberId === planned.id)).toEqual([]);
+    deps.clock.set("2026-11-28T00:00:20Z");
+    expect((await claimDueDeliveries(deps)).filter((d) => d.subscriberId === planned.id)).toEqual([
+      { subscriberId: planned.id, localDate: "2026-11-27" },
+    ]);
+    expect((await claimDueDeliveries(deps)).filter((d) => d.subscriberId === planned.id)).toEqual([]);
+    // Past the three hours, a day the planner missed altogether is not sent late.
+    const gone = await subscriber("Europe/London", "23:00", ["2026-11-27"]);
+    await joined(gone.id, "2026-11-01T00:00:00Z");
+    expect(await tickAt([gone.id], ["2026-11-28T02:01:00Z"])).toEqual([]);
+  });
+});
+
+describe("deliveries left behind", () => {
+  it("are sent again up to the reader's yesterday, never older: a reader paused for days gets no old email on resuming", async () => {
+    const reader = await subscriber("Europe/London", "07:00", []);
+    await deps.db.insert(deliveries).values([
+      { subscriberId: reader.id, localDate: "2026-11-20", createdAt: new Date("2026-11-20T07:00:00Z") },
+      { subscriberId: reader.id, localDate: "2026-11-22", createdAt: new Date("2026-11-22T07:00:00Z") },
+    ]);
+    deps.clock.set("2026-11-23T05:00:00Z");
+    const stalled = (await stalledDeliveries(deps)).filter((d) => d.subscriberId === reader.id);
+    expect(stalled).toEqual([{ subscriberId: reader.id, localDate: "2026-11-22" }]);
   });
 });
 

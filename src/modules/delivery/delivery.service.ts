@@ -7,6 +7,7 @@ import { localParts } from "../../lib/time.ts";
 import { type BriefingView, getBriefingForDate } from "../briefings/index.ts";
 import { activeSubscribers, linkToken, type Subscriber } from "../profiles/index.ts";
 import { briefingEmailModel, renderBriefingEmail, storyLinkUrls } from "./briefing-email.ts";
+import { CATCH_UP_MS } from "./due.service.ts";
 
 export type Delivery = typeof deliveries.$inferSelect;
 export type SendSummary = { sent: number; failed: number; skipped: number };
@@ -33,9 +34,24 @@ function unsubscribeMailbox(config: Deps["config"]): string {
 }
 
 /** Whether the subscriber's delivery time has come on their local date. */
-export function isDue(subscriber: Pick<Subscriber, "timezone" | "deliveryTime">, now: Date) {
+export function isDue(
+  subscriber: Pick<Subscriber, "timezone" | "deliveryTime" | "createdAt" | "confirmedAt">,
+  now: Date,
+): { due: boolean; date: string } {
   const local = localParts(now, subscriber.timezone);
-  return { due: local.time >= subscriber.deliveryTime, date: local.date };
+  if (local.time >= subscriber.deliveryTime) return { due: true, date: local.date };
+  // Yesterday's, when its delivery time passed within CATCH_UP_MS and the reader had joined by
+  // then (as claimDueDeliveries plans it): "YYYY-MM-DD HH:MM" strings compare in time order.
+  const yesterday = new Date(Date.parse(`${local.date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const owed = `${yesterday} ${subscriber.deliveryTime}`;
+  const at = (t: Date) => {
+    const p = localParts(t, subscriber.timezone);
+    return `${p.date} ${p.time}`;
+  };
+  const joined = subscriber.confirmedAt ?? subscriber.createdAt;
+  if (at(new Date(now.getTime() - CATCH_UP_MS)) < owed && at(joined) <= owed)
+    return { due: true, date: yesterday };
+  return { due: false, date: local.date };
 }
 
 /**

@@ -11,6 +11,10 @@ export type DueDelivery = { subscriberId: string; localDate: string };
  * so however many planners run at once, each (subscriber, local date) is planned exactly once.
  * Local dates and times are computed by PostgreSQL from each subscriber's IANA time zone, so
  * a million subscribers are never loaded into the process to find the due ones.
+ *
+ * Yesterday's briefing is still owed for CATCH_UP after its delivery time when it was never
+ * planned: a plan that ran at 23:58:40 and next at 00:00:20 lost a 23:59 reader's day, as did any
+ * planner outage across local midnight. Readers who joined after that time are not owed it.
  */
 export async function claimDueDeliveries(
   deps: Pick<Deps, "db" | "clock">,
@@ -20,14 +24,22 @@ export async function claimDueDeliveries(
   const rows = rowsOf<{ subscriber_id: string; local_date: string }>(
     await deps.db.execute(sql`
       insert into deliveries (subscriber_id, local_date)
-      select s.id, (${now}::timestamptz at time zone s.timezone)::date
+      select s.id, due.local_date
       from subscribers s
+      cross join lateral (select ${now}::timestamptz at time zone s.timezone as local_now) l
+      cross join lateral (
+        select l.local_now::date as local_date
+        where to_char(l.local_now, 'HH24:MI') >= s.delivery_time
+        union all
+        select l.local_now::date - 1
+        where l.local_now < (l.local_now::date - 1) + s.delivery_time::time + ${CATCH_UP}::interval
+          and coalesce(s.confirmed_at, s.created_at)
+            <= ((l.local_now::date - 1) + s.delivery_time::time) at time zone s.timezone
+      ) due
       where s.status = 'active'
-        and to_char(${now}::timestamptz at time zone s.timezone, 'HH24:MI') >= s.delivery_time
         and not exists (
           select 1 from deliveries d
-          where d.subscriber_id = s.id and d.channel = 'email'
-            and d.local_date >= (${now}::timestamptz at time zone s.timezone)::date
+          where d.subscriber_id = s.id and d.channel = 'email' and d.local_date >= due.local_date
         )
       order by s.id
       limit ${opts.limit ?? 100_000}
@@ -36,6 +48,10 @@ export async function claimDueDeliveries(
   );
   return rows.map((r) => ({ subscriberId: r.subscriber_id, localDate: String(r.local_date) }));
 }
+
+/** How long past its delivery time an unplanned briefing is still sent (see claimDueDeliveries). */
+export const CATCH_UP_MS = 3 * 3600_000;
+const CATCH_UP = `${CATCH_UP_MS / 60_000} minutes`;
 
 /**
  * Deliveries that should have moved on and did not: planned but never sent, a retry now due,
@@ -55,6 +71,9 @@ export async function stalledDeliveries(
       select d.subscriber_id, d.local_date::text as local_date
       from deliveries d join subscribers s on s.id = d.subscriber_id
       where s.status = 'active' and d.channel = 'email'
+        -- A day long gone is not sent: a reader paused between planning and sending got the
+        -- email of three days before on resuming, and that day's an hour later.
+        and d.local_date >= (${now.toISOString()}::timestamptz at time zone s.timezone)::date - 1
         and (
           (d.status = 'queued' and d.created_at <= ${before}::timestamptz)
           or (d.status = 'failed_retryable' and d.next_attempt_at <= ${now.toISOString()}::timestamptz)
