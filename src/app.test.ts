@@ -82,6 +82,21 @@ describe("operations", () => {
     }
   });
 
+  it("documents the answers middleware gives: 429 with Retry-After on /v1 routes, 413 and 415 where a body is taken", async () => {
+    type Op = { responses: Record<string, { headers?: Record<string, unknown> }> };
+    const doc = (await (await app.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, Op>>;
+    };
+    const me = doc.paths["/v1/me"]!;
+    expect(Object.keys(me.get!.responses)).toContain("429");
+    expect(me.get!.responses["429"]!.headers).toHaveProperty("Retry-After");
+    expect(Object.keys(me.patch!.responses)).toEqual(expect.arrayContaining(["413", "415", "429"]));
+    expect(Object.keys(doc.paths["/admin/subscribers"]!.post!.responses)).toEqual(
+      expect.arrayContaining(["413", "415"]),
+    );
+    expect(Object.keys(doc.paths["/healthz"]!.get!.responses)).not.toContain("429");
+  });
+
   it("serves Prometheus metrics and a documentation page", async () => {
     const metrics = await app.request("/metrics");
     expect(metrics.status).toBe(200);

@@ -122,22 +122,28 @@ export function createApp(deps: Deps) {
   operation("/openapi.json", "this document (OpenAPI 3.1)", "application/json");
   operation("/docs", "interactive API documentation (Swagger UI, served by this server)", "text/html");
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
+  const documentConfig = {
+    openapi: "3.1.0" as const,
     info: {
       title: "Daybreak",
       version: "0.1.0",
       description: "Personalized daily briefings: every key point linked to the article it comes from.",
     },
-  });
+  };
+  // Built on first ask (every route is registered by then) and kept: it never changes in a process.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  const openApiDocument = () => {
+    document ??= withCommonAnswers(app.getOpenAPI31Document(documentConfig));
+    return document;
+  };
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.get("/metrics", async (c) =>
     c.body(await renderMetrics(deps), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
   );
   // Interactive API documentation from the same OpenAPI document; its files come from this server.
   app.get("/docs", (c) => {
-    const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Daybreak", version: "0.1.0" } });
-    return c.html(renderDocs(doc as Parameters<typeof renderDocs>[0]), 200, {
+    return c.html(renderDocs(openApiDocument() as Parameters<typeof renderDocs>[0]), 200, {
       "content-security-policy": DOCS_CSP,
       "x-content-type-options": "nosniff",
     });
@@ -204,4 +210,36 @@ function clientWentAway(err: Error, c: { env?: unknown }): boolean {
   return (
     (err.message === "aborted" || code === "ECONNRESET") && Boolean(incoming?.destroyed || incoming?.aborted)
   );
+}
+
+type Operation = { security?: unknown[]; requestBody?: unknown; responses?: Record<string, unknown> };
+
+/**
+ * Answers the middleware gives on every route of a kind, added to each operation of that kind so
+ * the document names every status a client meets: 429 with Retry-After on /v1 routes (the
+ * per-token limit), 413 and 415 on routes that take a body (its size, its content type).
+ */
+function withCommonAnswers<D extends { paths?: object }>(doc: D): D {
+  const problem = (description: string, headers?: object) => ({
+    description,
+    ...(headers ? { headers } : {}),
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  });
+  for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Record<string, Operation>][]) {
+    for (const op of Object.values(item)) {
+      if (!op || typeof op !== "object" || !op.responses) continue;
+      if (path.startsWith("/v1/") && op.security?.length)
+        op.responses["429"] ??= problem("Too many requests for this token", {
+          "Retry-After": {
+            description: "Seconds until a request is taken again",
+            schema: { type: "integer" },
+          },
+        });
+      if (op.requestBody) {
+        op.responses["413"] ??= problem(`The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB`);
+        op.responses["415"] ??= problem("The request body is not of a type this route takes");
+      }
+    }
+  }
+  return doc;
 }
