@@ -82,6 +82,13 @@ describe("operations", () => {
     }
   });
 
+  it("answers 401 with the scheme it takes (WWW-Authenticate: Bearer) and problem titles in the statuses' own words", async () => {
+    const res = await app.request("/v1/me");
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="daybreak"');
+    expect(await (await app.request("/nowhere")).json()).toMatchObject({ status: 404, title: "Not Found" });
+  });
+
   it("documents the answers middleware gives: 429 with Retry-After on /v1 routes, 413 and 415 where a body is taken", async () => {
     type Op = { responses: Record<string, { headers?: Record<string, unknown> }> };
     const doc = (await (await app.request("/openapi.json")).json()) as {
@@ -810,6 +817,6 @@ describe("values a database cannot hold", () => {
       text: "a".repeat(3_000_000),
     });
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ status: 413, title: "Content too large" });
+    expect(await res.json()).toMatchObject({ status: 413, title: "Content Too Large" });
   });
 });

@@ -56,7 +56,10 @@ export const QUEUE_SPECS: QueueSpec[] = [
     retryDelaySeconds: 5,
     expireInSeconds: 600,
   },
-  { name: QUEUES.sendBriefing, policy: "short", retryLimit: 5, retryDelaySeconds: 10, expireInSeconds: 180 },
+  // Longer than a send's worst case: three attempts against a relay that hangs after its greeting
+  // (30 s greeting + 60 s socket timeout each). At 180 s the queue re-ran the job while the first
+  // run was still waiting (the delivery's claim kept it from sending twice, not from waiting twice).
+  { name: QUEUES.sendBriefing, policy: "short", retryLimit: 5, retryDelaySeconds: 10, expireInSeconds: 300 },
 ];
 
 /** The daily run's queue on the process's database, with the operator's timing settings. */

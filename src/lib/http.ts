@@ -19,18 +19,20 @@ export const STATUS_OF: Record<ErrorCode, 400 | 401 | 404 | 409 | 429 | 502> = {
   UPSTREAM: 502,
 };
 
+// The statuses' own phrases (RFC 9110), as RFC 9457 asks of "about:blank" problems; 400 has a
+// type of its own.
 const TITLE_OF: Record<number, string> = {
   400: "Invalid request",
   401: "Unauthorized",
-  404: "Not found",
-  405: "Method not allowed",
+  404: "Not Found",
+  405: "Method Not Allowed",
   409: "Conflict",
   410: "Gone",
-  413: "Content too large",
-  415: "Unsupported media type",
-  429: "Too many requests",
-  500: "Internal server error",
-  502: "Upstream failure",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
 };
 
 /**
@@ -82,6 +84,8 @@ export function problemBody(
 export function problem(c: Context, status: number, detail: string, errors?: FieldError[]) {
   return c.body(JSON.stringify(problemBody(status, detail, c.get("requestId"), errors)), status as never, {
     "content-type": "application/problem+json",
+    // RFC 6750: a 401 names the scheme that would be accepted.
+    ...(status === 401 ? { "www-authenticate": 'Bearer realm="daybreak"' } : {}),
   });
 }
 

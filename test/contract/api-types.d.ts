@@ -239,7 +239,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Too many requests */
+        /** @description Too Many Requests */
         429: {
           headers: {
             [name: string]: unknown;
@@ -486,7 +486,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -739,7 +739,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -822,7 +822,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -905,7 +905,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -985,7 +985,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1083,7 +1083,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1544,7 +1544,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1628,7 +1628,7 @@ export interface paths {
             "application/problem+json": components["schemas"]["Problem"];
           };
         };
-        /** @description Not found */
+        /** @description Not Found */
         404: {
           headers: {
             [name: string]: unknown;

@@ -63,7 +63,9 @@ const unlessEmpty = <T extends z.ZodType>(schema: T) =>
 
 export const listQuerySchema = z.object({
   cursor: unlessEmpty(z.string().refine(isCalendarDate, "must be a cursor from a previous page").optional()),
-  limit: unlessEmpty(z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20)),
+  limit: unlessEmpty(
+    z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
+  ),
 });
 
 export const idParamSchema = z.object({ id: uuidParam() });

@@ -103,9 +103,12 @@ describe("shapeProblems", () => {
   it("refuses long key points and paragraphs, and anything said twice", () => {
     const long = "The smelter closes. Workers lose jobs. Prices doubled.";
     expect(
-      shapeProblems(draft([long, "One."], ["one", "The plant closes. Jobs go. Prices rose. Unions protest. Talks end.", "Six."])).map(
-        (p) => `${p.where}: ${p.detail}`,
-      ),
+      shapeProblems(
+        draft(
+          [long, "One."],
+          ["one", "The plant closes. Jobs go. Prices rose. Unions protest. Talks end.", "Six."],
+        ),
+      ).map((p) => `${p.where}: ${p.detail}`),
     ).toEqual([
       "keyPoints[0]: 3 sentences; at most 2",
       "analysis[0]: repeats keyPoints[1]",
