@@ -60,6 +60,20 @@ describe("what feeds add to an item", () => {
     const own =
       "<p>Read more than 200 pages of the ruling and you find the court split on the question of pay.</p>";
     expect(article("Ruling", own).content).toContain("Read more than 200 pages");
+    for (const text of [
+      "Officials said the outbreak could spread more…",
+      "Staff said they were told to keep reading",
+      "Smith took the post in 2019. Her name appeared first on the shortlist",
+      "Email and share buttons were removed from the site in March, the company said.",
+    ])
+      expect(article("Story", `<p>${text}</p>`).content).toBe(text);
+  });
+
+  it("reads a long line of share words at once (a regex over them backtracked for minutes)", () => {
+    const started = performance.now();
+    expect(article("Story", `${story}<p>${"share email ".repeat(58)}done</p>`).content).toContain("done");
+    expect(article("Story", `${story}<p>${"Share email ".repeat(8)}</p>`).content).not.toContain("Share");
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it("decodes text a feed escaped twice", () => {
@@ -72,6 +86,10 @@ describe("what feeds add to an item", () => {
     expect(article("x < y in the index", "Plain text where a < b stays as written.").content).toBe(
       "Plain text where a < b stays as written.",
     );
+    // Escaped tags inside markup are the article's text about tags.
+    expect(
+      article("Tags", "<p>Browsers still render &lt;p&gt; and &lt;br&gt; the old way.</p>").content,
+    ).toBe("Browsers still render <p> and <br> the old way.");
   });
 
   it("makes a headline from the first sentence when the title is empty or only symbols", () => {

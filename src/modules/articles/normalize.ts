@@ -107,41 +107,67 @@ export function outletText(raw: string | null | undefined): string | null {
 }
 
 /**
- * A feed field's text: htmlToText, again while the result still holds formatting markup or
- * entities. Some feeds escape their HTML twice ("&amp;lt;p&amp;gt;"), and readers saw "<p>" and
- * "&quot;" in key points and headlines. Text showing active markup (<script>, <img>...) is left as
- * written: it reaches readers as inert text, which says more than silently dropping it would.
- * Plain text that merely mentions "<" is left as it is.
+ * A feed field's text: htmlToText, and again when the field was escaped twice: entities escaped
+ * once more ("&amp;quot;", "&amp;lt;"), or escaped tags ("&lt;p&gt;") in a field with no markup
+ * of its own. Readers saw "<p>" and "&quot;" in key points and headlines. A field that has markup
+ * and shows escaped tags in it ("Browsers still render &lt;p&gt;") means them as text, and text
+ * showing active markup (<script>, <img>...) is left as written: inert text says more than
+ * silently dropping it would.
  */
 function feedText(raw: string): string {
-  let text = htmlToText(raw);
-  for (let pass = 0; pass < 2 && ESCAPED_TWICE.test(text) && !ACTIVE_MARKUP.test(text); pass++)
-    text = htmlToText(text);
+  let input = raw;
+  let text = htmlToText(input);
+  for (let pass = 0; pass < 2 && escapedTwice(input) && !ACTIVE_MARKUP.test(text); pass++) {
+    input = text;
+    text = htmlToText(input);
+  }
   return text;
 }
-const ESCAPED_TWICE =
-  /<\/?(?:p|br|div|span|a|b|i|em|strong|ul|ol|li|h[1-6])\b[^<>]*>|&(?:amp|quot|lt|gt|apos|nbsp|#\d{2,6}|#x[\da-f]{2,6});/i;
+const escapedTwice = (field: string) =>
+  ENTITY_ESCAPED_AGAIN.test(field) || (!/<[a-z!/]/i.test(field) && ESCAPED_TAG.test(field));
+const ENTITY_ESCAPED_AGAIN = /&amp;(?:amp|quot|lt|gt|apos|nbsp|#\d{2,6}|#x[\da-f]{2,6});/i;
+const ESCAPED_TAG = /&lt;\/?(?:p|br|div|span|a|b|i|em|strong|ul|ol|li|h[1-6])\b[^&]{0,200}?&gt;/i;
 const ACTIVE_MARKUP = /<\/?(?:script|style|iframe|img|svg|object|embed|form|input|link|meta|video|audio)\b/i;
 
 // What feed generators append to an item's text: WordPress' "The post X appeared first on Y",
 // "Read more" and "Continue reading" links, "[…]" excerpt marks, share buttons, related links.
-// Readers saw them as key points. Whole paragraphs only, or the very end of the last one.
+// Readers saw them as key points. Whole paragraphs only, or the very end of the last one, where
+// the tail patterns start on a sentence's (or the paragraph's) beginning.
 const BOILERPLATE_PARAGRAPH = [
-  /^the post .{1,400} appeared first on .{1,200}$/i,
+  /^the post [^\n]{1,400} appeared first on [^\n]{1,200}$/i,
   /^(?:read more|continue reading|keep reading|read the (?:full|rest of the|whole) (?:story|article|post)|full story|view (?:the )?(?:full )?article|click here to read more)\b.{0,80}$/i,
-  /^(?:(?:share|tweet|email|print|pin|like|post)(?: (?:on|via|this|to|it))?(?: (?:facebook|twitter|x|linkedin|e-?mail|whatsapp|reddit|pinterest|threads|bluesky))?[\s|·•,:]*)+$/i,
   /^related(?: (?:stories|articles|posts|coverage|reading|links))?:/i,
   /^(?:this (?:article|story|post) (?:was )?(?:originally )?(?:appeared|published)|originally published (?:at|on|in|by))\b.{0,200}$/i,
   /^(?:\[(?:…|\.\.\.)\]|…|\.\.\.)$/,
 ];
+// Share lines are word lists ("Share on Facebook | Tweet | Email"): checked word by word, as a
+// regex over repeated optional words backtracked for minutes on "share email share email ...".
+const SHARE_WORDS = new Set(
+  "share tweet email e-mail print pin like post on via this to it facebook twitter x linkedin whatsapp reddit pinterest threads bluesky".split(
+    " ",
+  ),
+);
+const isShareLine = (p: string) => {
+  const words = p
+    .toLowerCase()
+    .split(/[\s|·•,:]+/)
+    .filter(Boolean);
+  return (
+    words.length > 0 &&
+    words.length <= 20 &&
+    /^(?:share|tweet|email|e-mail|print|pin)$/.test(words[0]!) &&
+    words.every((w) => SHARE_WORDS.has(w))
+  );
+};
 const BOILERPLATE_TAIL = [
-  /\s*the post .{1,400}? appeared first on [^.\n]{1,200}\.?$/i,
-  /\s*(?:read more|continue reading|keep reading|read the full (?:story|article))\s*(?:»|›|→|>>|\.{3}|…)?$/i,
+  /(?:^|(?<=[.!?…]))\s*the post [^.!?\n]{1,400} appeared first on [^.\n]{1,200}\.?$/i,
+  /(?:^|(?<=[.!?…»]))\s*\b(?:read more|continue reading|keep reading|read the full (?:story|article))\s*(?:»|›|→|>>|\.{3}|…)?$/i,
   /\s*\[(?:…|\.\.\.|&hellip;)\]$/,
 ];
 
 // Boilerplate is short: longer paragraphs are the article's own (and never reach the patterns).
-const isBoilerplate = (p: string) => p.length <= 700 && BOILERPLATE_PARAGRAPH.some((re) => re.test(p));
+const isBoilerplate = (p: string) =>
+  p.length <= 700 && (isShareLine(p) || BOILERPLATE_PARAGRAPH.some((re) => re.test(p)));
 
 /** A feed item's text without the boilerplate its generator added (see BOILERPLATE_PARAGRAPH). */
 export function withoutBoilerplate(text: string): string {
