@@ -36,6 +36,7 @@ describe("parseFeedDate", () => {
     expect(iso("Mon, 14 Sep 2026 10:00:00 IST")).toBe("2026-09-14T04:30:00.000Z");
     expect(iso("Mon, 14 Sep 2026 10:00:00 AEST")).toBe("2026-09-14T00:00:00.000Z");
     expect(iso("Mo, 14 Sep 2026 10:00:00 MESZ")).toBe("2026-09-14T08:00:00.000Z");
+    expect(iso("Tue, 24 Nov 2026 10:00:00 +0200 (CEST)")).toBe("2026-11-24T08:00:00.000Z");
     expect(iso("Di, 24 Nov 2026 10:00:00 MEZ")).toBe("2026-11-24T09:00:00.000Z");
   });
 

@@ -39,7 +39,8 @@ const fold = (s: string) =>
 
 /** The date a feed gives, or null when it cannot be read as one. */
 export function parseFeedDate(raw: string | null | undefined): Date | null {
-  const s = raw?.trim();
+  // A trailing comment names the zone again ("+0200 (CEST)"): the offset before it decides.
+  const s = raw?.trim().replace(/\s*\([^()]*\)$/, "");
   if (!s) return null;
   // ISO 8601 and plain RFC 822 need nothing more than a zone.
   if (/^\d{4}-\d{2}-\d{2}/.test(s)) return valid(Date.parse(isoInUtc(s)));

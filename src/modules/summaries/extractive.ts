@@ -17,7 +17,7 @@ const MIN_WORDS = 7;
 // planted instruction, or a sentence that reads badly out of its page. Never a key point, never
 // an answer.
 const TO_THE_MODEL =
-  /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\b(?:in|to) (?:every|each|your) (?:summary|summaries|answer)\b|https?:\/\/|\bwww\.[a-z0-9-]+\./i;
+  /\b(?:ignore|disregard|forget|override)\b.{0,30}\b(?:previous|prior|above|earlier|all|your|these|the system)\b.{0,20}\b(?:instructions?|prompts?)\b|\b(?:in|to) (?:every|each|your) (?:summary|summaries|answer)\b|https?:\/\/|\bwww\.[a-z0-9-]+\./i;
 
 /** Whether a sentence addresses a summarizer or carries a link (see TO_THE_MODEL). */
 export function addressedToModel(sentence: string): boolean {

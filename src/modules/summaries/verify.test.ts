@@ -85,6 +85,9 @@ describe("addressedToModel", () => {
       "The company said it would ignore the union's demands until the vote.",
       "ChatGPT's maker said the language model would be released next month.",
       "The regulator issued new instructions to banks on Tuesday.",
+      "Firms that ignore the new rules face fines of up to 4% of turnover.",
+      "Lawmakers voted to override the veto and the Senate's rules on debate.",
+      "Drivers who disregard the new safety guidelines lose their licence.",
     ])
       expect(addressedToModel(s), s).toBe(false);
   });
