@@ -9,7 +9,6 @@ import {
   findSubscriberByEmail,
   type Subscriber,
   type SubscriberInput,
-  updateProfile,
 } from "../profiles/index.ts";
 
 const CONFIRM_TTL_MS = 24 * 3600_000;
@@ -29,13 +28,10 @@ export async function requestSignup(
   deps: Pick<Deps, "db" | "clock" | "mailer" | "templates" | "config">,
   input: SubscriberInput,
 ): Promise<{ status: "sent" | "already_sent" | "already_active" }> {
-  let subscriber = await findOrCreateSubscriber(deps, input);
-  if (RETURNING.has(subscriber.status)) {
-    // A reader coming back: the form is what they want now. Nothing is sent to them until they
-    // confirm, as for a new address.
-    const { email: _, ...profile } = input;
-    subscriber = await updateProfile(deps, subscriber.id, profile);
-  }
+  // A reader coming back keeps the profile they had: anyone may type their address into the form,
+  // and nothing about them changes until the address's owner follows the link (they can edit it
+  // from their first email's preferences link).
+  const subscriber = await findOrCreateSubscriber(deps, input);
   if (!AWAITING_CONFIRMATION.has(subscriber.status)) return { status: "already_active" };
   const code = newToken();
   const issued = await issueConfirmCode(deps, subscriber.id, code);
