@@ -144,6 +144,18 @@ describe("LLM summaries through the openai SDK (local OpenAI-compatible server)"
     const deps = await depsWith();
     // Not at once: an outage is not retried story by story.
     expect((await summarizeStory(deps, storyId)).status).toBe("skipped");
+    // Later, with the model still down, the stand-in is kept as it is: no new version per retry.
+    fake.fault = "server_error";
+    setup.clock.advance(MODEL_RETRY_AFTER_MS);
+    try {
+      expect(await summarizeStory(deps, storyId)).toMatchObject({
+        status: "skipped",
+        summary: { version: standIn.version },
+      });
+    } finally {
+      setup.clock.set(NOW);
+    }
+    fake.fault = null;
     expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
     setup.clock.advance(MODEL_RETRY_AFTER_MS);
     try {

@@ -70,6 +70,10 @@ export async function summarizeStory(
   }));
   // The model's summary when one is configured and its draft passes verification; else extractive.
   const llm = deps.llm ? await summarizeWithLlm(deps, storyId, articles) : null;
+  // A retry while the model is still unreachable would only store the same stand-in again, a new
+  // version every run of a long outage: the one held stays, and is tried again next time.
+  if (latest && latest.storyRevision >= story.revision && llm?.status === "unavailable")
+    return { status: "skipped", reason: "up_to_date", summary: latest };
   const written =
     llm?.status === "verified"
       ? { ...llm.summary, provider: "llm", model: deps.llm!.model, promptVersion: SUMMARY_PROMPT_VERSION }
