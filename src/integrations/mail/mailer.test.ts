@@ -183,6 +183,25 @@ describe("SMTP mailer", () => {
     expect(
       await failures({ refuseRelay: { code: 554, message: "5.7.1 Relay access denied" } }, "d@example.com"),
     ).toEqual({ kind: "relay", code: 554 });
+    // A policy refusal of the recipient is about the address.
+    expect(
+      await failures(
+        { refuseRelay: { code: 554, message: "5.7.1 <e@example.com>: Recipient address rejected" } },
+        "e@example.com",
+      ),
+    ).toEqual({ kind: "rejected_recipient", code: 554 });
+  });
+
+  it("classifies replies by the command they answer and what they say", () => {
+    const kind = (command: string, responseCode: number, response: string) =>
+      classifySendError({ command, responseCode, response }).kind;
+    expect(kind("DATA", 550, "550 5.1.1 user unknown")).toBe("rejected_recipient");
+    expect(kind("DATA", 554, "554 5.6.0 message content rejected")).toBe("permanent");
+    expect(kind("MAIL FROM", 552, "552 5.3.4 message too big")).toBe("permanent");
+    expect(kind("MAIL FROM", 550, "550 5.1.8 sender address rejected")).toBe("relay");
+    expect(kind("AUTH PLAIN", 535, "535 5.7.8 authentication failed")).toBe("relay");
+    expect(kind("RCPT TO", 550, "550 5.7.1 Client host rejected: blocked using a DNSBL")).toBe("relay");
+    expect(kind("RCPT TO", 550, "550 5.1.1 mailbox unavailable")).toBe("rejected_recipient");
   });
 
   it("commits nothing when the caller's record before the end mark fails: the relay keeps no message", async () => {

@@ -369,9 +369,17 @@ export function classifySendError(err: unknown): SendFailure {
   const code = typeof e?.responseCode === "number" ? e.responseCode : undefined;
   if (code === undefined || code < 500) return { kind: "transient", code };
   const command = (e.command ?? "").toUpperCase();
-  const policy = /\b5\.7\.\d{1,3}\b/.test(e.response ?? "");
-  if (command.startsWith("RCPT")) return { kind: policy ? "relay" : "rejected_recipient", code };
+  const reply = e.response ?? "";
+  // Refusals of Daybreak as a client: relaying, authentication, the sender, the connecting host.
+  const refusesUs =
+    /\b5\.7\.(?:0|1|8|9|26|27)\b/.test(reply) && /relay|auth|sender|client|host|spf|dmarc/i.test(reply);
+  // A mailbox that does not exist or take mail (5.1.x but 5.1.7/5.1.8, which are the sender's; 5.2.1).
+  const badAddress = /\b5\.1\.(?:[0-69]|10)\b|\b5\.2\.1\b/.test(reply);
+  if (command.startsWith("RCPT")) return { kind: refusesUs ? "relay" : "rejected_recipient", code };
   if (command.startsWith("DATA") || command === "" || command.startsWith("MESSAGE"))
-    return { kind: policy && /relay|auth/i.test(e.response ?? "") ? "relay" : "permanent", code };
+    return { kind: refusesUs ? "relay" : badAddress ? "rejected_recipient" : "permanent", code };
+  // MAIL FROM with a size refusal (552, 5.3.4) refuses this message, not us.
+  if (command.startsWith("MAIL") && (code === 552 || /\b5\.3\.4\b/.test(reply)))
+    return { kind: "permanent", code };
   return { kind: "relay", code };
 }
