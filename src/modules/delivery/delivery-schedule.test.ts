@@ -175,6 +175,15 @@ describe("a plan that comes late", () => {
       { subscriberId: planned.id, localDate: "2026-11-27" },
     ]);
     expect((await claimDueDeliveries(deps)).filter((d) => d.subscriberId === planned.id)).toEqual([]);
+    // Across the spring-forward night (London, 29 March 2026: 01:00 GMT becomes 02:00 BST), three
+    // hours are real hours in the planner and in the admin send alike: a 23:30 reader is still owed
+    // the 28th at 01:45Z (02:15 after 23:30 in wall-clock time, 2h15 in real time).
+    const spring = await subscriber("Europe/London", "23:30", ["2026-03-28"]);
+    await joined(spring.id, "2026-03-01T00:00:00Z");
+    deps.clock.set("2026-03-29T01:45:00Z");
+    expect((await claimDueDeliveries(deps)).filter((d) => d.subscriberId === spring.id)).toEqual([
+      { subscriberId: spring.id, localDate: "2026-03-28" },
+    ]);
     // Past the three hours, a day the planner missed altogether is not sent late.
     const gone = await subscriber("Europe/London", "23:00", ["2026-11-27"]);
     await joined(gone.id, "2026-11-01T00:00:00Z");

@@ -32,7 +32,10 @@ export async function claimDueDeliveries(
         where to_char(l.local_now, 'HH24:MI') >= s.delivery_time
         union all
         select l.local_now::date - 1
-        where l.local_now < (l.local_now::date - 1) + s.delivery_time::time + ${CATCH_UP}::interval
+        -- CATCH_UP in real time after yesterday's delivery instant, as isDue counts it (wall-clock
+        -- hours differ across a DST change).
+        where ${now}::timestamptz
+            < ((l.local_now::date - 1) + s.delivery_time::time) at time zone s.timezone + ${CATCH_UP}::interval
           and coalesce(s.confirmed_at, s.created_at)
             <= ((l.local_now::date - 1) + s.delivery_time::time) at time zone s.timezone
       ) due
