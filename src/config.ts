@@ -1,12 +1,10 @@
 import { z } from "zod";
+import { blankToUndefined } from "./lib/field-schemas.ts";
 
 /** The only place that reads the environment. Every setting, its default, and what is wrong with it. */
 const booleanish = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
   .transform((v) => v === "true" || v === "1" || v === "yes");
-
-/** Unset and empty both mean "not configured". */
-const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
 const optionalUrl = (protocols: string[]) =>
   z.preprocess(

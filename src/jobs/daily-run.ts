@@ -13,8 +13,7 @@ import { claimDueDeliveries, deliverBriefing, stalledDeliveries } from "../modul
 import { activeSubscribers, type Subscriber } from "../modules/profiles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
 import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
-import { summarizeStory } from "../modules/summaries/index.ts";
-import { withStoriesAwaitingModel } from "./pipeline.ts";
+import { storiesToSummarize, summarizeStory } from "../modules/summaries/index.ts";
 
 /**
  * The daily run as jobs on the PostgreSQL queue. The planner claims what is due; every other
@@ -184,7 +183,7 @@ export function jobHandlers(deps: RunDeps, queue: JobQueue, state: WorkerState =
     },
     async [QUEUES.groupStories]() {
       const clustered = await clusterArticles(deps, state.storyWindow);
-      const storyIds = await withStoriesAwaitingModel(deps, clustered.storyIds);
+      const storyIds = await storiesToSummarize(deps, clustered.storyIds);
       await queue.sendMany(
         QUEUES.summarizeStory,
         storyIds.map((storyId) => ({ data: { storyId }, singletonKey: storyId })),

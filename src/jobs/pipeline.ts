@@ -1,8 +1,8 @@
 import type { Deps } from "../deps.ts";
 import { ingestSource, type SourceIngestResult } from "../modules/articles/index.ts";
 import { dueSources, listSources } from "../modules/sources/index.ts";
-import { clusterArticles, STORY_WINDOW_MS, type StoryWindowCache } from "../modules/stories/index.ts";
-import { storiesAwaitingModel, summarizeStory } from "../modules/summaries/index.ts";
+import { clusterArticles, type StoryWindowCache } from "../modules/stories/index.ts";
+import { storiesToSummarize, summarizeStory } from "../modules/summaries/index.ts";
 
 export type IngestSummary = {
   sources: number;
@@ -61,22 +61,9 @@ export async function groupAndSummarize(
 ): Promise<{ stories: number; summarized: number; storyIds: string[] }> {
   const clustered = await clusterArticles(deps, storyWindow);
   let summarized = 0;
-  for (const storyId of await withStoriesAwaitingModel(deps, clustered.storyIds)) {
+  for (const storyId of await storiesToSummarize(deps, clustered.storyIds)) {
     const r = await summarizeStory(deps, storyId);
     if (r.status === "created") summarized++;
   }
   return { stories: clustered.created + clustered.updated, summarized, storyIds: clustered.storyIds };
-}
-
-/**
- * The stories to summarize after clustering: those that changed and, with a model configured,
- * those whose summary was written while it could not be reached (see storiesAwaitingModel).
- */
-export async function withStoriesAwaitingModel(
-  deps: Pick<Deps, "db" | "clock" | "llm">,
-  changed: string[],
-): Promise<string[]> {
-  if (!deps.llm) return changed;
-  const since = new Date(deps.clock.now().getTime() - STORY_WINDOW_MS);
-  return [...new Set([...changed, ...(await storiesAwaitingModel(deps, since))])];
 }

@@ -5,6 +5,9 @@ import { isCalendarDate } from "./time.ts";
 // Field schemas the routes and modules share: ids, dates and text as the API takes them.
 
 /** A UUID as the API takes it, in any case; stored ids are lower case, so it is compared so. */
+/** Unset and empty (or blank) both mean "not given": for environment variables and query values. */
+export const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
 export const uuidSchema = z
   .string()
   .uuid("must be a UUID")

@@ -53,15 +53,15 @@ function validUtf8(body: Buffer): boolean {
   }
 }
 
+/** Whether any byte is beyond ASCII (so the bytes being valid UTF-8 says something). */
+const hasMultibyteUtf8 = (body: Buffer) => body.some((b) => b >= 0x80);
+
 /**
  * Picks the charset: BOM, then the Content-Type header, then the XML declaration; UTF-8
  * otherwise. Two common server mistakes are corrected: a header saying UTF-8 over bytes that are
  * not (the declaration, or windows-1252, is used instead), and a Latin-1 header or declaration
  * over bytes that are valid UTF-8 with characters beyond ASCII.
  */
-/** Whether any byte is beyond ASCII (so the bytes being valid UTF-8 says something). */
-const hasMultibyteUtf8 = (body: Buffer) => body.some((b) => b >= 0x80);
-
 export function decodeBody(body: Buffer, contentType: string | null): string {
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return body.subarray(3).toString("utf8");
   if (body[0] === 0xff && body[1] === 0xfe) return new TextDecoder("utf-16le").decode(body.subarray(2));

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { calendarDateSchema, uuidParam, uuidSchema } from "../../lib/field-schemas.ts";
+import { blankToUndefined, calendarDateSchema, uuidParam, uuidSchema } from "../../lib/field-schemas.ts";
 import { isCalendarDate } from "../../lib/time.ts";
 
 const citedTextSchema = z.object({
@@ -59,7 +59,7 @@ export const briefingListSchema = z
 
 // An empty value is no value: API.md writes the query as `?cursor=&limit=`, and clients send it so.
 const unlessEmpty = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === "" ? undefined : v), schema) as unknown as T;
+  z.preprocess(blankToUndefined, schema) as unknown as T;
 
 export const listQuerySchema = z.object({
   cursor: unlessEmpty(z.string().refine(isCalendarDate, "must be a cursor from a previous page").optional()),

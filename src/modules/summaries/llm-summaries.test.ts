@@ -7,10 +7,9 @@ import { type FakeOpenAi, startFakeOpenAi } from "../../../test/openai-server.ts
 import type { DbHandle } from "../../db/client.ts";
 import { llmCalls, stories, storySummaries } from "../../db/schema/index.ts";
 import { createOpenAiClient, type OpenAiOptions } from "../../integrations/llm/openai-client.ts";
-import { withStoriesAwaitingModel } from "../../jobs/pipeline.ts";
 import { articlesOfStories, storeArticles } from "../articles/index.ts";
 import { clusterArticles } from "../stories/index.ts";
-import { MODEL_RETRY_AFTER_MS, summarizeStory } from "./summaries.service.ts";
+import { MODEL_RETRY_AFTER_MS, storiesToSummarize, summarizeStory } from "./summaries.service.ts";
 import { verifySummary } from "./verify.ts";
 
 let db: DbHandle;
@@ -156,22 +155,22 @@ describe("LLM summaries through the openai SDK (local OpenAI-compatible server)"
       setup.clock.set(NOW);
     }
     fake.fault = null;
-    expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+    expect(await storiesToSummarize(deps, [])).toEqual([]);
     setup.clock.advance(MODEL_RETRY_AFTER_MS);
     try {
-      expect(await withStoriesAwaitingModel(deps, [])).toEqual([storyId]);
+      expect(await storiesToSummarize(deps, [])).toEqual([storyId]);
       const again = await summarizeStory(deps, storyId);
       expect(again).toMatchObject({
         status: "created",
         summary: { provider: "llm", version: standIn.version + 1 },
       });
-      expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+      expect(await storiesToSummarize(deps, [])).toEqual([]);
       // Drafts the model wrote and verification refused are final: no retry for those.
       await setup.db.delete(storySummaries);
       fake.fault = "unsupported";
       expect((await summarizeStory(deps, storyId)).summary.provider).toBe("extractive");
       setup.clock.advance(MODEL_RETRY_AFTER_MS);
-      expect(await withStoriesAwaitingModel(deps, [])).toEqual([]);
+      expect(await storiesToSummarize(deps, [])).toEqual([]);
     } finally {
       setup.clock.set(NOW);
     }

@@ -6,7 +6,7 @@ import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
 import { splitSentences, terms } from "../../lib/text.ts";
 import { appearancesOfStories, articlesOfStories } from "../articles/index.ts";
-import { getStory, recentStories } from "../stories/index.ts";
+import { getStory, recentStories, STORY_WINDOW_MS } from "../stories/index.ts";
 import { addressedToModel, type SourceArticle, summarizeExtractive } from "./extractive.ts";
 import {
   modelWasUnreachable,
@@ -146,6 +146,19 @@ export async function storiesAwaitingModel(deps: Pick<Deps, "db" | "clock">, sin
     .from(newest)
     .where(and(eq(newest.provider, "extractive"), lte(newest.createdAt, cutoff)));
   return rows.filter((r) => modelWasUnreachable(r.rejections)).map((r) => r.storyId);
+}
+
+/**
+ * The stories to summarize after clustering: those that changed and, with a model configured,
+ * those whose summary was written while it could not be reached (see storiesAwaitingModel).
+ */
+export async function storiesToSummarize(
+  deps: Pick<Deps, "db" | "clock" | "llm">,
+  changed: string[],
+): Promise<string[]> {
+  if (!deps.llm) return changed;
+  const since = new Date(deps.clock.now().getTime() - STORY_WINDOW_MS);
+  return [...new Set([...changed, ...(await storiesAwaitingModel(deps, since))])];
 }
 
 /** The newest summary of each story. */

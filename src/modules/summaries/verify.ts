@@ -178,9 +178,7 @@ export function verifySummary(
     }
   };
 
-  if (draft.headline) {
-    checkFacts(draft.headline, "headline", all);
-  }
+  if (draft.headline) checkFacts(draft.headline, "headline", all);
   if (draft.headline && opts.headlineSupport !== false) {
     const story = [{ windows: [new Set(all.flatMap((src) => src.windows.flatMap((w) => [...w])))] }];
     const score = supportScore(draft.headline, story);
