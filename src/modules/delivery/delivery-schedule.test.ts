@@ -192,15 +192,20 @@ describe("a plan that comes late", () => {
 });
 
 describe("deliveries left behind", () => {
-  it("are sent again up to the reader's yesterday, never older: a reader paused for days gets no old email on resuming", async () => {
+  it("are sent again from today, and yesterday's while recent, never older: a reader paused for days gets no old email on resuming", async () => {
     const reader = await subscriber("Europe/London", "07:00", []);
+    const night = await subscriber("Europe/London", "23:30", []);
     await deps.db.insert(deliveries).values([
       { subscriberId: reader.id, localDate: "2026-11-20", createdAt: new Date("2026-11-20T07:00:00Z") },
+      // Planned yesterday morning, 22 hours ago: a day gone.
       { subscriberId: reader.id, localDate: "2026-11-22", createdAt: new Date("2026-11-22T07:00:00Z") },
+      // Planned at 23:30 last night and left behind (a lost job, a retry): still sent.
+      { subscriberId: night.id, localDate: "2026-11-22", createdAt: new Date("2026-11-22T23:30:00Z") },
     ]);
     deps.clock.set("2026-11-23T05:00:00Z");
-    const stalled = (await stalledDeliveries(deps)).filter((d) => d.subscriberId === reader.id);
-    expect(stalled).toEqual([{ subscriberId: reader.id, localDate: "2026-11-22" }]);
+    const ids = new Set([reader.id, night.id]);
+    const stalled = (await stalledDeliveries(deps)).filter((d) => ids.has(d.subscriberId));
+    expect(stalled).toEqual([{ subscriberId: night.id, localDate: "2026-11-22" }]);
   });
 });
 

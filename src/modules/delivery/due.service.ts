@@ -52,6 +52,9 @@ export async function claimDueDeliveries(
   return rows.map((r) => ({ subscriberId: r.subscriber_id, localDate: String(r.local_date) }));
 }
 
+/** How long after it was planned yesterday's delivery, left behind, is still sent (stalledDeliveries). */
+const LEFT_BEHIND_MS = 6 * 3600_000;
+
 /** How long past its delivery time an unplanned briefing is still sent (see claimDueDeliveries). */
 export const CATCH_UP_MS = 3 * 3600_000;
 const CATCH_UP = `${CATCH_UP_MS / 60_000} minutes`;
@@ -74,9 +77,16 @@ export async function stalledDeliveries(
       select d.subscriber_id, d.local_date::text as local_date
       from deliveries d join subscribers s on s.id = d.subscriber_id
       where s.status = 'active' and d.channel = 'email'
-        -- A day long gone is not sent: a reader paused between planning and sending got the
-        -- email of three days before on resuming, and that day's an hour later.
-        and d.local_date >= (${now.toISOString()}::timestamptz at time zone s.timezone)::date - 1
+        -- A day gone is not sent: a reader paused between planning and sending got the email of
+        -- three days before on resuming, and that day's an hour later. Yesterday's is still sent
+        -- while it is recent (a 23:59 delivery retried past midnight).
+        and (
+          d.local_date >= (${now.toISOString()}::timestamptz at time zone s.timezone)::date
+          or (
+            d.local_date = (${now.toISOString()}::timestamptz at time zone s.timezone)::date - 1
+            and d.created_at > ${new Date(now.getTime() - LEFT_BEHIND_MS).toISOString()}::timestamptz
+          )
+        )
         and (
           (d.status = 'queued' and d.created_at <= ${before}::timestamptz)
           or (d.status = 'failed_retryable' and d.next_attempt_at <= ${now.toISOString()}::timestamptz)
