@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { adminAuth, createRouter, problemResponses, refuseDateAfterToday } from "../../lib/http.ts";
 import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
+import { SingleFlight } from "../../lib/single-flight.ts";
 import { jsonWithEtag, sendTaggedJson, type TaggedJson, tagJson } from "../../lib/tagged-json.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
@@ -45,29 +46,20 @@ function briefingReadCache(poolSize: number) {
   // at once (the morning's push), each first read misses; without this, reads queued behind the
   // loads started their own: in bench:api's rush (1,000 readers, each first read sent 10 times at
   // once) 8,448 loads; 760-830 reads/s over its first 5 s against 4,300-4,700 with this.
-  const loading = new Map<string, Promise<TaggedJson>>();
+  const flights = new SingleFlight<string, TaggedJson>();
   // Loads leave room in the pool for the rest of the app.
   const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
   const loadAndKeep = async (key: string, load: () => Promise<unknown>) => {
-    try {
-      const tagged = tagJson(await loads.run(load));
-      if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
-      // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
-      entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
-      return tagged;
-    } finally {
-      loading.delete(key);
-    }
+    const tagged = tagJson(await loads.run(load));
+    if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
+    // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
+    entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
+    return tagged;
   };
   return (key: string, load: () => Promise<unknown>): Promise<TaggedJson> | TaggedJson => {
     const hit = entries.get(key);
     if (hit && hit.until > performance.now()) return hit.tagged;
-    let pending = loading.get(key);
-    if (!pending) {
-      pending = loadAndKeep(key, load);
-      loading.set(key, pending);
-    }
-    return pending;
+    return flights.run(key, () => loadAndKeep(key, load));
   };
 }
 
