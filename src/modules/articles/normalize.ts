@@ -4,6 +4,7 @@ import {
   CONTROL_CHARS,
   detectLanguage,
   htmlToText,
+  paragraphs,
   sliceWhole,
   splitSentences,
   toWellFormed,
@@ -171,7 +172,7 @@ const isBoilerplate = (p: string) =>
 
 /** A feed item's text without the boilerplate its generator added (see BOILERPLATE_PARAGRAPH). */
 export function withoutBoilerplate(text: string): string {
-  const kept = text.split(/\n{2,}/).filter((p) => !isBoilerplate(p.trim()));
+  const kept = paragraphs(text).filter((p) => !isBoilerplate(p));
   const last = kept.pop();
   if (last === undefined) return "";
   // The tail patterns are anchored at the end: only the last 700 characters are searched.

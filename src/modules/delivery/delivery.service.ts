@@ -299,13 +299,13 @@ export async function deliverBriefing(
           .set({ status: "bounced", updatedAt: deps.clock.now() })
           .where(eq(subscribers.id, subscriber.id));
       }
-      (failure.kind === "relay" ? deps.logger.error : deps.logger.warn).call(
-        deps.logger,
-        { deliveryId: claimed.id, error, kind: failure.kind, permanent },
-        failure.kind === "relay"
-          ? "briefing email failed: the mail relay refuses Daybreak (check SMTP_URL, MAIL_FROM, credentials)"
-          : "briefing email failed",
-      );
+      const logged = { deliveryId: claimed.id, error, kind: failure.kind, permanent };
+      if (failure.kind === "relay")
+        deps.logger.error(
+          logged,
+          "briefing email failed: the mail relay refuses Daybreak (check SMTP_URL, MAIL_FROM, credentials)",
+        );
+      else deps.logger.warn(logged, "briefing email failed");
       return { status: "failed", error, permanent };
     }
   }
