@@ -57,12 +57,17 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * completeResponse adds it itself.
  */
 export const requestIds: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.header(REQUEST_ID_HEADER, assignRequestId(c));
+  await next();
+};
+
+/** The request's id (see requestIds), kept as the `requestId` variable and returned. */
+export function assignRequestId(c: Context<AppEnv>): string {
   const given = requestHeader(c, REQUEST_ID_HEADER);
   const id = given && given.length <= 255 && /^[\w\-=]+$/.test(given) ? given : randomUUID();
   c.set("requestId", id);
-  c.header(REQUEST_ID_HEADER, id);
-  await next();
-};
+  return id;
+}
 
 /** An RFC 9457 problem document. */
 export function problemBody(

@@ -56,10 +56,14 @@ function briefingReadCache(poolSize: number) {
     entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
     return tagged;
   };
-  return (key: string, load: () => Promise<unknown>): Promise<TaggedJson> | TaggedJson => {
+  const kept = (key: string): TaggedJson | undefined => {
     const hit = entries.get(key);
-    if (hit && hit.until > performance.now()) return hit.tagged;
-    return flights.run(key, () => loadAndKeep(key, load));
+    return hit && hit.until > performance.now() ? hit.tagged : undefined;
+  };
+  return {
+    kept,
+    read: (key: string, load: () => Promise<unknown>): Promise<TaggedJson> | TaggedJson =>
+      kept(key) ?? flights.run(key, () => loadAndKeep(key, load)),
   };
 }
 
@@ -79,10 +83,30 @@ function todayByZone() {
   };
 }
 
-export function createBriefingRoutes(deps: Deps) {
-  const app = createRouter<SubscriberEnv>();
-  const cachedBriefing = briefingReadCache(deps.config.DATABASE_POOL_SIZE);
+/** A reader's briefings read through one cache: the routes' and app.ts's hot path for today's. */
+export type BriefingReads = ReturnType<typeof createBriefingReads>;
+
+export function createBriefingReads(deps: Deps) {
+  const cache = briefingReadCache(deps.config.DATABASE_POOL_SIZE);
   const todayIn = todayByZone();
+  const todayOf = (s: TodayReader) => todayIn(deps.clock.now(), s.timezone);
+  return {
+    /** A briefing by key (`subscriber:date` or `subscriber:id`), loaded on a miss. */
+    read: cache.read,
+    /** Today's briefing in the reader's time zone, loaded on a miss (404 before it is built). */
+    today(s: TodayReader) {
+      const date = todayOf(s);
+      return cache.read(`${s.id}:${date}`, () => getBriefingForDate(deps, s.id, date));
+    },
+    /** Today's briefing when it is in memory, without waiting. */
+    keptToday: (s: TodayReader) => cache.kept(`${s.id}:${todayOf(s)}`),
+  };
+}
+type TodayReader = { id: string; timezone: string };
+
+export function createBriefingRoutes(deps: Deps, reads: BriefingReads = createBriefingReads(deps)) {
+  const app = createRouter<SubscriberEnv>();
+  const cachedBriefing = reads.read;
 
   app.openapi(
     createRoute({
@@ -128,10 +152,7 @@ export function createBriefingRoutes(deps: Deps) {
       },
     }),
     async (c) => {
-      const s = c.get("subscriber");
-      const date = todayIn(deps.clock.now(), s.timezone);
-      const tagged = await cachedBriefing(`${s.id}:${date}`, () => getBriefingForDate(deps, s.id, date));
-      return sendTaggedJson(c, tagged) as never;
+      return sendTaggedJson(c, await reads.today(c.get("subscriber"))) as never;
     },
   );
 

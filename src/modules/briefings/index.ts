@@ -1,4 +1,4 @@
-export { createBriefingRoutes } from "./briefings.routes.ts";
+export { type BriefingReads, createBriefingReads, createBriefingRoutes } from "./briefings.routes.ts";
 export { briefingSchema, storySchema } from "./briefings.schemas.ts";
 export {
   type Briefing,

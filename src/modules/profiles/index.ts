@@ -32,6 +32,7 @@ export {
 export {
   authenticateToken,
   forgetSubscriberAuth,
+  knownToken,
   listTokens,
   revokeToken,
   type TokenView,
