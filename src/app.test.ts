@@ -486,6 +486,7 @@ describe("briefings through the API", () => {
       });
       expect(again.status).toBe(304);
       expect(again.headers.get("x-request-id")).toMatch(uuid);
+      expect(await again.text()).toBe("");
 
       // Answers not made whole are compressed by the middleware as before, with their request id.
       const doc = await fetch(`${url}/openapi.json`, { headers: { "x-request-id": "doc-1" } });

@@ -13,11 +13,14 @@ export class RateLimiter {
   /** Spends one token; when none is left, says how many seconds until one is. */
   take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= 100_000) this.buckets.clear(); // bounded memory under a flood of keys
+      b = { tokens: this.burst, at: t };
+      this.buckets.set(key, b);
+    }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
     b.at = t;
-    if (this.buckets.size > 100_000) this.buckets.clear(); // bounded memory under a flood of keys
-    this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return { ok: true };
