@@ -66,7 +66,7 @@ export function createApp(deps: Deps) {
           route: c.req.routePath,
           status,
           ms: Math.round((performance.now() - started) * 10) / 10,
-          ...(fromMemory ? { fromMemory } : {}),
+          fromMemory,
         },
         "request",
       ),

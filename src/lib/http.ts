@@ -44,7 +44,10 @@ const TITLE_OF: Record<number, string> = {
  */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.headersDistinct) return incoming.headersDistinct[name]?.join(", ");
+  if (incoming?.headersDistinct) {
+    const values = incoming.headersDistinct[name];
+    return values?.length === 1 ? values[0] : values?.join(", ");
+  }
   return c.req.header(name);
 }
 
