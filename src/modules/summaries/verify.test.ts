@@ -33,6 +33,36 @@ describe("verifySummary", () => {
     expect(reasons(point("Bankruptcy looms."))).toEqual(["keyPoints[0] unsupported"]);
   });
 
+  it("refuses a sentence that negates its source or drops the source's negation", () => {
+    expect(reasons(point("It is false that the Kelbridge smelter will close in March."))).toEqual([
+      "keyPoints[0] unsupported",
+    ]);
+    expect(reasons(point("The Kelbridge smelter will not close in March."))).toEqual([
+      "keyPoints[0] unsupported",
+    ]);
+    const denied: SourceArticle[] = [
+      {
+        n: 1,
+        title: "Harlow Foods holds prices",
+        content:
+          "Harlow Foods did not raise its prices this quarter, the grocer said. Its rivals raised theirs twice. " +
+          "Sales rose by a tenth. Wages did not.",
+      },
+    ];
+    const check = (text: string) =>
+      verifySummary(point(text), denied).problems.map((p) => `${p.where} ${p.reason}`);
+    expect(check("Harlow Foods raised its prices this quarter, the grocer said.")).toEqual([
+      "keyPoints[0] unsupported",
+    ]);
+    // Negations the sources carry, and statements next to a negation, are left alone.
+    expect(check("Harlow Foods did not raise its prices this quarter.")).toEqual([]);
+    expect(
+      check("Harlow Foods didn't raise its prices this quarter, though its rivals raised theirs."),
+    ).toEqual([]);
+    expect(check("Its rivals raised theirs twice.")).toEqual([]);
+    expect(check("Sales rose by a tenth, but wages did not.")).toEqual([]);
+  });
+
   it("refuses a headline the story's articles do not support", () => {
     expect(
       reasons({

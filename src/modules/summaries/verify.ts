@@ -54,6 +54,9 @@ const MARKUP = /https?:\/\/|\bwww\.[a-z0-9-]+\.|<\/?[a-z!][^>]*>|\]\(|\*\*|__|`|
 type IndexedSource = {
   n: number;
   windows: Set<string>[];
+  /** Whether each window holds a negation, and each sentence's terms and whether it holds one. */
+  negatedWindows: boolean[];
+  sentences: { terms: Set<string>; negated: boolean }[];
   lower: string;
   normalized: string;
   numbers: Set<string>;
@@ -98,16 +101,32 @@ export function quotesIn(text: string): string[] {
     .filter((q) => q.split(/\s+/).length >= 3);
 }
 
+/**
+ * Words that turn a statement into its opposite. Word overlap cannot see them (most are stopwords),
+ * so "It is false that the bank raised rates" and "The bank raised rates" look alike to it.
+ */
+const NEGATION =
+  /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue|den(?:y|ies|ied))\b|n['’]t\b/i;
+// A model sentence this close to one source sentence restates it: a negation one has and the
+// other lacks turns it round.
+const RESTATES = 0.8;
+
 function indexSource(s: SourceArticle): IndexedSource {
-  const sentences = [s.title, ...splitSentences(s.content)].map((x) => terms(x));
+  const raw = [s.title, ...splitSentences(s.content)];
+  const sentences = raw.map((x) => terms(x));
+  const negated = raw.map((x) => NEGATION.test(x));
   const windows: Set<string>[] = [];
+  const negatedWindows: boolean[] = [];
   for (let i = 0; i < sentences.length; i++) {
     windows.push(new Set(sentences.slice(i, i + WINDOW).flat()));
+    negatedWindows.push(negated.slice(i, i + WINDOW).some(Boolean));
   }
   const full = `${s.title}\n${s.content}`;
   return {
     n: s.n,
     windows,
+    negatedWindows,
+    sentences: sentences.map((t, i) => ({ terms: new Set(t), negated: negated[i]! })),
     lower: ` ${normalize(full)} `,
     normalized: normalize(full),
     numbers: new Set(numbersIn(full)),
@@ -127,6 +146,24 @@ export function supportScore(sentence: string, sources: { windows: Set<string>[]
     }
   }
   return best;
+}
+
+/**
+ * Whether `sentence` says the opposite of what its sources say, judged by negations alone: it
+ * negates and no passage that supports it does ("It is false that <a source's sentence>"), or it
+ * restates a source sentence that negates, without the negation (a dropped "not"). Passages that
+ * merely mention a negation nearby are given the benefit of the doubt.
+ */
+function contradicts(sentence: string, sources: IndexedSource[], threshold: number): boolean {
+  const want = [...new Set(terms(sentence))];
+  if (want.length === 0) return false;
+  const recall = (have: Set<string>) => want.filter((t) => have.has(t)).length / want.length;
+  if (NEGATION.test(sentence)) {
+    const supporting = sources.flatMap((s) => s.windows.map((w, i) => ({ w, negated: s.negatedWindows[i] })));
+    return !supporting.some((x) => x.negated && recall(x.w) >= threshold);
+  }
+  const restated = sources.flatMap((s) => s.sentences).filter((x) => recall(x.terms) >= RESTATES);
+  return restated.length > 0 && restated.every((x) => x.negated);
 }
 
 /**
@@ -217,13 +254,19 @@ export function verifySummary(
       for (const sentence of splitSentences(item.text)) {
         v.sentences++;
         const score = supportScore(sentence, cited);
-        if (score >= (new Set(terms(sentence)).size < MIN_TERMS ? 1 : threshold)) v.supported++;
-        else
+        if (score < (new Set(terms(sentence)).size < MIN_TERMS ? 1 : threshold))
           v.problems.push({
             reason: "unsupported",
             where,
             detail: `only ${Math.round(score * 100)}% of "${sentence.slice(0, 80)}" is found in [${item.citations.join(", ")}]`,
           });
+        else if (contradicts(sentence, cited, threshold))
+          v.problems.push({
+            reason: "unsupported",
+            where,
+            detail: `"${sentence.slice(0, 80)}" negates what [${item.citations.join(", ")}] says, or drops its negation`,
+          });
+        else v.supported++;
       }
       checkFacts(item.text, where, cited);
     });
