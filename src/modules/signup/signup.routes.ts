@@ -148,9 +148,9 @@ export function createSignupRoutes(deps: Deps) {
     method: "get",
     path: "/signup/confirm/{code}",
     tags: ["public"],
-    summary: "Confirms the subscription (once) and builds the first briefing",
+    summary: "Confirms the subscription and builds the first briefing; followed again, says it is confirmed",
     request: { params: z.object({ code: z.string().openapi({ param: { name: "code", in: "path" } }) }) },
-    responses: { 200: htmlAnswer("Confirmed"), 404: htmlAnswer("Used, expired or unknown link") },
+    responses: { 200: htmlAnswer("Confirmed"), 404: htmlAnswer("Expired or unknown link") },
   });
   app.get("/signup", (c) =>
     c.html(form({ timezone: "UTC", deliveryTime: "07:00" }, [], true), 200, FORM_HEADERS),
@@ -182,11 +182,13 @@ export function createSignupRoutes(deps: Deps) {
   app.get("/signup/confirm/:code", async (c) => {
     try {
       const r = await confirmSignup(deps, c.req.param("code"));
+      const next = r.alreadyConfirmed
+        ? "It was confirmed already: your briefings arrive every morning at your chosen time."
+        : r.briefing
+          ? "Your first briefing is ready and will be in your inbox shortly; after that, every morning at your chosen time."
+          : "Your first briefing arrives at your chosen time.";
       return c.html(
-        page(
-          "You're in",
-          html`<h1>You're in</h1><p>Your subscription is confirmed. ${r.briefing ? "Your first briefing is ready and will be in your inbox shortly; after that, every morning at your chosen time." : "Your first briefing arrives at your chosen time."}</p>`,
-        ),
+        page("You're in", html`<h1>You're in</h1><p>Your subscription is confirmed. ${next}</p>`),
         200,
         PAGE_HEADERS,
       );

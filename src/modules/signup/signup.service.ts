@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { authCodes, subscribers } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -19,6 +19,9 @@ const AWAITING_CONFIRMATION = new Set(["pending", ...RETURNING]);
 // Sign-ups again for a pending address this soon after its last link (a double click, a retry, a
 // script) send no new email: the link already sent still works.
 const RESEND_AFTER_MS = 60_000;
+// Confirmation emails one address gets in a day, whoever fills the form: without a cap anyone could
+// have Daybreak mail an address every minute.
+const CONFIRMS_PER_DAY = 5;
 
 /**
  * Double opt-in: a pending subscriber and a single-use confirmation link by email. The answer is
@@ -38,19 +41,15 @@ export async function requestSignup(
   if (issued.status !== "issued") return { status: issued.status };
   const confirmUrl = `${deps.config.publicBaseUrl}/signup/confirm/${code}`;
   const template = await deps.templates.get("confirm");
-  const view = {
-    role: subscriber.role,
-    industry: subscriber.industry,
-    deliveryTime: subscriber.deliveryTime,
-    timezone: subscriber.timezone,
-    confirmUrl,
-  };
+  // Only what the form validated to a format: role, industry and interests are free text that
+  // anyone may type next to someone else's address, and would reach that inbox in our name.
+  const view = { deliveryTime: subscriber.deliveryTime, timezone: subscriber.timezone, confirmUrl };
   try {
     await deps.mailer.send({
       to: subscriber.email,
       subject: "Confirm your Daybreak subscription",
       html: template.render(view),
-      text: `Confirm your Daybreak subscription (a daily briefing for a ${view.role} in ${view.industry}, at ${view.deliveryTime} ${view.timezone}):\n${confirmUrl}\n\nIf you did not ask for this, ignore this email. The link works for 24 hours.\n`,
+      text: `Confirm your Daybreak subscription (a daily briefing at ${view.deliveryTime}, ${view.timezone}):\n${confirmUrl}\n\nIf you did not ask for this, ignore this email: nothing is sent without your confirmation. The link works for 24 hours.\n`,
     });
   } catch (err) {
     // Never sent: a retry must send a link, not be told one went out a moment ago.
@@ -105,6 +104,17 @@ async function issueConfirmCode(
       )
       .limit(1);
     if (recent) return { status: "already_sent" };
+    const [{ today }] = (await tx
+      .select({ today: count() })
+      .from(authCodes)
+      .where(
+        and(
+          eq(authCodes.subscriberId, subscriberId),
+          eq(authCodes.purpose, "confirm"),
+          gt(authCodes.createdAt, new Date(now.getTime() - 24 * 3600_000)),
+        ),
+      )) as [{ today: number }];
+    if (today >= CONFIRMS_PER_DAY) return { status: "already_sent" };
     const [row] = await tx
       .insert(authCodes)
       .values({
@@ -120,11 +130,14 @@ async function issueConfirmCode(
   });
 }
 
-/** Confirms a pending subscriber by their link (once, before it expires) and builds their first briefing. */
+/**
+ * Confirms a pending subscriber by their link (before it expires) and builds their first briefing.
+ * Following it again answers "already confirmed" while it has not expired.
+ */
 export async function confirmSignup(
   deps: Pick<Deps, "db" | "clock" | "logger" | "llm" | "summaryCache">,
   code: string,
-): Promise<{ subscriberId: string; briefing: boolean }> {
+): Promise<{ subscriberId: string; briefing: boolean; alreadyConfirmed: boolean }> {
   const now = deps.clock.now();
   const subscriberId = await deps.db.transaction(async (tx) => {
     const [row] = await tx
@@ -139,8 +152,7 @@ export async function confirmSignup(
         ),
       )
       .returning({ subscriberId: authCodes.subscriberId });
-    if (!row)
-      throw new AppError("NOT_FOUND", "this confirmation link is not valid (used, expired or unknown)");
+    if (!row) return null;
     await tx
       .update(subscribers)
       .set({ status: "active", confirmedAt: now, updatedAt: now })
@@ -149,6 +161,24 @@ export async function confirmSignup(
       );
     return row.subscriberId;
   });
+  if (!subscriberId) {
+    // Mail scanners open links before the reader does: a link used already, still within its day,
+    // whose reader is active, says so instead of "not valid".
+    const [used] = await deps.db
+      .select({ subscriberId: authCodes.subscriberId })
+      .from(authCodes)
+      .innerJoin(subscribers, eq(subscribers.id, authCodes.subscriberId))
+      .where(
+        and(
+          eq(authCodes.codeHash, hashToken(code)),
+          eq(authCodes.purpose, "confirm"),
+          gt(authCodes.expiresAt, now),
+          eq(subscribers.status, "active"),
+        ),
+      );
+    if (used) return { subscriberId: used.subscriberId, briefing: false, alreadyConfirmed: true };
+    throw new AppError("NOT_FOUND", "this confirmation link is not valid (expired or unknown)");
+  }
   const r = await generateBriefings(deps, { subscriberIds: [subscriberId] });
-  return { subscriberId, briefing: r.generated > 0 };
+  return { subscriberId, briefing: r.generated > 0, alreadyConfirmed: false };
 }
