@@ -60,6 +60,38 @@ describe("RankingRun relevance", () => {
     expect(order(profile, [broad, focused, ...filler]).slice(0, 2)).toEqual(["focused", "broad"]);
   });
 
+  it("matches followed names and muted topics of three words and more as phrases", () => {
+    const bayview = story(
+      "bayview",
+      "Bayview Health Partners buys two clinics",
+      "Bayview Health Partners said the deal closes in spring.",
+    );
+    const ecb = story(
+      "ecb",
+      "Bund yields slide as ECB signals rate cuts",
+      "ECB rate cuts are expected in March.",
+    );
+    const other = story("other", "Bayview council approves health budget", "Partners of the council met.");
+    const followed: ProfileVector = {
+      concepts: [
+        {
+          label: "Bayview Health Partners",
+          terms: [{ stem: stemPhrase("Bayview Health Partners"), text: "bayview health partners" }],
+          weight: 3,
+          kind: "followed",
+        },
+      ],
+      muted: [],
+    };
+    expect(order(followed, [other, ecb, bayview, ...filler])[0]).toBe("bayview");
+    // The words apart, not in that order, are no match.
+    const { candidates, idf } = prepareCandidates([other, ...filler]);
+    const picked = rankForProfile(followed, candidates, idf, { now, limit: 5 }).picked;
+    expect(picked.flatMap((r) => r.matched.map((m) => m.label))).not.toContain("Bayview Health Partners");
+    const muting: ProfileVector = { concepts: [], muted: [stemPhrase("ECB rate cuts").split(" ")] };
+    expect(order(muting, [ecb, bayview, ...filler])).not.toContain("ecb");
+  });
+
   it("counts a concept that most of today's stories match for less than a rarer one", () => {
     // The pandemic weighs twice what insurance does for this reader, but nearly every story
     // today is about it: the one insurance story leads.

@@ -126,15 +126,44 @@ const COMMON_CONCEPT_FLOOR = 0.2;
 const COMMON_CONCEPT_PRIOR = 20;
 const MATCHES_CONCEPT = 0.3;
 
+/**
+ * How often a stemmed term or phrase occurs in a story. Stories index words and word pairs; a
+ * longer phrase ("bayview health partner", "ecb rate cut") counts as often as its rarest pair,
+ * none of them missing: followed names and muted topics of three words and more matched nothing.
+ */
+export function phraseCount(tf: Map<string, number>, phrase: string): number {
+  const direct = tf.get(phrase);
+  if (direct !== undefined) return direct;
+  const words = phrase.split(" ");
+  if (words.length < 3) return 0;
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + 1 < words.length; i++) {
+    const n = tf.get(`${words[i]} ${words[i + 1]}`);
+    if (!n) return 0;
+    least = Math.min(least, n);
+  }
+  return least;
+}
+
+/** A phrase's idf: of the phrase itself when indexed, else of its rarest word pair. */
+function phraseIdf(idf: (t: string) => number, phrase: string): number {
+  const words = phrase.split(" ");
+  if (words.length < 3) return idf(phrase);
+  let most = 0;
+  for (let i = 0; i + 1 < words.length; i++) most = Math.max(most, idf(`${words[i]} ${words[i + 1]}`));
+  return most;
+}
+
 function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) => number) {
   let sum = 0;
   let bestTerm = "";
   let bestTermScore = 0;
   for (const t of c.terms) {
-    const tf = cand.tf.get(t.stem);
+    const tf = phraseCount(cand.tf, t.stem);
     if (!tf) continue;
     // Phrases are rarer and more telling than single words.
-    const s = (1 + Math.log(tf)) * idf(t.stem) * (t.stem.includes(" ") ? 1.5 : 1) * (t.weight ?? 1);
+    const s =
+      (1 + Math.log(tf)) * phraseIdf(idf, t.stem) * (t.stem.includes(" ") ? 1.5 : 1) * (t.weight ?? 1);
     sum += s;
     if (s > bestTermScore) {
       bestTermScore = s;
@@ -209,7 +238,7 @@ function similarity(a: RankCandidate, b: RankCandidate): number {
 
 function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: string[]): boolean {
   for (const phrase of profile.muted) {
-    if (cand.tf.has(phrase.join(" "))) return true;
+    if (phraseCount(cand.tf, phrase.join(" ")) > 0) return true;
   }
   return mutedSources.length > 0 && cand.domains.every((d) => mutedSources.includes(d));
 }
