@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ProfileConcept, type ProfileVector, stemPhrase } from "./profile-vector.ts";
-import { prepareCandidates, rankForProfile, type StoryText } from "./ranking.service.ts";
+import { mutedSourceKeys, prepareCandidates, rankForProfile, type StoryText } from "./ranking.service.ts";
 
 const now = new Date("2026-11-28T06:00:00Z");
 const story = (storyId: string, headline: string, text: string): StoryText => ({
@@ -90,6 +90,43 @@ describe("RankingRun relevance", () => {
     expect(picked.flatMap((r) => r.matched.map((m) => m.label))).not.toContain("Bayview Health Partners");
     const muting: ProfileVector = { concepts: [], muted: [stemPhrase("ECB rate cuts").split(" ")] };
     expect(order(muting, [ecb, bayview, ...filler])).not.toContain("ecb");
+  });
+
+  it("mutes a source however the reader wrote it: domain in any case, URL, www., subdomain or name", () => {
+    const keys = mutedSourceKeys([
+      "HarborLedger.example",
+      "https://www.Meridianwire.example/news/",
+      "BBC.co.uk",
+      "Circuit Signal",
+    ]);
+    const muted = (domain: string) => {
+      const s = { ...story("s", "Port strike spreads", "Dock workers walked out."), domains: [domain] };
+      const { candidates, idf } = prepareCandidates([s, ...filler]);
+      const profile: ProfileVector = { concepts: [], muted: [] };
+      const picked = rankForProfile(profile, candidates, idf, {
+        now,
+        limit: 40,
+        mutedSources: [
+          "HarborLedger.example",
+          "https://www.Meridianwire.example/news/",
+          "BBC.co.uk",
+          "Circuit Signal",
+        ],
+      }).picked.map((r) => r.storyId);
+      return !picked.includes("s");
+    };
+    expect([...keys].sort()).toEqual([
+      "bbc.co.uk",
+      "circuitsignal",
+      "harborledger.example",
+      "meridianwire.example",
+    ]);
+    expect(muted("harborledger.example")).toBe(true);
+    expect(muted("meridianwire.example")).toBe(true);
+    expect(muted("news.bbc.co.uk")).toBe(true);
+    expect(muted("circuitsignal.example")).toBe(true);
+    expect(muted("northgate.example")).toBe(false);
+    expect(muted("notbbc.co.uk")).toBe(false);
   });
 
   it("counts a concept that most of today's stories match for less than a rarer one", () => {

@@ -236,11 +236,43 @@ function similarity(a: RankCandidate, b: RankCandidate): number {
   return s;
 }
 
-function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: string[]): boolean {
+/**
+ * The forms a muted source may be written in, as readers write them: a domain in any case, with or
+ * without www., a scheme or a path ("https://www.Example.com/news"), or the outlet's name
+ * ("Harbor Ledger" for harborledger.example). A domain matches on itself or its name part.
+ */
+export function mutedSourceKeys(entries: string[]): Set<string> {
+  const keys = new Set<string>();
+  for (const entry of entries) {
+    const text = entry.trim().toLowerCase();
+    const host = text
+      .replace(/^[a-z][a-z0-9+.-]*:\/\//, "")
+      .replace(/[/?#:].*$/, "")
+      .replace(/^www\./, "");
+    if (host.includes(".")) keys.add(host);
+    const name = text.replace(/[^\p{L}\p{N}]+/gu, "");
+    if (name && !host.includes(".")) keys.add(name);
+  }
+  return keys;
+}
+
+/**
+ * A story's domain against muted source keys: the domain or one it is under (news.bbc.co.uk under
+ * bbc.co.uk), or a name that is one of its labels but the last ("bbc", "harborledger").
+ */
+function domainMuted(domain: string, keys: Set<string>): boolean {
+  if (keys.has(domain)) return true;
+  const labels = domain.split(".");
+  for (let i = 1; i < labels.length - 1; i++) if (keys.has(labels.slice(i).join("."))) return true;
+  for (const label of labels.slice(0, -1)) if (keys.has(label.replace(/[^\p{L}\p{N}]+/gu, ""))) return true;
+  return false;
+}
+
+function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: Set<string>): boolean {
   for (const phrase of profile.muted) {
     if (phraseCount(cand.tf, phrase.join(" ")) > 0) return true;
   }
-  return mutedSources.length > 0 && cand.domains.every((d) => mutedSources.includes(d));
+  return mutedSources.size > 0 && cand.domains.every((d) => domainMuted(d, mutedSources));
 }
 
 /** A concept's match with every candidate, the best matching term of each, and which match at all. */
@@ -385,8 +417,8 @@ export class RankingRun {
       shown: boolean;
     };
     const standing = this.standingArrays(opts.now);
-    const muted = opts.mutedSources ?? [];
-    const checkMuted = profile.muted.length > 0 || muted.length > 0;
+    const muted = mutedSourceKeys(opts.mutedSources ?? []);
+    const checkMuted = profile.muted.length > 0 || muted.size > 0;
     // Every candidate's score in a typed array; only the best few become objects (allocating
     // and sorting one object per candidate was most of a subscriber's cost).
     const poolSize = Math.max(opts.limit * 6, 30);
