@@ -32,12 +32,12 @@ const BASE_STYLE = `
   .brand { font-size: 13px; letter-spacing: 1px; text-transform: uppercase; color: #5b6470; }
   a { color: #1a5fb4; }
   label { display: block; margin: 14px 0 4px; font-weight: 600; }
-  input, select { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px; border: 1px solid #c9c6bf; border-radius: 8px; }
+  input, select, textarea { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px; font-family: inherit; border: 1px solid #c9c6bf; border-radius: 8px; }
   button { margin-top: 20px; padding: 12px 20px; font-size: 16px; background: #1a5fb4; color: #fff; border: 0; border-radius: 8px; font-weight: 600; }
   .error { color: #a4262c; } .ok { color: #1e6b34; } .hint { color: #5b6470; font-size: 14px; }
   @media (prefers-color-scheme: dark) {
     body { background: #111418; color: #e6e9ee; } a { color: #8ab4f8; }
-    input, select { background: #1b2027; color: #e6e9ee; border-color: #39414c; }
+    input, select, textarea { background: #1b2027; color: #e6e9ee; border-color: #39414c; }
   }`;
 
 /** The page shell; `head` adds page-specific meta tags, `style` page-specific rules. */

@@ -56,7 +56,7 @@ function preferencesForm(s: Subscriber, token: string, note?: unknown) {
     <form method="post" action="/preferences/${token}">
       <label for="role">Role</label><input id="role" name="role" value="${s.role}">
       <label for="industry">Industry</label><input id="industry" name="industry" value="${s.industry}">
-      <label for="interests">Topics you follow (comma separated)</label><input id="interests" name="interests" value="${s.interests.join(", ")}">
+      <label for="interests">Topics you follow (one per line)</label><textarea id="interests" name="interests" rows="${Math.min(12, Math.max(3, s.interests.length + 1))}">${s.interests.join("\n")}</textarea>
       <label for="deliveryTime">Delivery time</label><input id="deliveryTime" name="deliveryTime" type="time" value="${s.deliveryTime}">
       <label for="timezone">Time zone</label><input id="timezone" name="timezone" value="${s.timezone}">
       <label for="briefingLength">Stories per briefing (3 to 12)</label><input id="briefingLength" name="briefingLength" type="number" min="3" max="12" value="${v(s.briefingLength)}">
@@ -112,8 +112,10 @@ async function readPreferences(c: Context) {
     interests:
       f.interests === undefined
         ? undefined
-        : f.interests
-            .split(",")
+        : // One per line: an interest may hold a comma ("Mergers, acquisitions"), and the page sent
+          // back unchanged must store what it showed.
+          f.interests
+            .split(/\r?\n/)
             .map((s) => s.trim())
             .filter(Boolean),
     deliveryTime: f.deliveryTime?.trim() || undefined,

@@ -196,6 +196,23 @@ describe("the preferences form under hostile input", () => {
     expect((await getSubscriber(deps, subscriber.id)).status).toBe("unsubscribed");
   });
 
+  it("shows interests one per line and stores the page sent back unchanged as it was, commas and all", async () => {
+    const { subscriber, path } = await withPreferences("commas@example.com");
+    await deps.db
+      .update(subscribers)
+      .set({ interests: ["Mergers, acquisitions", "AI"] })
+      .where(eq(subscribers.id, subscriber.id));
+    const page = await (await app.request(path)).text();
+    const shown = page.match(/<textarea id="interests"[^>]*>([^<]*)<\/textarea>/)![1]!;
+    expect(shown).toBe("Mergers, acquisitions\nAI");
+    const saved = await save(
+      path,
+      new URLSearchParams({ interests: shown.replace(/\n/g, "\r\n") }).toString(),
+    );
+    expect(saved.status).toBe(200);
+    expect((await getSubscriber(deps, subscriber.id)).interests).toEqual(["Mergers, acquisitions", "AI"]);
+  });
+
   it("re-shows the form naming each field whose text does not decode or cannot be stored; nothing stored", async () => {
     const { subscriber, path } = await withPreferences("hostile-text@example.com");
     expect(await refused(await save(path, "role=%zz&industry=%E0%A4%A"))).toEqual([
