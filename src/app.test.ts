@@ -712,6 +712,19 @@ describe("values a database cannot hold", () => {
       ["body.industry", "body.interests.1", "body.name", "body.role"].sort(),
     );
     expect(errors[0]!.message).toContain("one line of text");
+    // Unicode's own line and paragraph separators, and text of invisible characters only.
+    const separated = await patch({
+      name: "Bob\u2028Bcc: evil@x.example",
+      industry: "\u200b",
+      interests: ["\u2060"],
+    });
+    expect(separated.status).toBe(400);
+    const more = ((await separated.json()) as { errors: { location: string; message: string }[] }).errors;
+    expect(more.map((e) => `${e.location}: ${e.message}`).sort()).toEqual([
+      "body.industry: must not be empty (it has only invisible characters)",
+      "body.interests.0: must not be empty (it has only invisible characters)",
+      "body.name: must be one line of text (no line breaks, control characters or direction overrides)",
+    ]);
     expect(await (await app.request("/v1/me", { headers: as(token) })).json()).toEqual(before);
     // A trailing line break is trimmed as spaces are; a right-to-left mark is part of a name.
     const fine = await patch({ role: "Analyst\n", name: "\u200Fنور" });

@@ -23,8 +23,12 @@ export const STORABLE_TEXT =
 // Line breaks, other control characters (C0, DEL, C1) and bidirectional overrides and isolates,
 // which make a name shown in an email or a page read as something else ("a\r\nBcc: ...", text
 // reversed by U+202E). Marks such as U+200F, which right-to-left names use, are left alone.
+// U+2028 and U+2029 are line and paragraph separators.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
-const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+// Text of nothing but invisible characters (zero-width spaces and joiners, word joiners, marks,
+// the BOM) and spaces reads as empty wherever it is shown.
+const ONLY_INVISIBLE = /^[\s\u200b-\u200f\u2060-\u2064\u061c\ufeff]*$/u;
 
 /**
  * A text field as every schema takes one: storable (refused by name rather than failing at the
@@ -37,6 +41,9 @@ export const textField = (max: number) =>
     .refine(isStorableText, { message: STORABLE_TEXT, abort: true })
     .trim()
     .min(1, "must not be empty")
+    .refine((v) => !ONLY_INVISIBLE.test(v), {
+      message: "must not be empty (it has only invisible characters)",
+    })
     .max(max, `must be at most ${max} characters`)
     .refine((v) => !NOT_ONE_LINE.test(v), {
       message: "must be one line of text (no line breaks, control characters or direction overrides)",

@@ -1815,7 +1815,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Confirms the subscription (once) and builds the first briefing */
+    /** Confirms the subscription and builds the first briefing; followed again, says it is confirmed */
     get: {
       parameters: {
         query?: never;
@@ -1836,7 +1836,7 @@ export interface paths {
             "text/html": string;
           };
         };
-        /** @description Used, expired or unknown link */
+        /** @description Expired or unknown link */
         404: {
           headers: {
             [name: string]: unknown;
