@@ -94,7 +94,10 @@ export function createSharingRoutes(deps: Deps) {
     const pageUrl = `${deps.config.publicBaseUrl}/s/${c.req.param("token")}`;
     return c.html(renderSharePage(shared.story, { pageUrl, signupUrl }), 200, {
       ...PAGE_HEADERS,
-      "cache-control": "public, max-age=300",
+      // Revalidated on every view, so a revoked link stops at once, shared caches included; kept out
+      // of search engines: a link shared in one conversation is not published to everyone.
+      "cache-control": "no-cache",
+      "x-robots-tag": "noindex",
     });
   });
   return app;

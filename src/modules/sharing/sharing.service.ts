@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { shareLinks } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -37,15 +37,12 @@ export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId
   if (!isShareToken(token)) throw notFound("share link");
   const rows = await deps.db
     .update(shareLinks)
-    .set({ revokedAt: deps.clock.now() })
-    .where(
-      and(
-        eq(shareLinks.token, token),
-        eq(shareLinks.subscriberId, subscriberId),
-        isNull(shareLinks.revokedAt),
-      ),
-    )
+    .set({
+      revokedAt: sql`coalesce(${shareLinks.revokedAt}, ${deps.clock.now().toISOString()}::timestamptz)`,
+    })
+    .where(and(eq(shareLinks.token, token), eq(shareLinks.subscriberId, subscriberId)))
     .returning({ id: shareLinks.id });
+  // Revoking again (a retry after a lost answer) succeeds; the first revocation's time stays.
   if (rows.length === 0) throw notFound("share link");
 }
 

@@ -82,6 +82,9 @@ describe("shared stories", () => {
     const page = await app.request(`/s/${token}`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    // Revalidated each view (a revoked link stops at once) and kept out of search engines.
+    expect(page.headers.get("cache-control")).toBe("no-cache");
+    expect(page.headers.get("x-robots-tag")).toBe("noindex");
     const body = await page.text();
     expect(body).toContain('property="og:title"');
     expect(body).toContain("Get your own daily briefing");
@@ -96,7 +99,7 @@ describe("shared stories", () => {
     expect(body).not.toContain(sharer.email);
   });
 
-  it("answers 410 once revoked, and only the sharer can revoke (404 for anyone else)", async () => {
+  it("answers 410 once revoked, and only the sharer can revoke, again if need be (404 for anyone else)", async () => {
     const { token } = await shareAsSharer();
     expect(
       (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(other.token) })).status,
@@ -104,6 +107,13 @@ describe("shared stories", () => {
     expect(
       (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(sharer.token) })).status,
     ).toBe(204);
+    // Again (a retry after a lost answer): done already, still 204; still 404 for anyone else.
+    expect(
+      (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(sharer.token) })).status,
+    ).toBe(204);
+    expect(
+      (await app.request(`/v1/shares/${token}`, { method: "DELETE", headers: bearer(other.token) })).status,
+    ).toBe(404);
     const gone = await app.request(`/s/${token}`);
     expect(gone.status).toBe(410);
     expect(await gone.text()).toContain("no longer available");
