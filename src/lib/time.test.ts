@@ -50,4 +50,12 @@ describe("canonicalTimeZone", () => {
     expect(canonicalTimeZone("+05:30")).toBeNull();
     expect(canonicalTimeZone("Mars/Olympus")).toBeNull();
   });
+
+  it("gives renamed zones their current names, which Intl resolves to the old ones", () => {
+    expect(canonicalTimeZone("Europe/Kyiv")).toBe("Europe/Kyiv");
+    expect(canonicalTimeZone("Europe/Kiev")).toBe("Europe/Kyiv");
+    expect(canonicalTimeZone("Asia/Calcutta")).toBe("Asia/Kolkata");
+    expect(canonicalTimeZone("america/nuuk")).toBe("America/Nuuk");
+    expect(canonicalTimeZone("Pacific/Kanton")).toBe("Pacific/Kanton");
+  });
 });

@@ -1,15 +1,44 @@
 /** Calendar arithmetic in IANA time zones, on Intl alone (Node ships full ICU). */
 
 /**
- * The IANA name Intl resolves a zone to ("europe/london" -> "Europe/London", "US/Pacific-New"
- * -> "America/Los_Angeles"), or null when it is not a zone. Stored zones are used by PostgreSQL
- * too, which knows canonical names but not every alias Intl accepts.
+ * Zones whose IANA name changed, under the old name ICU (so Intl) still resolves them to: CLDR
+ * keeps its identifiers stable, so "Europe/Kyiv" came back to readers as "Europe/Kiev" and the
+ * browser's own "Asia/Kolkata" as "Asia/Calcutta". PostgreSQL knows both names of each.
+ */
+export const RENAMED_ZONES: Record<string, string> = {
+  "Africa/Asmera": "Africa/Asmara",
+  "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+  "America/Catamarca": "America/Argentina/Catamarca",
+  "America/Coral_Harbour": "America/Atikokan",
+  "America/Cordoba": "America/Argentina/Cordoba",
+  "America/Godthab": "America/Nuuk",
+  "America/Indianapolis": "America/Indiana/Indianapolis",
+  "America/Jujuy": "America/Argentina/Jujuy",
+  "America/Louisville": "America/Kentucky/Louisville",
+  "America/Mendoza": "America/Argentina/Mendoza",
+  "Asia/Calcutta": "Asia/Kolkata",
+  "Asia/Katmandu": "Asia/Kathmandu",
+  "Asia/Rangoon": "Asia/Yangon",
+  "Asia/Saigon": "Asia/Ho_Chi_Minh",
+  "Atlantic/Faeroe": "Atlantic/Faroe",
+  "Europe/Kiev": "Europe/Kyiv",
+  "Pacific/Enderbury": "Pacific/Kanton",
+  "Pacific/Ponape": "Pacific/Pohnpei",
+  "Pacific/Truk": "Pacific/Chuuk",
+};
+
+/**
+ * The IANA name of a zone ("europe/london" -> "Europe/London", "US/Pacific-New" ->
+ * "America/Los_Angeles", "Asia/Calcutta" -> "Asia/Kolkata"), or null when it is not a zone.
+ * Stored zones are used by PostgreSQL too, which knows canonical names but not every alias Intl
+ * accepts.
  */
 export function canonicalTimeZone(tz: string): string | null {
   // Offsets are not zones: PostgreSQL reads "+05:30" as POSIX, five and a half hours west.
   if (!/^[A-Za-z]/.test(tz)) return null;
   try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+    return RENAMED_ZONES[resolved] ?? resolved;
   } catch {
     return null;
   }
