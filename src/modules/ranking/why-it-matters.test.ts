@@ -13,7 +13,7 @@ import { briefingItems, briefings, llmCalls, storyInsights } from "../../db/sche
 import { createOpenAiClient } from "../../integrations/llm/openai-client.ts";
 import { generateBriefings, getBriefingForDate } from "../briefings/index.ts";
 import { createSubscriber } from "../profiles/index.ts";
-import { offBrief } from "./why-it-matters.ts";
+import { offBrief, whyItMattersOffline } from "./why-it-matters.ts";
 
 const WHY = "It changes the costs and risks a finance team plans around this quarter.";
 let db: DbHandle;
@@ -113,6 +113,23 @@ describe("why it matters, by the model, per story and role × industry segment",
 describe("offBrief", () => {
   const story =
     "Headline: Kelbridge smelter to close in March\n- About 400 workers will lose their jobs as electricity prices doubled.";
+  it("writes the offline line in plain English: a or an, acronyms kept, one outlet not 'outlets'", () => {
+    const ranked = (matched: { label: string; term: string; kind: "interest" }[], outlets: number) =>
+      ({ matched, features: { outlets } }) as unknown as Parameters<typeof whyItMattersOffline>[0];
+    expect(whyItMattersOffline(ranked([], 1), { role: "Analyst", industry: "Finance" })).toBe(
+      "In today's news; worth knowing as an Analyst in finance even outside your usual beat.",
+    );
+    expect(whyItMattersOffline(ranked([], 4), { role: "User researcher", industry: "IT" })).toBe(
+      "Widely covered today (4 outlets); worth knowing as a User researcher in IT even outside your usual beat.",
+    );
+    expect(
+      whyItMattersOffline(ranked([{ label: "EU AI rules", term: "ai act", kind: "interest" }], 3), {
+        role: "CFO",
+        industry: "Banking",
+      }),
+    ).toMatch(/^It bears on EU AI rules.*, which shapes decisions for a CFO in banking\.$/);
+  });
+
   it("passes a line about the reader's work", () => {
     expect(
       offBrief("For a plant controller, the closure shows how power prices can end a site's margins.", story),

@@ -13,17 +13,30 @@ import { type Ranked, tellingTerm } from "./ranking.service.ts";
  */
 export function whyItMattersOffline(ranked: Ranked, profile: { role: string; industry: string }): string {
   const [first, second] = ranked.matched;
-  const who = `${profile.role} in ${profile.industry.toLowerCase()}`;
+  const who = `${article(profile.role)} ${profile.role} in ${inSentence(profile.industry)}`;
   if (!first) {
-    return `Widely covered today (${ranked.features.outlets ?? 1} outlets); worth knowing as a ${who} even outside your usual beat.`;
+    const outlets = ranked.features.outlets ?? 1;
+    const coverage = outlets > 1 ? `Widely covered today (${outlets} outlets)` : "In today's news";
+    return `${coverage}; worth knowing as ${who} even outside your usual beat.`;
   }
   if (first.kind === "followed") {
     return `You follow ${first.label}, and this story is about it directly.`;
   }
   const topic = second && second.label !== first.label ? `${first.label} and ${second.label}` : first.label;
   const detail = tellingTerm(first.term, first.label) ? ` (the coverage mentions ${first.term})` : "";
-  return `It bears on ${topic.toLowerCase()}${detail}, which shapes decisions for a ${who}.`;
+  return `It bears on ${inSentence(topic)}${detail}, which shapes decisions for ${who}.`;
 }
+
+/** "an" before a vowel sound ("an analyst", "an IT manager", "an MBA"), else "a" ("a user researcher"). */
+function article(phrase: string): "a" | "an" {
+  const w = phrase.trim();
+  if (/^(?:uni|use|usu|ur[aeo]|eu|one\b|once)/i.test(w)) return "a";
+  return /^(?:[aeiou]|hour|honou?r|hones)/i.test(w) || /^[FHLMNRSX][A-Z]/.test(w) ? "an" : "a";
+}
+
+/** Lower case for the middle of a sentence, except acronyms and names written with inner capitals ("EU AI rules", "IT"). */
+const inSentence = (text: string) =>
+  text.replace(/\p{L}[\p{L}\p{N}'’-]*/gu, (w) => (/\p{Lu}.*\p{Lu}/u.test(w) ? w : w.toLowerCase()));
 
 export const WHY_PROMPT_VERSION = "why-v1";
 const PROVIDER = `llm/${WHY_PROMPT_VERSION}`;
