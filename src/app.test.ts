@@ -777,15 +777,38 @@ describe("values a database cannot hold", () => {
     });
   });
 
-  it("keeps each interest, muted topic and muted source once, compared without case", async () => {
+  it("keeps each interest, muted topic, muted source and followed name once, compared without case, spacing or composition", async () => {
     const { token } = await createSubscriber("twice@example.com");
     const res = await app.request("/v1/me", {
       method: "PATCH",
       headers: { ...as(token), "content-type": "application/json" },
-      body: JSON.stringify({ interests: ["AI", "ai", "Energy", " AI "], mutedTopics: ["Sport", "sport"] }),
+      body: JSON.stringify({
+        interests: [
+          "AI",
+          "ai",
+          "Energy",
+          " AI ",
+          "Machine learning",
+          "Machine  Learning",
+          "Caf\u00e9",
+          "Cafe\u0301",
+        ],
+        mutedTopics: ["Sport", "sport"],
+        followed: [
+          { kind: "company", name: "Huawei" },
+          { kind: "company", name: "HUAWEI" },
+          { kind: "topic", name: "huawei" },
+        ],
+        deliveryTime: " 07:30 ",
+      }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ interests: ["AI", "Energy"], mutedTopics: ["Sport"] });
+    expect(await res.json()).toMatchObject({
+      interests: ["AI", "Energy", "Machine learning", "Caf\u00e9"],
+      mutedTopics: ["Sport"],
+      followed: [{ kind: "company", name: "Huawei" }],
+      deliveryTime: "07:30",
+    });
   });
 
   it("refuses a JSON body that is not UTF-8, and stores nothing (it was stored with U+FFFD)", async () => {

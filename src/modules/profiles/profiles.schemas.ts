@@ -16,6 +16,7 @@ export const timezoneSchema = z
 
 export const deliveryTimeSchema = z
   .string()
+  .trim()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as HH:MM (24-hour)")
   .openapi({ example: "07:00" });
 
@@ -24,27 +25,37 @@ export const followedSchema = z.object({
   name: textField(120),
 });
 
-/** The first of each entry, compared without case: ["AI", "ai"] would weigh AI twice in ranking. */
-const firstOfEach = (list: string[]) => {
-  const seen = new Set<string>();
-  return list.filter((v) => {
-    const key = v.toLowerCase();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-};
+/** How two entries are told apart: not by case, inner spacing or Unicode composition ("Café"). */
+const sameEntry = (v: string) => v.normalize("NFC").toLowerCase().replace(/\s+/g, " ");
+
+/** The first of each entry: ["AI", "ai"] would weigh AI twice in ranking. */
+const firstOfEach =
+  <T>(key: (v: T) => string) =>
+  (list: T[]) => {
+    const seen = new Set<string>();
+    return list.filter((v) => {
+      const k = key(v);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  };
 
 /** A profile's list of text entries: at most `max`, each a one-line text field, kept once. */
 const textList = (chars: number, max: number, message?: string) =>
-  z.array(textField(chars)).max(max, message).overwrite(firstOfEach);
+  z.array(textField(chars)).max(max, message).overwrite(firstOfEach(sameEntry));
 
 const profileFields = {
   name: textField(120).nullable().optional(),
   role: textField(120).openapi({ example: "Supply chain manager" }),
   industry: textField(120).openapi({ example: "Manufacturing" }),
   interests: textList(120, 50, "at most 50 interests").optional(),
-  followed: z.array(followedSchema).max(100).optional(),
+  // One entry per name: "Huawei", "huawei" and "HUAWEI" followed read "You follow huawei · HUAWEI".
+  followed: z
+    .array(followedSchema)
+    .max(100)
+    .overwrite(firstOfEach((f: z.infer<typeof followedSchema>) => sameEntry(f.name)))
+    .optional(),
   mutedTopics: textList(120, 100).optional(),
   mutedSources: textList(200, 100).optional(),
   region: textField(80).nullable().optional(),
