@@ -83,9 +83,24 @@ export function createSharingRoutes(deps: Deps) {
       410: htmlAnswer("Revoked or expired: a friendly page inviting to sign up"),
     },
   });
+  // Links pasted into chats and documents pick up a closing slash or punctuation ("…/s/TOKEN).",
+  // "…/s/TOKEN/"): tokens are letters, digits, "-" and "_" only, so what follows is not the token.
+  // Only to what could be a token: the redirect's Location carries nothing else.
+  const cleanToken = (raw: string) => {
+    const clean = raw.replace(/[^\w-]+$/, "");
+    return /^[\w-]{20,100}$/.test(clean) ? clean : null;
+  };
+  app.get("/s/:token/", async (c) => {
+    const clean = cleanToken(c.req.param("token"));
+    if (clean) return c.redirect(`/s/${clean}`, 301);
+    return c.html(renderGonePage("unknown", `${deps.config.publicBaseUrl}/signup`), 404, PAGE_HEADERS);
+  });
   app.get("/s/:token", async (c) => {
     const signupUrl = `${deps.config.publicBaseUrl}/signup`;
-    const shared = await openShare(deps, c.req.param("token"));
+    const given = c.req.param("token");
+    const clean = cleanToken(given);
+    if (clean && clean !== given) return c.redirect(`/s/${clean}`, 301);
+    const shared = await openShare(deps, given);
     // Opened by people in a browser: a link that leads nowhere gets a page, not a problem document.
     if (shared.status === "unknown") return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);
     if (shared.status === "gone") {

@@ -135,6 +135,19 @@ describe("shared stories", () => {
       expect(page).toContain("does not lead to a story");
       expect(page).toContain("/signup");
     }
+    // A link that picked up a closing slash or punctuation in a chat leads to its page.
+    const { token } = await shareAsSharer();
+    for (const suffix of ["/", ".", ")", "%29.", "%E2%80%9D"]) {
+      const res = await app.request(`/s/${token}${suffix}`);
+      expect(res.status, suffix).toBe(301);
+      expect(res.headers.get("location"), suffix).toBe(`/s/${token}`);
+    }
+    expect((await app.request(`/s/${token}`)).status).toBe(200);
+    for (const path of ["/s/x/", "/s/%0d%0aSet-Cookie:x=1/"]) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toMatch(/^text\/html/);
+    }
     const missing = await app.request("/v1/stories/00000000-0000-4000-8000-000000000000/share", {
       method: "POST",
       headers: as(sharer.token),
