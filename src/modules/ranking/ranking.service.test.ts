@@ -92,6 +92,35 @@ describe("RankingRun relevance", () => {
     expect(order(muting, [ecb, bayview, ...filler])).not.toContain("ecb");
   });
 
+  it("puts a story about a followed name above one that matches only the role's broad concepts", () => {
+    const followedClub: ProfileConcept = {
+      label: "Redmoor Athletic",
+      terms: [{ stem: stemPhrase("Redmoor Athletic"), text: "redmoor athletic" }],
+      weight: 3,
+      kind: "followed",
+    };
+    const profile: ProfileVector = {
+      concepts: [
+        followedClub,
+        concept("Rates", ["bond yields", "yields", "central bank"], 1.2),
+        concept("Markets", ["bund", "bonds", "investors"], 1.2),
+        concept("Macro", ["inflation", "rate cuts"], 0.8),
+      ],
+      muted: [],
+    };
+    const club = story(
+      "club",
+      "Redmoor Athletic sold to US investors",
+      "The Redmoor Athletic deal was agreed on Monday.",
+    );
+    const bonds = story(
+      "bonds",
+      "Bund yields slide as central bank signals rate cuts",
+      "Bond yields fell as investors bet on rate cuts; bund yields and inflation expectations eased as the central bank spoke. Bonds rallied.",
+    );
+    expect(order(profile, [bonds, club, ...filler])[0]).toBe("club");
+  });
+
   it("mutes a source however the reader wrote it: domain in any case, URL, www., subdomain or name", () => {
     const keys = mutedSourceKeys([
       "HarborLedger.example",

@@ -113,6 +113,7 @@ const W_IMPORTANCE = 0.2;
 const W_FRESHNESS = 0.1;
 const MMR_LAMBDA = 0.8;
 const CONCEPT_SATURATION = 16;
+const FOLLOWED_SATURATES_FASTER = 4;
 // Each further concept a story matches adds this fraction of the one before it (strongest first):
 // a story squarely about one of the reader's concepts beats one that brushes several. Summing
 // them plainly put every pandemic story (public health + hospitals + staffing + ...) above the
@@ -172,7 +173,12 @@ function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) =
   }
   // Saturates slowly: a story squarely about a concept (many telling hits) must clearly beat one
   // that brushes it with a single generic word (measured on the corpus: /4 made both ~0.85).
-  return { value: 1 - Math.exp(-sum / CONCEPT_SATURATION), term: bestTerm };
+  // A followed name is one specific company, person or place: a story naming it a few times is
+  // about it, and must not trail one that matches the role's broad concepts (a probe saw a followed
+  // club in a headline rank below a bond story matched only through "Analyst in finance").
+  const saturation =
+    c.kind === "followed" ? CONCEPT_SATURATION / FOLLOWED_SATURATES_FASTER : CONCEPT_SATURATION;
+  return { value: 1 - Math.exp(-sum / saturation), term: bestTerm };
 }
 
 /** Working memory for combineConcepts, kept by a ranking run between subscribers. */
