@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { type ProfileConcept, type ProfileVector, stemPhrase } from "./profile-vector.ts";
-import { mutedSourceKeys, prepareCandidates, rankForProfile, type StoryText } from "./ranking.service.ts";
+import {
+  explain,
+  mutedSourceKeys,
+  prepareCandidates,
+  rankForProfile,
+  type StoryText,
+} from "./ranking.service.ts";
 
 const now = new Date("2026-11-28T06:00:00Z");
 const story = (storyId: string, headline: string, text: string): StoryText => ({
@@ -119,6 +125,20 @@ describe("RankingRun relevance", () => {
       "Bond yields fell as investors bet on rate cuts; bund yields and inflation expectations eased as the central bank spoke. Bonds rallied.",
     );
     expect(order(profile, [bonds, club, ...filler])[0]).toBe("club");
+  });
+
+  it("says two followed names as one reason, not the second as a topic", () => {
+    const followed = (label: string) => ({ label, term: label.toLowerCase(), kind: "followed" as const });
+    expect(explain([followed("Huawei"), followed("Nvidia")], 3, false)).toBe(
+      "You follow Huawei and Nvidia · 3 outlets",
+    );
+    expect(
+      explain(
+        [followed("Huawei"), { label: "Chip geopolitics", term: "export controls", kind: "industry" }],
+        1,
+        false,
+      ),
+    ).toBe("You follow Huawei · Chip geopolitics · 1 outlet");
   });
 
   it("mutes a source however the reader wrote it: domain in any case, URL, www., subdomain or name", () => {

@@ -597,11 +597,19 @@ export function tellingTerm(term: string, label: string): boolean {
 export function explain(matched: Ranked["matched"], outlets: number, updated: boolean): string {
   const parts: string[] = [];
   const [first, second] = matched;
+  const bothFollowed =
+    first?.kind === "followed" && second?.kind === "followed" && second.label !== first.label;
   if (first) {
-    parts.push(first.kind === "followed" ? `You follow ${first.label}` : capitalize(first.label));
+    parts.push(
+      bothFollowed
+        ? `You follow ${first.label} and ${second!.label}`
+        : first.kind === "followed"
+          ? `You follow ${first.label}`
+          : capitalize(first.label),
+    );
     if (tellingTerm(first.term, first.label)) parts.push(`mentions ${first.term}`);
   }
-  if (second && second.label !== first?.label) parts.push(capitalize(second.label));
+  if (second && second.label !== first?.label && !bothFollowed) parts.push(capitalize(second.label));
   if (parts.length === 0) parts.push("Top story today");
   parts.push(outlets === 1 ? "1 outlet" : `${outlets} outlets`);
   if (updated) parts.push("updated since you saw it");
