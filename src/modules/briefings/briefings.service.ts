@@ -110,10 +110,9 @@ export async function generateBriefings(
       alreadyShown: shown.get(subscriber.id),
       profileEmbedding: profileEmbeddings.get(subscriber.id) ?? null,
     });
-    if (picked.length === 0) {
-      result.skipped++;
-      continue;
-    }
+    // Nothing new for this reader (every story of the day muted, or in an earlier briefing): an
+    // empty briefing still, so the app and the email say "nothing new" instead of "not built yet"
+    // all day, and the delivery is not retried as if the news were late.
     drafts.push({ subscriber, date: dateOf.get(subscriber.id)!, picked, alsoToday, whys: [] });
   }
   // "Why it matters": each (story, segment) of the batch asked once, a few at a time, then read

@@ -4,7 +4,7 @@ import { useSampleNews } from "../../../test/sample-news.ts";
 import { rowsOf } from "../../db/client.ts";
 import { createSubscriber } from "../profiles/index.ts";
 import { latestSummaries } from "../summaries/index.ts";
-import { briefingViews, generateBriefings } from "./briefings.service.ts";
+import { briefingViews, generateBriefings, getBriefingForDate } from "./briefings.service.ts";
 
 const news = useSampleNews();
 
@@ -110,6 +110,23 @@ describe("what readers saw in the week before", () => {
     expect(
       await generateBriefings(news.deps, { subscriberIds: [weekAgo, yesterday], date: "2026-11-27" }),
     ).toMatchObject({ generated: 0, skipped: 2 });
+  });
+});
+
+describe("a day with nothing new for a reader", () => {
+  it("builds an empty briefing, not none: the app can say so instead of 'not built yet'", async () => {
+    const reader = (
+      await createSubscriber(news.deps, { ...profile(30, "Economist", "Banking"), briefingLength: 12 })
+    ).subscriber.id;
+    await generateBriefings(news.deps, { subscriberIds: [reader], date: "2026-11-26" });
+    const seen = await getBriefingForDate(news.deps, reader, "2026-11-26");
+    const stories = await news.deps.db.execute(sql`select count(*)::int as n from stories`);
+    // Every story of the day was in yesterday's briefing (at most 12 picked, fewer stories here).
+    expect(seen.items.length).toBe(rowsOf<{ n: number }>(stories)[0]!.n);
+    const r = await generateBriefings(news.deps, { subscriberIds: [reader], date: "2026-11-27" });
+    expect(r).toMatchObject({ generated: 1, skipped: 0 });
+    const today = await getBriefingForDate(news.deps, reader, "2026-11-27");
+    expect(today.items).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import type { BriefingView } from "../briefings/index.ts";
 import { readStoryLinkToken } from "../profiles/index.ts";
-import { storyLinkUrls } from "./briefing-email.ts";
+import { briefingEmailModel, briefingText, storyLinkUrls } from "./briefing-email.ts";
 
 const secret = "a-test-secret-of-enough-length-0123456789";
 
@@ -37,5 +38,29 @@ describe("storyLinkUrls", () => {
       randomUUID(),
     )(randomUUID());
     for (const url of Object.values(links)) expect(url).not.toMatch(/["'<>&\s]/);
+  });
+});
+
+describe("briefingEmailModel", () => {
+  it("says 'nothing new today' for a briefing with no stories, in the subject, preview and both parts", () => {
+    const quiet = {
+      id: randomUUID(),
+      date: "2026-11-27",
+      subscriberId: randomUUID(),
+      generatedAt: "2026-11-27T06:00:00.000Z",
+      items: [],
+      alsoToday: [],
+    } as unknown as BriefingView;
+    const email = briefingEmailModel(quiet, {
+      email: "quiet@example.com",
+      name: null,
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    expect(email.subject).toBe("Your Daybreak briefing for Friday, 27 November 2026: nothing new today");
+    expect(email.preview).toMatch(/^Nothing new for you today/);
+    expect(email.intro).toMatch(/^Nothing new for you today/);
+    expect(email.stories).toEqual([]);
+    expect(briefingText(email)).toContain("Nothing new for you today");
   });
 });

@@ -69,20 +69,26 @@ function longDate(date: string): string {
   return s;
 }
 
+const QUIET_DAY =
+  "Nothing new for you today: every story so far was in an earlier briefing or is muted in your preferences.";
+
 /** The fields the briefing template reads; built once per email, no markup in it. */
 export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, links: EmailLinks = {}) {
   const dateLong = longDate(briefing.date);
   const first = briefing.items[0]?.story.headline ?? "";
   const { storyLinks, ...footerLinks } = links;
   return {
-    subject: `Your Daybreak briefing for ${dateLong}: ${first}`.slice(0, 180),
-    preview: briefing.items
-      .map((i) => i.story.headline)
-      .join(" · ")
-      .slice(0, 150),
+    subject: `Your Daybreak briefing for ${dateLong}: ${first || "nothing new today"}`.slice(0, 180),
+    preview: (briefing.items.length > 0
+      ? briefing.items.map((i) => i.story.headline).join(" · ")
+      : QUIET_DAY
+    ).slice(0, 150),
     dateLong,
     greeting: to.name ? `Good morning, ${to.name}.` : "Good morning.",
-    intro: `${briefing.items.length} stories picked for your work today, every point linked to its source.`,
+    intro:
+      briefing.items.length === 0
+        ? QUIET_DAY
+        : `${briefing.items.length === 1 ? "One story" : `${briefing.items.length} stories`} picked for your work today, every point linked to its source.`,
     email: to.email,
     timezone: to.timezone,
     deliveryTime: to.deliveryTime,
