@@ -59,25 +59,9 @@ export async function requestSignup(
   return { status: "sent" };
 }
 
-/**
- * The subscriber for this address, created pending when there is none. One still pending takes the
- * latest form's details: nobody has confirmed anything yet, and the person who fixes a typo and
- * sends the form again confirms what they sent last.
- */
-async function findOrCreateSubscriber(
-  deps: Pick<Deps, "db" | "clock">,
-  input: SubscriberInput,
-): Promise<Subscriber> {
+/** The subscriber for this address, created pending when there is none. */
+async function findOrCreateSubscriber(deps: Pick<Deps, "db">, input: SubscriberInput): Promise<Subscriber> {
   const existing = await findSubscriberByEmail(deps, input.email);
-  if (existing?.status === "pending") {
-    const { email: _, ...details } = input;
-    const [updated] = await deps.db
-      .update(subscribers)
-      .set({ ...details, updatedAt: deps.clock.now() })
-      .where(and(eq(subscribers.id, existing.id), eq(subscribers.status, "pending")))
-      .returning();
-    return updated ?? existing;
-  }
   if (existing) return existing;
   try {
     return (await createSubscriber(deps, input, { status: "pending" })).subscriber;

@@ -382,35 +382,6 @@ describe("sign-up", () => {
     }
   });
 
-  it("takes the latest details for an address still pending: the link confirms what was sent last", async () => {
-    const email = "typo@example.com";
-    await post({ email, role: "Anlayst", industry: "Banking", timezone: "UTC" });
-    await post({
-      email,
-      role: "Analyst",
-      industry: "Insurance",
-      timezone: "Asia/Tokyo",
-      interests: "reinsurance",
-    });
-    const pending = await findSubscriberByEmail(deps, email);
-    expect(pending).toMatchObject({
-      status: "pending",
-      role: "Analyst",
-      industry: "Insurance",
-      timezone: "Asia/Tokyo",
-      interests: ["reinsurance"],
-    });
-    // Within the resend window no second email: the first link confirms the corrected profile.
-    const [mail, ...more] = mailsTo(email);
-    expect(more).toEqual([]);
-    const link = mail!.text.match(/http:\/\/localhost:3000(\/signup\/confirm\/[\w-]+)/)![1]!;
-    expect((await app.request(link)).status).toBe(200);
-    expect(await findSubscriberByEmail(deps, email)).toMatchObject({ status: "active", role: "Analyst" });
-    // Once confirmed, the form changes nothing: anyone may type any address.
-    await post({ email, role: "Intruder", industry: "Spam" });
-    expect((await findSubscriberByEmail(deps, email))!.role).toBe("Analyst");
-  });
-
   it("sends one address at most five confirmation emails a day, however often the form is sent", async () => {
     const email = "flooded@example.com";
     const start = deps.clock.now();
