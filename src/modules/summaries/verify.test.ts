@@ -63,6 +63,30 @@ describe("verifySummary", () => {
     expect(check("Sales rose by a tenth, but wages did not.")).toEqual([]);
   });
 
+  it("leaves faithful sentences alone: a negation elsewhere in the source sentence, idioms, quotes, 'declined'", () => {
+    const source: SourceArticle[] = [
+      {
+        n: 1,
+        title: "Velmora posts record profit",
+        content:
+          "Velmora reported a record profit of 2 billion, though it gave no guidance for next year. " +
+          "Apple, the No. 1 smartphone maker, shipped 50 million phones in the quarter. " +
+          'The chief executive said: "We are not worried about the tariffs." ' +
+          "The company declined to comment on the layoffs. " +
+          "No fewer than three bidders remain.",
+      },
+    ];
+    const check = (text: string) =>
+      verifySummary(point(text), source).problems.map((p) => `${p.where} ${p.reason}: ${p.detail}`);
+    expect(check("Velmora reported a record profit of 2 billion.")).toEqual([]);
+    expect(check("Apple shipped 50 million phones in the quarter.")).toEqual([]);
+    expect(check('The chief executive said: "We are not worried about the tariffs."')).toEqual([]);
+    expect(check("The company did not comment on the layoffs.")).toEqual([]);
+    expect(check("No fewer than three bidders remain.")).toEqual([]);
+    // Still caught: a restatement that drops the chief executive's own "not".
+    expect(check("The chief executive said they are worried about the tariffs.")).toHaveLength(1);
+  });
+
   it("refuses a headline the story's articles do not support", () => {
     expect(
       reasons({

@@ -56,7 +56,7 @@ type IndexedSource = {
   windows: Set<string>[];
   /** Whether each window holds a negation, and each sentence's terms and whether it holds one. */
   negatedWindows: boolean[];
-  sentences: { terms: Set<string>; negated: boolean }[];
+  sentences: { terms: Set<string>; negates: Set<string> }[];
   lower: string;
   normalized: string;
   numbers: Set<string>;
@@ -105,8 +105,32 @@ export function quotesIn(text: string): string[] {
  * Words that turn a statement into its opposite. Word overlap cannot see them (most are stopwords),
  * so "It is false that the bank raised rates" and "The bank raised rates" look alike to it.
  */
-const NEGATION =
-  /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue|den(?:y|ies|ied))\b|n['’]t\b/i;
+const NEGATION = /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue)\b|n['’]t\b/i;
+// In a source, words that say no as well: "declined to comment" supports "did not comment".
+const SAYS_NO =
+  /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue|den(?:y|ies|ied)|declin\w*|refus\w*|reject\w*|unchanged|fail\w*|without|lack\w*)\b|n['’]t\b/i;
+// Negation words that negate nothing: "the No. 1 maker", "not only", "no fewer than".
+const NOT_NEGATING =
+  /\bno\.\s*\d|\bnot only\b|\bno (?:fewer|less|more|sooner|longer|later|earlier) than\b|\bnothing (?:short of|but)\b|\bno doubt\b/gi;
+const withoutIdioms = (text: string) => text.replace(NOT_NEGATING, " ");
+/** A sentence as it speaks for itself: idioms and quoted words (someone else's) left out. */
+const ownWords = (text: string) => withoutIdioms(text).replace(/["“][^"”]*["”]/g, " ");
+/**
+ * The stems a negation in `sentence` governs: the content words of the three after each "not",
+ * "no", "never" or "-n't" ("did not raise its prices" -> rais, price).
+ */
+function negatedStems(sentence: string): Set<string> {
+  const words = withoutIdioms(sentence)
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}'’]+/u)
+    .filter(Boolean);
+  const out = new Set<string>();
+  words.forEach((w, i) => {
+    if (/^(?:not|no|never|cannot)$|n['’]t$/.test(w))
+      for (const t of terms(words.slice(i + 1, i + 4).join(" "))) out.add(t);
+  });
+  return out;
+}
 // A model sentence this close to one source sentence restates it: a negation one has and the
 // other lacks turns it round.
 const RESTATES = 0.8;
@@ -114,7 +138,7 @@ const RESTATES = 0.8;
 function indexSource(s: SourceArticle): IndexedSource {
   const raw = [s.title, ...splitSentences(s.content)];
   const sentences = raw.map((x) => terms(x));
-  const negated = raw.map((x) => NEGATION.test(x));
+  const negated = raw.map((x) => SAYS_NO.test(withoutIdioms(x)));
   const windows: Set<string>[] = [];
   const negatedWindows: boolean[] = [];
   for (let i = 0; i < sentences.length; i++) {
@@ -126,7 +150,7 @@ function indexSource(s: SourceArticle): IndexedSource {
     n: s.n,
     windows,
     negatedWindows,
-    sentences: sentences.map((t, i) => ({ terms: new Set(t), negated: negated[i]! })),
+    sentences: sentences.map((t, i) => ({ terms: new Set(t), negates: negatedStems(raw[i]!) })),
     lower: ` ${normalize(full)} `,
     normalized: normalize(full),
     numbers: new Set(numbersIn(full)),
@@ -149,21 +173,23 @@ export function supportScore(sentence: string, sources: { windows: Set<string>[]
 }
 
 /**
- * Whether `sentence` says the opposite of what its sources say, judged by negations alone: it
- * negates and no passage that supports it does ("It is false that <a source's sentence>"), or it
- * restates a source sentence that negates, without the negation (a dropped "not"). Passages that
- * merely mention a negation nearby are given the benefit of the doubt.
+ * Whether `sentence` says the opposite of what its sources say, judged by negations alone: in its
+ * own words (not a quote) it negates and no passage that supports it says no in any way ("It is
+ * false that <a source's sentence>"), or it restates source sentences that negate one of its own
+ * words, without a negation (a dropped "not"). A negation elsewhere in a sentence ("record profit,
+ * though it gave no guidance") does not count: wrongly refused, a correct draft costs a retry.
  */
 function contradicts(sentence: string, sources: IndexedSource[], threshold: number): boolean {
   const want = [...new Set(terms(sentence))];
   if (want.length === 0) return false;
   const recall = (have: Set<string>) => want.filter((t) => have.has(t)).length / want.length;
-  if (NEGATION.test(sentence)) {
+  if (NEGATION.test(ownWords(sentence))) {
     const supporting = sources.flatMap((s) => s.windows.map((w, i) => ({ w, negated: s.negatedWindows[i] })));
     return !supporting.some((x) => x.negated && recall(x.w) >= threshold);
   }
+  if (NEGATION.test(withoutIdioms(sentence))) return false; // its negation is in a quote it gives
   const restated = sources.flatMap((s) => s.sentences).filter((x) => recall(x.terms) >= RESTATES);
-  return restated.length > 0 && restated.every((x) => x.negated);
+  return restated.length > 0 && restated.every((x) => want.some((t) => x.negates.has(t)));
 }
 
 /**
