@@ -112,7 +112,8 @@ export async function generateBriefings(
     });
     // Nothing new for this reader (every story of the day muted, or in an earlier briefing): an
     // empty briefing still, so the app and the email say "nothing new" instead of "not built yet"
-    // all day, and the delivery is not retried as if the news were late.
+    // all day, and the delivery is not retried as if the news were late. A later build with
+    // something to show replaces it (existingBriefings counts only briefings with items).
     drafts.push({ subscriber, date: dateOf.get(subscriber.id)!, picked, alsoToday, whys: [] });
   }
   // "Why it matters": each (story, segment) of the batch asked once, a few at a time, then read
@@ -226,7 +227,9 @@ async function existingBriefings(
       select want.subscriber_id
       from ${readersOnTheirDates(subs, dateOf)}
       cross join lateral (
-        select 1 from briefings b where b.subscriber_id = want.subscriber_id and b.date = want.date limit 1
+        select 1 from briefings b where b.subscriber_id = want.subscriber_id and b.date = want.date
+          and exists (select 1 from briefing_items i where i.briefing_id = b.id)
+        limit 1
       ) found`),
   );
   return new Set(rows.map((r) => r.subscriber_id));
@@ -254,7 +257,17 @@ async function writeBriefings(
       score: round(r.score),
     })),
   }));
+  // An empty briefing ("nothing new") stands only until there is something: news that came in
+  // later, or a reader who un-muted, replaces it.
+  const replacing = JSON.stringify(
+    drafts.filter((d) => d.picked.length > 0).map((d) => ({ subscriber_id: d.subscriber.id, date: d.date })),
+  );
   return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`
+      delete from briefings b
+      using jsonb_to_recordset(${replacing}::jsonb) as x(subscriber_id uuid, date date)
+      where b.subscriber_id = x.subscriber_id and b.date = x.date
+        and not exists (select 1 from briefing_items i where i.briefing_id = b.id)`);
     const created = rowsOf<{ id: string; subscriber_id: string }>(
       await tx.execute(sql`
         insert into briefings (subscriber_id, date, generated_at, also_today)

@@ -114,7 +114,7 @@ describe("what readers saw in the week before", () => {
 });
 
 describe("a day with nothing new for a reader", () => {
-  it("builds an empty briefing, not none: the app can say so instead of 'not built yet'", async () => {
+  it("builds an empty briefing, not none, and replaces it once there is something to show", async () => {
     const reader = (
       await createSubscriber(news.deps, { ...profile(30, "Economist", "Banking"), briefingLength: 12 })
     ).subscriber.id;
@@ -127,6 +127,31 @@ describe("a day with nothing new for a reader", () => {
     expect(r).toMatchObject({ generated: 1, skipped: 0 });
     const today = await getBriefingForDate(news.deps, reader, "2026-11-27");
     expect(today.items).toEqual([]);
+    // Built again with nothing new: it stays (no new row). With something to show (here, the
+    // stories are no longer in an earlier briefing), the empty one is replaced.
+    expect(await generateBriefings(news.deps, { subscriberIds: [reader], date: "2026-11-27" })).toMatchObject(
+      {
+        generated: 0,
+      },
+    );
+    await news.deps.db.execute(
+      sql`delete from briefings where subscriber_id = ${reader} and date = '2026-11-26'`,
+    );
+    expect(await generateBriefings(news.deps, { subscriberIds: [reader], date: "2026-11-27" })).toMatchObject(
+      {
+        generated: 1,
+      },
+    );
+    const replaced = await getBriefingForDate(news.deps, reader, "2026-11-27");
+    expect(replaced.id).not.toBe(today.id);
+    expect(replaced.items.length).toBe(seen.items.length);
+    // With items, a briefing is left as it is.
+    expect(await generateBriefings(news.deps, { subscriberIds: [reader], date: "2026-11-27" })).toMatchObject(
+      {
+        generated: 0,
+        skipped: 1,
+      },
+    );
   });
 });
 
