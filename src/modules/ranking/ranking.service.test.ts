@@ -66,7 +66,7 @@ describe("RankingRun relevance", () => {
     expect(order(profile, [broad, focused, ...filler]).slice(0, 2)).toEqual(["focused", "broad"]);
   });
 
-  it("matches followed names and muted topics of three words and more as phrases", () => {
+  it("matches followed names and muted topics of three words and more as phrases, in their order", () => {
     const bayview = story(
       "bayview",
       "Bayview Health Partners buys two clinics",
@@ -96,6 +96,9 @@ describe("RankingRun relevance", () => {
     expect(picked.flatMap((r) => r.matched.map((m) => m.label))).not.toContain("Bayview Health Partners");
     const muting: ProfileVector = { concepts: [], muted: [stemPhrase("ECB rate cuts").split(" ")] };
     expect(order(muting, [ecb, bayview, ...filler])).not.toContain("ecb");
+    // Its words in other order, each pair somewhere, is another story: not muted.
+    const fed = story("fed", "ECB rate decision due", "Traders expect Fed rate cuts before the ECB moves.");
+    expect(order(muting, [fed, ...filler])).toContain("fed");
   });
 
   it("puts a story about a followed name above one that matches only the role's broad concepts", () => {

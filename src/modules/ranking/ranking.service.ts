@@ -51,6 +51,9 @@ export function prepareCandidates(stories: StoryText[]): {
       for (let j = 0; j < words.length; j++) {
         bump(words[j]!, 1);
         if (j + 1 < words.length) bump(`${words[j]} ${words[j + 1]}`, 1);
+        // Word triples too: followed names and muted topics of three words match only as written
+        // ("ECB rate cuts" must not mute "ECB rate decision ... Fed rate cuts").
+        if (j + 2 < words.length) bump(`${words[j]} ${words[j + 1]} ${words[j + 2]}`, 1);
       }
     }
     for (const k of tf.keys()) df.set(k, (df.get(k) ?? 0) + 1);
@@ -128,30 +131,30 @@ const COMMON_CONCEPT_PRIOR = 20;
 const MATCHES_CONCEPT = 0.3;
 
 /**
- * How often a stemmed term or phrase occurs in a story. Stories index words and word pairs; a
- * longer phrase ("bayview health partner", "ecb rate cut") counts as often as its rarest pair,
- * none of them missing: followed names and muted topics of three words and more matched nothing.
+ * How often a stemmed term or phrase occurs in a story. Stories index words, pairs and triples; a
+ * longer phrase counts as often as its rarest triple, none of them missing.
  */
 export function phraseCount(tf: Map<string, number>, phrase: string): number {
   const direct = tf.get(phrase);
   if (direct !== undefined) return direct;
   const words = phrase.split(" ");
-  if (words.length < 3) return 0;
+  if (words.length < 4) return 0;
   let least = Number.POSITIVE_INFINITY;
-  for (let i = 0; i + 1 < words.length; i++) {
-    const n = tf.get(`${words[i]} ${words[i + 1]}`);
+  for (let i = 0; i + 2 < words.length; i++) {
+    const n = tf.get(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
     if (!n) return 0;
     least = Math.min(least, n);
   }
   return least;
 }
 
-/** A phrase's idf: of the phrase itself when indexed, else of its rarest word pair. */
+/** A phrase's idf: of the phrase itself when indexed, else of its rarest triple. */
 function phraseIdf(idf: (t: string) => number, phrase: string): number {
   const words = phrase.split(" ");
-  if (words.length < 3) return idf(phrase);
+  if (words.length < 4) return idf(phrase);
   let most = 0;
-  for (let i = 0; i + 1 < words.length; i++) most = Math.max(most, idf(`${words[i]} ${words[i + 1]}`));
+  for (let i = 0; i + 2 < words.length; i++)
+    most = Math.max(most, idf(`${words[i]} ${words[i + 1]} ${words[i + 2]}`));
   return most;
 }
 
