@@ -179,6 +179,9 @@ describe("RankingRun relevance", () => {
     expect(muted("circuitsignal.example")).toBe(true);
     expect(muted("northgate.example")).toBe(false);
     expect(muted("notbbc.co.uk")).toBe(false);
+    // A name mutes the site it names, not every site with that word in its host.
+    expect(muted("bbc.co.uk.example")).toBe(false);
+    expect(muted("circuitsignal.news.example")).toBe(false);
   });
 
   it("counts a concept that most of today's stories match for less than a rarer one", () => {

@@ -267,14 +267,23 @@ export function mutedSourceKeys(entries: string[]): Set<string> {
 
 /**
  * A story's domain against muted source keys: the domain or one it is under (news.bbc.co.uk under
- * bbc.co.uk), or a name that is one of its labels but the last ("bbc", "harborledger").
+ * bbc.co.uk), or a name that is its site's own label ("bbc" for news.bbc.co.uk, "harborledger"),
+ * never "news", "com" or "co" of other sites.
  */
 function domainMuted(domain: string, keys: Set<string>): boolean {
   if (keys.has(domain)) return true;
   const labels = domain.split(".");
   for (let i = 1; i < labels.length - 1; i++) if (keys.has(labels.slice(i).join("."))) return true;
-  for (const label of labels.slice(0, -1)) if (keys.has(label.replace(/[^\p{L}\p{N}]+/gu, ""))) return true;
-  return false;
+  return keys.has(siteLabel(labels).replace(/[^\p{L}\p{N}]+/gu, ""));
+}
+
+// Second levels under which country domains register sites: bbc.co.uk, abc.net.au.
+const SECOND_LEVELS = new Set(["co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"]);
+/** The label that names the site: before the top level, or before a country's second level. */
+function siteLabel(labels: string[]): string {
+  const n = labels.length;
+  if (n >= 3 && SECOND_LEVELS.has(labels[n - 2]!) && labels[n - 1]!.length === 2) return labels[n - 3]!;
+  return labels[Math.max(0, n - 2)]!;
 }
 
 function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: Set<string>): boolean {
