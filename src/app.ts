@@ -75,6 +75,11 @@ export function createApp(deps: Deps) {
   const front = new Hono<AppEnv>();
   front.get("/v1/briefings/today", (c) => todayFromMemory(deps, shared, c) ?? full.fetch(c.req.raw, c.env));
   front.notFound((c) => full.fetch(c.req.raw, c.env));
+  // Whatever fails in the front, the full app answers (and logs) the request as it would alone.
+  front.onError((err, c) => {
+    deps.logger.error({ err, route: "/v1/briefings/today" }, "answering from memory failed");
+    return full.fetch(c.req.raw, c.env);
+  });
   return front;
 }
 

@@ -176,9 +176,10 @@ function conceptMatch(c: ProfileConcept, cand: RankCandidate, idf: (t: string) =
   }
   // Saturates slowly: a story squarely about a concept (many telling hits) must clearly beat one
   // that brushes it with a single generic word (measured on the corpus: /4 made both ~0.85).
-  // A followed name is one specific company, person or place: a story naming it a few times is
-  // about it, and must not trail one that matches the role's broad concepts (a probe saw a followed
-  // club in a headline rank below a bond story matched only through "Analyst in finance").
+  // What a reader follows by name (a company, person, country, technology or topic of their own
+  // choosing): a story naming it a few times is about it, and must not trail one that matches the
+  // role's broad concepts (a probe saw a followed club in a headline rank below a bond story
+  // matched only through "Analyst in finance").
   const saturation =
     c.kind === "followed" ? CONCEPT_SATURATION / FOLLOWED_SATURATES_FASTER : CONCEPT_SATURATION;
   return { value: 1 - Math.exp(-sum / saturation), term: bestTerm };

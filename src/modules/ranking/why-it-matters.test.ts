@@ -128,6 +128,17 @@ describe("offBrief", () => {
         industry: "Banking",
       }),
     ).toMatch(/^It bears on EU AI rules.*, which shapes decisions for a CFO in banking\.$/);
+    for (const [role, a] of [
+      ["UX designer", "a"],
+      ["EU policy analyst", "an"],
+      ["US trade lawyer", "a"],
+      ["MBA graduate", "an"],
+      ["Economist", "an"],
+      ["University researcher", "a"],
+    ])
+      expect(whyItMattersOffline(ranked([], 1), { role: role!, industry: "Law" })).toContain(
+        ` as ${a} ${role} in`,
+      );
   });
 
   it("passes a line about the reader's work", () => {

@@ -30,6 +30,9 @@ export function whyItMattersOffline(ranked: Ranked, profile: { role: string; ind
 /** "an" before a vowel sound ("an analyst", "an IT manager", "an MBA"), else "a" ("a user researcher"). */
 function article(phrase: string): "a" | "an" {
   const w = phrase.trim();
+  // An acronym is read letter by letter: "an EU", "an MBA", "a US", "a UX".
+  const acronym = w.match(/^[A-Z]{2,}\b/)?.[0];
+  if (acronym) return /^[AEFHILMNORSX]/.test(acronym) ? "an" : "a";
   if (/^(?:uni|use|usu|ur[aeo]|eu|one\b|once)/i.test(w)) return "a";
   return /^(?:[aeiou]|hour|honou?r|hones)/i.test(w) || /^[FHLMNRSX][A-Z]/.test(w) ? "an" : "a";
 }
