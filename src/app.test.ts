@@ -806,7 +806,10 @@ describe("values a database cannot hold", () => {
     expect(await res.json()).toMatchObject({
       interests: ["AI", "Energy", "Machine learning", "Caf\u00e9"],
       mutedTopics: ["Sport"],
-      followed: [{ kind: "company", name: "Huawei" }],
+      followed: [
+        { kind: "company", name: "Huawei" },
+        { kind: "topic", name: "huawei" },
+      ],
       deliveryTime: "07:30",
     });
   });

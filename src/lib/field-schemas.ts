@@ -27,8 +27,8 @@ export const STORABLE_TEXT =
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
 const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 // Text of nothing but invisible characters (zero-width spaces and joiners, word joiners, marks,
-// the BOM) and spaces reads as empty wherever it is shown.
-const ONLY_INVISIBLE = /^[\s\u200b-\u200f\u2060-\u2064\u061c\ufeff]*$/u;
+// the BOM, a soft hyphen, Hangul and Braille blanks) and spaces reads as empty wherever it is shown.
+const ONLY_INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
 
 /**
  * A text field as every schema takes one: storable (refused by name rather than failing at the

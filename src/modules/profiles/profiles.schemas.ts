@@ -50,11 +50,12 @@ const profileFields = {
   role: textField(120).openapi({ example: "Supply chain manager" }),
   industry: textField(120).openapi({ example: "Manufacturing" }),
   interests: textList(120, 50, "at most 50 interests").optional(),
-  // One entry per name: "Huawei", "huawei" and "HUAWEI" followed read "You follow huawei · HUAWEI".
+  // One entry per kind and name: "Huawei", "huawei" and "HUAWEI" followed read "You follow huawei
+  // · HUAWEI" (Jordan the person and Jordan the country are two).
   followed: z
     .array(followedSchema)
     .max(100)
-    .overwrite(firstOfEach((f: z.infer<typeof followedSchema>) => sameEntry(f.name)))
+    .overwrite(firstOfEach((f: z.infer<typeof followedSchema>) => `${f.kind}:${sameEntry(f.name)}`))
     .optional(),
   mutedTopics: textList(120, 100).optional(),
   mutedSources: textList(200, 100).optional(),

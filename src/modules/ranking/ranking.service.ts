@@ -287,9 +287,9 @@ function siteLabel(labels: string[]): string {
   return labels[Math.max(0, n - 2)]!;
 }
 
-function isMuted(profile: ProfileVector, cand: RankCandidate, mutedSources: Set<string>): boolean {
-  for (const phrase of profile.muted) {
-    if (phraseCount(cand.tf, phrase.join(" ")) > 0) return true;
+function isMuted(mutedTopics: string[], cand: RankCandidate, mutedSources: Set<string>): boolean {
+  for (const phrase of mutedTopics) {
+    if (phraseCount(cand.tf, phrase) > 0) return true;
   }
   return mutedSources.size > 0 && cand.domains.every((d) => domainMuted(d, mutedSources));
 }
@@ -437,7 +437,8 @@ export class RankingRun {
     };
     const standing = this.standingArrays(opts.now);
     const muted = mutedSourceKeys(opts.mutedSources ?? []);
-    const checkMuted = profile.muted.length > 0 || muted.size > 0;
+    const mutedTopics = profile.muted.map((words) => words.join(" "));
+    const checkMuted = mutedTopics.length > 0 || muted.size > 0;
     // Every candidate's score in a typed array; only the best few become objects (allocating
     // and sorting one object per candidate was most of a subscriber's cost).
     const poolSize = Math.max(opts.limit * 6, 30);
@@ -446,7 +447,7 @@ export class RankingRun {
     const semanticOf = opts.profileEmbedding ? new Float64Array(n).fill(Number.NaN) : null;
     for (let i = 0; i < n; i++) {
       const cand = this.candidates[i]!;
-      if (checkMuted && isMuted(profile, cand, muted)) continue;
+      if (checkMuted && isMuted(mutedTopics, cand, muted)) continue;
       const shownRevision = opts.alreadyShown?.get(cand.storyId);
       if (shownRevision !== undefined && cand.revision <= shownRevision) continue;
       const lexical = best > 0 ? weighted[i]! / best : 0;

@@ -24,8 +24,9 @@ const RESEND_AFTER_MS = 60_000;
 const CONFIRMS_PER_DAY = 5;
 
 /**
- * Double opt-in: a pending subscriber and a single-use confirmation link by email. The answer is
- * the same whether or not the address was already subscribed, so the form reveals nothing.
+ * Double opt-in: a pending subscriber and a confirmation link by email (none again within a
+ * minute, at most five a day). The answer is the same whether or not the address was already
+ * subscribed, so the form reveals nothing.
  */
 export async function requestSignup(
   deps: Pick<Deps, "db" | "clock" | "mailer" | "templates" | "config">,
