@@ -2,10 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { uuidParam } from "../../lib/field-schemas.ts";
 import { htmlAnswer, PAGE_HEADERS, tokenParam } from "../../lib/html-page.ts";
-import { createRouter, problemResponses } from "../../lib/http.ts";
+import { createRouter, problemResponses, requestHeader } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
-import { createShare, openShare, revokeShare } from "./sharing.service.ts";
+import { createShare, isReaderView, openShare, revokeShare } from "./sharing.service.ts";
 
 export function createSharingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
@@ -100,7 +100,9 @@ export function createSharingRoutes(deps: Deps) {
     const given = c.req.param("token");
     const clean = cleanToken(given);
     if (clean && clean !== given) return c.redirect(`/s/${clean}`, 301);
-    const shared = await openShare(deps, given);
+    const shared = await openShare(deps, given, {
+      countView: isReaderView(c.req.method, requestHeader(c, "user-agent")),
+    });
     // Opened by people in a browser: a link that leads nowhere gets a page, not a problem document.
     if (shared.status === "unknown") return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);
     if (shared.status === "gone") {

@@ -56,7 +56,22 @@ export type SharedStory =
  * page shows the story, never who shared it. A token that names no link (or no story) is
  * unknown; revoked and expired ones are gone.
  */
-export async function openShare(deps: Pick<Deps, "db" | "clock">, token: string): Promise<SharedStory> {
+/**
+ * Link-preview fetchers and crawlers: they open a link to show a card or index it, which is not
+ * a person reading the story.
+ */
+const NOT_A_READER =
+  /bot\b|crawler|spider|preview|facebookexternalhit|facebookcatalog|embedly|whatsapp|telegram|slack|discord|skype|linkedin|pinterest|vkshare|quora link|iframely|headless/i;
+
+/** Whether a request for a shared page is a person's view (counted), not HEAD or a preview bot. */
+export const isReaderView = (method: string, userAgent: string | undefined) =>
+  method === "GET" && !NOT_A_READER.test(userAgent ?? "");
+
+export async function openShare(
+  deps: Pick<Deps, "db" | "clock">,
+  token: string,
+  opts: { countView?: boolean } = {},
+): Promise<SharedStory> {
   if (!isShareToken(token)) return { status: "unknown" };
   const [link] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
   if (!link) return { status: "unknown" };
@@ -64,9 +79,10 @@ export async function openShare(deps: Pick<Deps, "db" | "clock">, token: string)
   if (link.expiresAt && link.expiresAt <= deps.clock.now()) return { status: "gone", reason: "expired" };
   const summary = (await latestSummaries(deps, [link.storyId])).get(link.storyId);
   if (!summary) return { status: "unknown" };
-  await deps.db
-    .update(shareLinks)
-    .set({ viewCount: sql`${shareLinks.viewCount} + 1` })
-    .where(eq(shareLinks.id, link.id));
+  if (opts.countView !== false)
+    await deps.db
+      .update(shareLinks)
+      .set({ viewCount: sql`${shareLinks.viewCount} + 1` })
+      .where(eq(shareLinks.id, link.id));
   return { status: "ok", story: toStoryView(summary, null) };
 }

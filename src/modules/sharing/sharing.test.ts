@@ -157,10 +157,26 @@ describe("shared stories", () => {
     expect((await app.request(`/v1/stories/${storyId}/share`, { method: "POST" })).status).toBe(401);
   });
 
-  it("counts views", async () => {
+  it("counts readers' views, not HEAD requests or link-preview bots", async () => {
     const { token } = await shareAsSharer();
     await app.request(`/s/${token}`);
-    await app.request(`/s/${token}`);
+    await app.request(`/s/${token}`, {
+      headers: { "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1" },
+    });
+    expect((await app.request(`/s/${token}`, { method: "HEAD" })).status).toBe(200);
+    for (const bot of [
+      "facebookexternalhit/1.1",
+      "Twitterbot/1.0",
+      "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+      "WhatsApp/2.23.20.0",
+      "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+      "LinkedInBot/1.0",
+      "TelegramBot (like TwitterBot)",
+    ]) {
+      const res = await app.request(`/s/${token}`, { headers: { "user-agent": bot } });
+      expect(res.status, bot).toBe(200);
+    }
     const { shareLinks } = await import("../../db/schema/index.ts");
     const { eq } = await import("drizzle-orm");
     const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
