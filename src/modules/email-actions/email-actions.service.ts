@@ -72,7 +72,7 @@ export async function recordLinkFeedback(
 
 /** A new public share link for the story, made by the subscriber the email was sent to. */
 export async function shareFromLink(deps: Pick<Deps, "db" | "clock" | "config">, link: OpenedStoryLink) {
-  return createShare(deps, link.subscriber.id, link.story.id);
+  return createShare(deps, link.subscriber.id, link.story.id, { reuse: true });
 }
 
 /** Paths (not URLs: the pages link within the site) for everything a story page offers. */

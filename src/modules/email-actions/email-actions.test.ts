@@ -16,6 +16,7 @@ import { feedback, shareLinks } from "../../db/schema/index.ts";
 import { generateBriefings, getBriefingForDate } from "../briefings/index.ts";
 import { sendDueBriefings } from "../delivery/index.ts";
 import { createSubscriber, getSubscriber, type Subscriber, storyLinkSigner } from "../profiles/index.ts";
+import { revokeShare } from "../sharing/index.ts";
 
 let db: DbHandle;
 let deps: Awaited<ReturnType<typeof createTestDeps>>;
@@ -165,6 +166,15 @@ describe("per-story links in the briefing email", () => {
     expect(await shared.text()).toContain(headline);
     const rows = await deps.db.select().from(shareLinks).where(eq(shareLinks.subscriberId, subscriber.id));
     expect(rows.map((r) => r.storyId)).toEqual([briefing.items[1]!.story.id]);
+    // Pressed again: the same link while it lives, not one more; once revoked, a new one.
+    const again = await post(links[1]!.share);
+    expect(again.headers.get("location")).toBe(location);
+    await revokeShare(deps, subscriber.id, location.split("/")[2]!);
+    const fresh = await post(links[1]!.share);
+    expect(fresh.headers.get("location")).not.toBe(location);
+    expect(
+      await deps.db.select().from(shareLinks).where(eq(shareLinks.subscriberId, subscriber.id)),
+    ).toHaveLength(2);
   });
 
   it("refuses tampered tokens, another subscriber's or story's token, and a token used on another route", async () => {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { shareLinks } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
 import { notFound } from "../../lib/errors.ts";
@@ -12,10 +12,29 @@ export async function createShare(
   deps: Pick<Deps, "db" | "clock" | "config">,
   subscriberId: string,
   storyId: string,
-  opts: { expiresInDays?: number } = {},
+  opts: { expiresInDays?: number; reuse?: boolean } = {},
 ): Promise<{ token: string; url: string; expiresAt: string | null }> {
   const summary = (await latestSummaries(deps, [storyId])).get(storyId);
   if (!summary) throw notFound("story");
+  // "Share" from an email, pressed again (or by a second reader of a forwarded email: it is signed
+  // for its subscriber), gives the link made before while it lives, not one more each time.
+  if (opts.reuse && !opts.expiresInDays) {
+    const [live] = await deps.db
+      .select({ token: shareLinks.token })
+      .from(shareLinks)
+      .where(
+        and(
+          eq(shareLinks.subscriberId, subscriberId),
+          eq(shareLinks.storyId, storyId),
+          isNull(shareLinks.revokedAt),
+          isNull(shareLinks.expiresAt),
+        ),
+      )
+      .orderBy(desc(shareLinks.createdAt))
+      .limit(1);
+    if (live)
+      return { token: live.token, url: `${deps.config.publicBaseUrl}/s/${live.token}`, expiresAt: null };
+  }
   const token = newToken();
   const expiresAt = opts.expiresInDays
     ? new Date(deps.clock.now().getTime() + opts.expiresInDays * 86400_000)
