@@ -38,6 +38,7 @@ const BASE_STYLE = `
   @media (prefers-color-scheme: dark) {
     body { background: #111418; color: #e6e9ee; } a { color: #8ab4f8; }
     input, select, textarea { background: #1b2027; color: #e6e9ee; border-color: #39414c; }
+    .brand, .hint { color: #9aa3ad; } .error { color: #ff8a80; } .ok { color: #7ddc97; }
   }`;
 
 /** The page shell; `head` adds page-specific meta tags, `style` page-specific rules. */

@@ -10,7 +10,7 @@ const STORY_STYLE = `
   .cta { margin-top: 32px; padding: 20px; background: #fff; border-radius: 12px; text-align: center; }
   .cta a.button { display: inline-block; margin-top: 8px; padding: 12px 20px; background: #1a5fb4; color: #fff; border-radius: 8px; text-decoration: none; font-weight: 600; }
   .label { display: inline-block; font-size: 12px; padding: 2px 8px; border-radius: 10px; background: #ece9e2; color: #5b6470; }
-  @media (prefers-color-scheme: dark) { .cta { background: #1b2027; } .label { background: #262c34; color: #aab3bf; } }`;
+  @media (prefers-color-scheme: dark) { .cta { background: #1b2027; } .label { background: #262c34; color: #aab3bf; } .cite, .sources { color: #9aa3ad; } }`;
 
 function citations(story: StoryView, ns: number[]) {
   const byN = new Map(story.sources.map((s) => [s.n, s]));

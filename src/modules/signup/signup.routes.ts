@@ -19,20 +19,22 @@ const GUESS_TIMEZONE = `(function(){var f=document.getElementById("timezone");if
 const FORM_HEADERS = pageHeadersWithScript(GUESS_TIMEZONE);
 
 function form(values: Form, errors: { location: string; message: string }[] = [], guessTimezone = false) {
-  const err = (field: string) => {
-    const e = errors.find((x) => x.location === `body.${field}` || x.location.startsWith(`body.${field}.`));
-    return e ? html`<div class="error">${e.message}</div>` : "";
+  const errorOf = (field: string) =>
+    errors.find((x) => x.location === `body.${field}` || x.location.startsWith(`body.${field}.`));
+  // Hints and errors are tied to their field (aria-describedby), so a screen reader reads them with it.
+  const field = (name: string, label: string, type = "text", hint = "", extra: unknown = "") => {
+    const e = errorOf(name);
+    const describedBy = [hint ? `${name}-hint` : "", e ? `${name}-error` : ""].filter(Boolean).join(" ");
+    return html`<label for="${name}">${label}</label><input id="${name}" name="${name}" type="${type}" value="${values[name] ?? ""}"${describedBy ? html` aria-describedby="${describedBy}"` : ""}${e ? html` aria-invalid="true"` : ""}${extra}>${hint ? html`<div class="hint" id="${name}-hint">${hint}</div>` : ""}${e ? html`<div class="error" id="${name}-error">${e.message}</div>` : ""}`;
   };
-  const field = (name: string, label: string, type = "text", hint = "", extra: unknown = "") =>
-    html`<label for="${name}">${label}</label><input id="${name}" name="${name}" type="${type}" value="${values[name] ?? ""}"${extra}>${hint ? html`<div class="hint">${hint}</div>` : ""}${err(name)}`;
   return htmlPage(
     "Get your own daily briefing",
     html`<h1>Get your own daily briefing</h1>
     <p>The few stories that matter to your role and industry, every morning, each point linked to its source.</p>
     <form method="post" action="/signup">
-      ${field("email", "Email", "email")}
-      ${field("role", "Your role", "text", "For example: Supply chain director")}
-      ${field("industry", "Your industry", "text", "For example: Semiconductors")}
+      ${field("email", "Email", "email", "", html` required autocomplete="email"`)}
+      ${field("role", "Your role", "text", "For example: Supply chain director", html` required autocomplete="organization-title"`)}
+      ${field("industry", "Your industry", "text", "For example: Semiconductors", html` required`)}
       ${field("interests", "Topics you follow", "text", "Separated by commas, e.g. export controls, AI regulation")}
       ${field("timezone", "Time zone", "text", "An IANA name such as Europe/London or America/New_York", guessTimezone ? html` data-guess` : "")}
       ${field("deliveryTime", "Delivery time", "time")}

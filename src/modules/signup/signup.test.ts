@@ -37,13 +37,18 @@ const postRaw = (body: string | Uint8Array<ArrayBuffer>) =>
 const postJson = (body: string) =>
   app.request("/signup", { method: "POST", headers: { "content-type": "application/json" }, body });
 
-/** The form's error message shown under `field`, or null. */
-const shownError = (page: string, field: string) =>
-  page.match(
+/** The form's error message shown under `field` and tied to it (aria-describedby), or null. */
+const shownError = (page: string, field: string) => {
+  const m = page.match(
     new RegExp(
-      `<input id="${field}"[^>]*>(?:<div class="hint">[^<]*</div>)?<div class="error">([^<]*)</div>`,
+      `<input id="${field}"([^>]*)>(?:<div class="hint"[^>]*>[^<]*</div>)?<div class="error" id="${field}-error">([^<]*)</div>`,
     ),
-  )?.[1] ?? null;
+  );
+  if (!m) return null;
+  expect(m[1]).toContain(`aria-invalid="true"`);
+  expect(m[1]).toMatch(new RegExp(`aria-describedby="[^"]*${field}-error`));
+  return m[2]!;
+};
 
 const subscriberRows = (email: string) =>
   deps.db.select().from(subscribers).where(sql`lower(${subscribers.email}) = lower(${email})`);
