@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { stories } from "./stories.ts";
 import { subscribers } from "./subscribers.ts";
 
@@ -71,6 +71,12 @@ export const authCodes = pgTable(
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     usedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /**
+     * A sign-up confirmation's profile, as the form that sent this code gave it: following the
+     * link confirms what its own email answered, so a later form (anyone may type any address)
+     * changes nothing until its own link is followed.
+     */
+    details: jsonb(),
   },
   // By subscriber and time: how many sign-in codes an address was sent in the last hour (asked
   // by anyone, unauthenticated), and a subscriber's deletion cascading here.

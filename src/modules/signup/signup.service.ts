@@ -7,6 +7,8 @@ import { generateBriefings } from "../briefings/index.ts";
 import {
   createSubscriber,
   findSubscriberByEmail,
+  type ProfilePatch,
+  profilePatchSchema,
   type Subscriber,
   type SubscriberInput,
 } from "../profiles/index.ts";
@@ -37,14 +39,22 @@ export async function requestSignup(
   // from their first email's preferences link).
   const subscriber = await findOrCreateSubscriber(deps, input);
   if (!AWAITING_CONFIRMATION.has(subscriber.status)) return { status: "already_active" };
+  // A reader never confirmed gets the profile of the form whose link they follow (a typo fixed in
+  // a second form, once its own email is out); a returning reader keeps theirs.
+  const { email: _, ...details } = input;
+  const carried = subscriber.status === "pending" ? details : null;
   const code = newToken();
-  const issued = await issueConfirmCode(deps, subscriber.id, code);
+  const issued = await issueConfirmCode(deps, subscriber.id, code, carried);
   if (issued.status !== "issued") return { status: issued.status };
   const confirmUrl = `${deps.config.publicBaseUrl}/signup/confirm/${code}`;
   const template = await deps.templates.get("confirm");
   // Only what the form validated to a format: role, industry and interests are free text that
   // anyone may type next to someone else's address, and would reach that inbox in our name.
-  const view = { deliveryTime: subscriber.deliveryTime, timezone: subscriber.timezone, confirmUrl };
+  const view = {
+    deliveryTime: carried?.deliveryTime ?? subscriber.deliveryTime,
+    timezone: carried?.timezone ?? subscriber.timezone,
+    confirmUrl,
+  };
   try {
     await deps.mailer.send({
       to: subscriber.email,
@@ -81,6 +91,7 @@ async function issueConfirmCode(
   deps: Pick<Deps, "db" | "clock">,
   subscriberId: string,
   code: string,
+  details: ProfilePatch | null,
 ): Promise<{ status: "issued"; id: string } | { status: "already_sent" | "already_active" }> {
   return deps.db.transaction(async (tx) => {
     // The row lock queues sign-ups for one address, so each sees the code the one before it stored.
@@ -122,6 +133,7 @@ async function issueConfirmCode(
         subscriberId,
         codeHash: hashToken(code),
         purpose: "confirm",
+        details,
         // From the clock, like the expiry, so the resend window is measured on one time line.
         createdAt: now,
         expiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
@@ -152,8 +164,16 @@ export async function confirmSignup(
           gt(authCodes.expiresAt, now),
         ),
       )
-      .returning({ subscriberId: authCodes.subscriberId });
+      .returning({ subscriberId: authCodes.subscriberId, details: authCodes.details });
     if (!row) return null;
+    // The profile this link's own form sent, for a reader who never confirmed (checked again: it
+    // was stored as JSON).
+    const details = profilePatchSchema.safeParse(row.details ?? undefined);
+    if (row.details && details.success)
+      await tx
+        .update(subscribers)
+        .set({ ...details.data, updatedAt: now })
+        .where(and(eq(subscribers.id, row.subscriberId), eq(subscribers.status, "pending")));
     await tx
       .update(subscribers)
       .set({ status: "active", confirmedAt: now, updatedAt: now })

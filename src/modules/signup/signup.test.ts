@@ -387,6 +387,49 @@ describe("sign-up", () => {
     }
   });
 
+  it("confirms, by each link, the details of the form that sent it; nothing changes before a link is followed", async () => {
+    const start = deps.clock.now();
+    const link = (m: { text: string }) =>
+      m.text.match(/http:\/\/localhost:3000(\/signup\/confirm\/[\w-]+)/)![1]!;
+    const corrected = {
+      role: "Analyst",
+      industry: "Insurance",
+      timezone: "Asia/Tokyo",
+      interests: "reinsurance",
+    };
+    try {
+      // A typo, fixed in a second form a few minutes later: the second email's link confirms the fix.
+      await post({ email: "typo@example.com", role: "Anlayst", industry: "Banking", timezone: "UTC" });
+      deps.clock.advance(120_000);
+      await post({ email: "typo@example.com", ...corrected });
+      const [, second] = mailsTo("typo@example.com");
+      expect(second!.text).toContain("07:00, Asia/Tokyo");
+      expect(await findSubscriberByEmail(deps, "typo@example.com")).toMatchObject({
+        status: "pending",
+        role: "Anlayst",
+      });
+      expect((await app.request(link(second!))).status).toBe(200);
+      expect(await findSubscriberByEmail(deps, "typo@example.com")).toMatchObject({
+        status: "active",
+        ...corrected,
+        interests: ["reinsurance"],
+      });
+      // Someone else's later form for an address: its owner's own link confirms what they sent.
+      await post({ email: "owner@example.com", role: "Economist", industry: "Banking" });
+      deps.clock.advance(120_000);
+      await post({ email: "owner@example.com", role: "Intruder", industry: "Spam" });
+      const [first] = mailsTo("owner@example.com");
+      expect((await app.request(link(first!))).status).toBe(200);
+      expect(await findSubscriberByEmail(deps, "owner@example.com")).toMatchObject({
+        status: "active",
+        role: "Economist",
+        industry: "Banking",
+      });
+    } finally {
+      deps.clock.set(start);
+    }
+  });
+
   it("sends one address at most five confirmation emails a day, however often the form is sent", async () => {
     const email = "flooded@example.com";
     const start = deps.clock.now();
