@@ -27,7 +27,7 @@ import {
   updateProfile,
 } from "./profiles.service.ts";
 import { requestSignIn, signInTries, verifySignIn } from "./signin.service.ts";
-import { authenticateToken, knownToken, listTokens, revokeToken } from "./tokens.service.ts";
+import { authenticateToken, listTokens, revokeToken } from "./tokens.service.ts";
 
 export type SubscriberEnv = {
   Variables: AppEnv["Variables"] & { subscriber: Subscriber; tokenId: string };
@@ -42,7 +42,8 @@ export function subscriberAuth(deps: Pick<Deps, "db" | "clock">): MiddlewareHand
     const token = bearerToken(c);
     if (!token) throw new AppError("UNAUTHORIZED", "a subscriber bearer token is required");
     // Without an await when the token is in memory: a cached read is the app's most common request.
-    const { subscriber, tokenId } = knownToken(deps, token) ?? (await authenticateToken(deps, token));
+    const found = authenticateToken(deps, token);
+    const { subscriber, tokenId } = found instanceof Promise ? await found : found;
     c.set("subscriber", subscriber);
     c.set("tokenId", tokenId);
     await next();

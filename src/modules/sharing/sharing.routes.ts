@@ -5,7 +5,14 @@ import { htmlAnswer, PAGE_HEADERS, tokenParam } from "../../lib/html-page.ts";
 import { createRouter, problemResponses, requestHeader } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
 import { renderGonePage, renderSharePage } from "./share-page.ts";
-import { createShare, isReaderView, openShare, revokeShare } from "./sharing.service.ts";
+import {
+  createShare,
+  isReaderView,
+  isShareToken,
+  openShare,
+  revokeShare,
+  shareUrl,
+} from "./sharing.service.ts";
 
 export function createSharingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
@@ -88,7 +95,7 @@ export function createSharingRoutes(deps: Deps) {
   // Only to what could be a token: the redirect's Location carries nothing else.
   const cleanToken = (raw: string) => {
     const clean = raw.replace(/[^\w-]+$/, "");
-    return /^[\w-]{20,100}$/.test(clean) ? clean : null;
+    return isShareToken(clean) ? clean : null;
   };
   app.get("/s/:token/", async (c) => {
     const clean = cleanToken(c.req.param("token"));
@@ -108,7 +115,7 @@ export function createSharingRoutes(deps: Deps) {
     if (shared.status === "gone") {
       return c.html(renderGonePage(shared.reason, signupUrl), 410, PAGE_HEADERS);
     }
-    const pageUrl = `${deps.config.publicBaseUrl}/s/${c.req.param("token")}`;
+    const pageUrl = shareUrl(deps, given);
     return c.html(renderSharePage(shared.story, { pageUrl, signupUrl }), 200, {
       ...PAGE_HEADERS,
       // Revalidated on every view, so a revoked link stops at once, shared caches included; kept out

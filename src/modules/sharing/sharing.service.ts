@@ -32,23 +32,22 @@ export async function createShare(
       )
       .orderBy(desc(shareLinks.createdAt))
       .limit(1);
-    if (live)
-      return { token: live.token, url: `${deps.config.publicBaseUrl}/s/${live.token}`, expiresAt: null };
+    if (live) return { token: live.token, url: shareUrl(deps, live.token), expiresAt: null };
   }
   const token = newToken();
   const expiresAt = opts.expiresInDays
     ? new Date(deps.clock.now().getTime() + opts.expiresInDays * 86400_000)
     : null;
   await deps.db.insert(shareLinks).values({ token, storyId, subscriberId, expiresAt });
-  return {
-    token,
-    url: `${deps.config.publicBaseUrl}/s/${token}`,
-    expiresAt: expiresAt?.toISOString() ?? null,
-  };
+  return { token, url: shareUrl(deps, token), expiresAt: expiresAt?.toISOString() ?? null };
 }
 
+/** The public page of a share link. */
+export const shareUrl = (deps: Pick<Deps, "config">, token: string) =>
+  `${deps.config.publicBaseUrl}/s/${token}`;
+
 /** The shape of the tokens share links carry (URL-safe base64 of random bytes). */
-const isShareToken = (token: string) => /^[\w-]{20,100}$/.test(token);
+export const isShareToken = (token: string) => /^[\w-]{20,100}$/.test(token);
 
 /** Revokes one of the subscriber's links; another subscriber's link is not found. */
 export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId: string, token: string) {

@@ -168,8 +168,8 @@ export async function confirmSignup(
     if (!row) return null;
     // The profile this link's own form sent, for a reader who never confirmed (checked again: it
     // was stored as JSON).
-    const details = profilePatchSchema.safeParse(row.details ?? undefined);
-    if (row.details && details.success)
+    const details = row.details ? profilePatchSchema.safeParse(row.details) : null;
+    if (details?.success)
       await tx
         .update(subscribers)
         .set({ ...details.data, updatedAt: now })

@@ -105,10 +105,13 @@ export function quotesIn(text: string): string[] {
  * Words that turn a statement into its opposite. Word overlap cannot see them (most are stopwords),
  * so "It is false that the bank raised rates" and "The bank raised rates" look alike to it.
  */
-const NEGATION = /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue)\b|n['’]t\b/i;
+const NEGATIONS = "not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue";
+const NEGATION = new RegExp(`\\b(?:${NEGATIONS})\\b|n['’]t\\b`, "i");
 // In a source, words that say no as well: "declined to comment" supports "did not comment".
-const SAYS_NO =
-  /\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|false|untrue|den(?:y|ies|ied)|declin\w*|refus\w*|reject\w*|unchanged|fail\w*|without|lack\w*)\b|n['’]t\b/i;
+const SAYS_NO = new RegExp(
+  `\\b(?:${NEGATIONS}|den(?:y|ies|ied)|declin\\w*|refus\\w*|reject\\w*|unchanged|fail\\w*|without|lack\\w*)\\b|n['’]t\\b`,
+  "i",
+);
 // Negation words that negate nothing: "the No. 1 maker", "not only", "no fewer than".
 const NOT_NEGATING =
   /\bno\.\s*\d|\bnot only\b|\bno (?:fewer|less|more|sooner|longer|later|earlier) than\b|\bnothing (?:short of|but)\b|\bno doubt\b/gi;
