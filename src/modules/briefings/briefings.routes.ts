@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { adminAuth, createRouter, problemResponses, refuseDateAfterToday } from "../../lib/http.ts";
-import { ConcurrencyLimit } from "../../lib/rate-limit.ts";
-import { SingleFlight } from "../../lib/single-flight.ts";
-import { jsonWithEtag, sendTaggedJson, type TaggedJson, tagJson } from "../../lib/tagged-json.ts";
+import { jsonWithEtag, sendTaggedJson } from "../../lib/tagged-json.ts";
 import { localDate } from "../../lib/time.ts";
 import { bearerSecurity, forgetSubscriberAuth, type SubscriberEnv } from "../profiles/index.ts";
 import { answerQuestion } from "../summaries/index.ts";
@@ -26,46 +24,13 @@ import {
   listBriefings,
   recordFeedback,
 } from "./briefings.service.ts";
+import { briefingReadCache } from "./read-cache.ts";
 
 const json = <T>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
 const notModified = { description: "Unchanged since the ETag given in If-None-Match" };
-
-// A built briefing is never rewritten, so its serialized answer is kept and the app's frequent
-// re-reads cost no database work. The TTL bounds what an operator's rebuild could leave stale;
-// only found briefings are kept, so "404 before it exists" turns into 200 at once. Entries live
-// 4 to 5 minutes at random so that briefings first read together are not all reloaded together.
-const BRIEFING_TTL_MS = 5 * 60_000;
-const BRIEFING_CACHE_MAX = 5_000; // about 15 KB each, and 4 KB more once gzipped
-
-function briefingReadCache(poolSize: number) {
-  const entries = new Map<string, { tagged: TaggedJson; until: number }>();
-  // Reads of a briefing that is being loaded wait for that load. When every reader opens the app
-  // at once (the morning's push), each first read misses; without this, reads queued behind the
-  // loads started their own: in bench:api's rush (1,000 readers, each first read sent 10 times at
-  // once) 8,448 loads; 760-830 reads/s over its first 5 s against 4,300-4,700 with this.
-  const flights = new SingleFlight<string, TaggedJson>();
-  // Loads leave room in the pool for the rest of the app.
-  const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
-  const loadAndKeep = async (key: string, load: () => Promise<unknown>) => {
-    const tagged = tagJson(await loads.run(load));
-    if (entries.size >= BRIEFING_CACHE_MAX) entries.clear();
-    // The entry holds this very object, so its gzip form, made on first ask, is kept with it.
-    entries.set(key, { tagged, until: performance.now() + BRIEFING_TTL_MS * (0.8 + Math.random() / 5) });
-    return tagged;
-  };
-  const kept = (key: string): TaggedJson | undefined => {
-    const hit = entries.get(key);
-    return hit && hit.until > performance.now() ? hit.tagged : undefined;
-  };
-  return {
-    kept,
-    read: (key: string, load: () => Promise<unknown>): Promise<TaggedJson> | TaggedJson =>
-      kept(key) ?? flights.run(key, () => loadAndKeep(key, load)),
-  };
-}
 
 /**
  * localDate for "today", computed once per zone per minute: Intl's formatToParts was the largest
@@ -87,19 +52,22 @@ function todayByZone() {
 export type BriefingReads = ReturnType<typeof createBriefingReads>;
 
 export function createBriefingReads(deps: Deps) {
-  const cache = briefingReadCache(deps.config.DATABASE_POOL_SIZE);
+  const cache = briefingReadCache(deps.config.DATABASE_POOL_SIZE, () => deps.clock.now().getTime());
   const todayIn = todayByZone();
-  const todayOf = (s: TodayReader) => todayIn(deps.clock.now(), s.timezone);
   return {
     /** A briefing by key (`subscriber:date` or `subscriber:id`), loaded on a miss. */
     read: cache.read,
     /** Today's briefing in the reader's time zone, loaded on a miss (404 before it is built). */
     today(s: TodayReader) {
-      const date = todayOf(s);
+      const date = todayIn(deps.clock.now(), s.timezone);
       return cache.read(`${s.id}:${date}`, () => getBriefingForDate(deps, s.id, date));
     },
-    /** Today's briefing when it is in memory, without waiting. */
-    keptToday: (s: TodayReader) => cache.kept(`${s.id}:${todayOf(s)}`),
+    /** Today's briefing when it is in memory, without waiting (kept fresh in the background). */
+    keptToday(s: TodayReader) {
+      const now = deps.clock.now();
+      const date = todayIn(now, s.timezone);
+      return cache.kept(`${s.id}:${date}`, now.getTime(), () => getBriefingForDate(deps, s.id, date));
+    },
   };
 }
 type TodayReader = { id: string; timezone: string };
