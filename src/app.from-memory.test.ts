@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDb } from "../test/db.ts";
 import { createTestDeps } from "../test/deps.ts";
 import { createApp } from "./app.ts";
 import type { DbHandle } from "./db/client.ts";
+import { briefings } from "./db/schema/index.ts";
 import { sampleFeedsDir } from "./deps.ts";
 import { runIngest } from "./jobs/pipeline.ts";
 import { seedSampleSources } from "./jobs/sample-data.ts";
@@ -159,5 +161,38 @@ describe("today's briefing answered from memory", () => {
     expect(post.headers.get("allow")).toContain("GET");
     expect((await app.request("/v1/briefings/today")).status).toBe(401);
     expect((await app.request("/healthz")).status).toBe(200);
+  });
+
+  it("keeps a reader who keeps reading in memory past the cache's life, and brings a rewrite", async () => {
+    const { subscriber, token } = await readerWithBriefing();
+    const read = () => app.request("/v1/briefings/today", bearer(token));
+    const first = await read();
+    const etag = first.headers.get("etag");
+    // An operator's rebuild, seen as the briefing's answer changing (its generatedAt).
+    await db.db
+      .update(briefings)
+      .set({ generatedAt: new Date("2026-11-27T06:20:00Z") })
+      .where(eq(briefings.subscriberId, subscriber.id));
+    try {
+      // Past half the cache's life (2 to 2.5 minutes): still answered from memory, as it was,
+      // while it is read again in the background (gathered for a quarter second).
+      deps.clock.advance(2.6 * 60_000);
+      const stale = await read();
+      expect(requestLog(stale)).toMatchObject({ fromMemory: true });
+      expect(stale.headers.get("etag")).toBe(etag);
+      await vi.waitFor(
+        async () => {
+          const res = await read();
+          expect(requestLog(res)).toMatchObject({ fromMemory: true });
+          expect(res.headers.get("etag")).not.toBe(etag);
+        },
+        { timeout: 5_000, interval: 50 },
+      );
+      // Past the first life's end (at most 5 minutes): the reloaded entry answers.
+      deps.clock.advance(2.6 * 60_000);
+      expect(requestLog(await read())).toMatchObject({ fromMemory: true });
+    } finally {
+      deps.clock.set(now);
+    }
   });
 });

@@ -32,8 +32,8 @@ export function briefingReadCache(poolSize: number, nowMs: () => number) {
   // Loads leave room in the pool for the rest of the app.
   const loads = new ConcurrencyLimit(Math.max(1, poolSize - 2));
 
-  const loadAndKeep = async (key: string, load: Load) => {
-    const fresh = tagJson(await loads.run(load));
+  const loadAndKeep = async (key: string, load: Load) => keep(key, tagJson(await loads.run(load)));
+  const keep = (key: string, fresh: TaggedJson) => {
     // An unchanged briefing keeps the object it had, and with it the gzip form made for it.
     const before = entries.get(key)?.tagged;
     const tagged = before?.etag === fresh.etag ? before : fresh;
@@ -45,17 +45,19 @@ export function briefingReadCache(poolSize: number, nowMs: () => number) {
   };
 
   /**
-   * The kept answer, or undefined when there is none or it expired. With `load`, an entry past
-   * half its life is loaded again in the background; a failed load drops it, so the next read
-   * asks the database itself (and answers its error, e.g. the briefing is gone).
+   * The kept answer, or undefined when there is none or it expired. With `reload`, an entry past
+   * half its life is loaded again in the background; a failed reload drops it, so the next read
+   * asks the database itself (and answers its error, e.g. the briefing is gone). Reloads do not
+   * queue behind the loads' limit: the caller's reload may gather many into one query (a slot
+   * held while it gathers would cap its batch at the limit).
    */
-  const kept = (key: string, now: number, load?: Load): TaggedJson | undefined => {
+  const kept = (key: string, now: number, reload?: Load): TaggedJson | undefined => {
     const hit = entries.get(key);
     if (!hit || hit.until <= now) return undefined;
-    if (load && hit.refreshAt <= now && !hit.refreshing) {
+    if (reload && hit.refreshAt <= now && !hit.refreshing) {
       hit.refreshing = true;
       flights
-        .run(key, () => loadAndKeep(key, load))
+        .run(key, async () => keep(key, tagJson(await reload())))
         .catch(() => {
           if (entries.get(key) === hit) entries.delete(key);
         });
@@ -65,8 +67,11 @@ export function briefingReadCache(poolSize: number, nowMs: () => number) {
 
   return {
     kept,
-    /** The kept answer, or one load shared by every read asking for it meanwhile. */
-    read: (key: string, load: Load): Promise<TaggedJson> | TaggedJson =>
-      kept(key, nowMs(), load) ?? flights.run(key, () => loadAndKeep(key, load)),
+    /**
+     * The kept answer (reloaded in the background with `reload`, by default `load`), or one load
+     * shared by every read asking for it meanwhile.
+     */
+    read: (key: string, load: Load, reload: Load = load): Promise<TaggedJson> | TaggedJson =>
+      kept(key, nowMs(), reload) ?? flights.run(key, () => loadAndKeep(key, load)),
   };
 }
