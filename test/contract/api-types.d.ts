@@ -1655,6 +1655,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/shares": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The subscriber's share links, newest first, with their views (revoked and expired included) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of share links */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ShareLinkList"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Unauthorized */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Too many requests for this token */
+        429: {
+          headers: {
+            /** @description Seconds until a request is taken again */
+            "Retry-After"?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/s/{token}": {
     parameters: {
       query?: never;
@@ -2645,6 +2714,31 @@ export interface components {
       author?: string;
       language?: string;
       publishedAt?: string;
+    };
+    ShareLinkList: {
+      items: components["schemas"]["ShareLink"][];
+      nextCursor: string | null;
+    };
+    ShareLink: {
+      token: string;
+      /** @description The public page */
+      url: string;
+      /** Format: uuid */
+      storyId: string;
+      headline: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+      /**
+       * @description Whether the page still opens
+       * @enum {string}
+       */
+      status: "live" | "revoked" | "expired";
+      /** @description Readers' views (not link previews or crawlers) */
+      views: number;
     };
   };
   responses: never;

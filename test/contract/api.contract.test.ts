@@ -239,6 +239,14 @@ describe("the app's flows through the typed client", () => {
     });
     expect(revoked.response.status).toBe(204);
     expect((await app.request(`/s/${shared.data!.token}`)).status).toBe(410);
+    // The sharer's list shows the link, its one reader's view, and that it no longer opens.
+    const listed = await client.GET("/v1/shares", {
+      headers: bearer(token),
+      params: { query: { limit: 50 } },
+    });
+    expect(listed.response.status).toBe(200);
+    const mine = listed.data!.items.find((l) => l.token === shared.data!.token);
+    expect(mine).toMatchObject({ status: "revoked", views: 1, storyId, url: shared.data!.url });
   });
 
   it("lists the subscriber's tokens and revokes one, which then answers 401", async () => {

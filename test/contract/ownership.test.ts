@@ -83,6 +83,8 @@ const MATRIX: Record<string, Row> = {
     body: { question: "What happened?" },
   },
   "POST /v1/stories/{id}/share": { path: (o) => `/v1/stories/${o.storyId}/share`, body: {} },
+  // The sharer's own links only: another subscriber's list shows none of the owner's.
+  "GET /v1/shares": { path: () => "/v1/shares" },
   "DELETE /v1/shares/{token}": {
     path: (o) => `/v1/shares/${o.shareToken}`,
     owned: { missing: "/v1/shares/not-a-real-share-token-aaaaaaaaaaaaaaaaa" },

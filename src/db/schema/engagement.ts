@@ -19,7 +19,11 @@ export const shareLinks = pgTable(
     revokedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("share_links_token_key").on(t.token)],
+  (t) => [
+    uniqueIndex("share_links_token_key").on(t.token),
+    // A sharer's list, newest first (GET /v1/shares).
+    index("share_links_by_subscriber").on(t.subscriberId, t.createdAt.desc(), t.id.desc()),
+  ],
 );
 
 /** up | down | more | less | hide_source */

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
-import { uuidParam } from "../../lib/field-schemas.ts";
+import { blankToUndefined, uuidParam } from "../../lib/field-schemas.ts";
 import { htmlAnswer, PAGE_HEADERS, tokenParam } from "../../lib/html-page.ts";
 import { createRouter, problemResponses, requestHeader } from "../../lib/http.ts";
 import { bearerSecurity, type SubscriberEnv } from "../profiles/index.ts";
@@ -9,7 +9,9 @@ import {
   createShare,
   isReaderView,
   isShareToken,
+  listShares,
   openShare,
+  readShareCursor,
   revokeShare,
   shareUrl,
 } from "./sharing.service.ts";
@@ -73,6 +75,65 @@ export function createSharingRoutes(deps: Deps) {
     async (c) => {
       await revokeShare(deps, c.get("subscriber").id, c.req.valid("param").token);
       return c.body(null, 204);
+    },
+  );
+
+  const shareListItem = z
+    .object({
+      token: z.string(),
+      url: z.string().openapi({ description: "The public page" }),
+      storyId: z.string().uuid(),
+      headline: z.string(),
+      createdAt: z.string().datetime(),
+      expiresAt: z.string().datetime().nullable(),
+      revokedAt: z.string().datetime().nullable(),
+      status: z.enum(["live", "revoked", "expired"]).openapi({ description: "Whether the page still opens" }),
+      views: z.number().int().openapi({ description: "Readers' views (not link previews or crawlers)" }),
+    })
+    .openapi("ShareLink");
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/shares",
+      tags: ["subscriber"],
+      summary: "The subscriber's share links, newest first, with their views (revoked and expired included)",
+      security: bearerSecurity,
+      request: {
+        query: z.object({
+          cursor: z
+            .preprocess(
+              blankToUndefined,
+              z
+                .string()
+                .refine((v) => readShareCursor(v) !== undefined, "must be a cursor from a previous page")
+                .optional(),
+            )
+            .openapi({ type: "string", description: "nextCursor of the previous page" }),
+          limit: z
+            .preprocess(
+              blankToUndefined,
+              z.coerce.number().int().min(1, "must be 1 to 50").max(50, "must be 1 to 50").default(20),
+            )
+            .openapi({ type: "integer", minimum: 1, maximum: 50, default: 20 }),
+        }),
+      },
+      responses: {
+        200: {
+          description: "A page of share links",
+          content: {
+            "application/json": {
+              schema: z
+                .object({ items: z.array(shareListItem), nextCursor: z.string().nullable() })
+                .openapi("ShareLinkList"),
+            },
+          },
+        },
+        ...problemResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { cursor, limit } = c.req.valid("query");
+      return c.json(await listShares(deps, c.get("subscriber").id, { cursor, limit }), 200);
     },
   );
 

@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { shareLinks } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
-import { notFound } from "../../lib/errors.ts";
+import { AppError, notFound } from "../../lib/errors.ts";
 import { newToken } from "../../lib/tokens.ts";
 import { latestSummaries, type StoryView, toStoryView } from "../summaries/index.ts";
 
@@ -62,6 +62,86 @@ export async function revokeShare(deps: Pick<Deps, "db" | "clock">, subscriberId
     .returning({ id: shareLinks.id });
   // Revoking again (a retry after a lost answer) succeeds; the first revocation's time stays.
   if (rows.length === 0) throw notFound("share link");
+}
+
+/** A link as its sharer sees it in their list: where it points, whether it still opens, its views. */
+export type ShareListItem = {
+  token: string;
+  url: string;
+  storyId: string;
+  headline: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  status: "live" | "revoked" | "expired";
+  views: number;
+};
+
+/**
+ * A page cursor: the last item's creation time to the microsecond (PostgreSQL's precision: a
+ * millisecond cursor skipped links made within the same millisecond) and its id (links made in the
+ * same instant keep one order), opaque to clients. Undefined for anything this service did not make.
+ */
+export function readShareCursor(cursor: string): { at: string; id: string } | undefined {
+  const m =
+    /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(
+      Buffer.from(cursor, "base64url").toString(),
+    );
+  if (!m || Number.isNaN(new Date(`${m[1]}Z`).getTime())) return undefined;
+  return { at: `${m[1]}.${m[2]}Z`, id: m[3]! };
+}
+const microsecondsUtc = sql<string>`to_char(${shareLinks.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** The subscriber's share links, newest first, revoked and expired ones included (marked so). */
+export async function listShares(
+  deps: Pick<Deps, "db" | "clock" | "config">,
+  subscriberId: string,
+  page: { cursor?: string; limit: number },
+): Promise<{ items: ShareListItem[]; nextCursor: string | null }> {
+  const after = page.cursor === undefined ? undefined : readShareCursor(page.cursor);
+  if (page.cursor !== undefined && !after)
+    throw new AppError("VALIDATION", "query.cursor must be a cursor from a previous page", [
+      { location: "query.cursor", message: "must be a cursor from a previous page" },
+    ]);
+  const rows = await deps.db
+    .select({ link: shareLinks, at: microsecondsUtc })
+    .from(shareLinks)
+    .where(
+      and(
+        eq(shareLinks.subscriberId, subscriberId),
+        after &&
+          or(
+            sql`${shareLinks.createdAt} < ${after.at}::timestamptz`,
+            and(sql`${shareLinks.createdAt} = ${after.at}::timestamptz`, lt(shareLinks.id, after.id)),
+          ),
+      ),
+    )
+    .orderBy(desc(shareLinks.createdAt), desc(shareLinks.id))
+    .limit(page.limit + 1);
+  const links = rows.slice(0, page.limit).map((r) => r.link);
+  // The headline a reader of the link sees now: the story's latest summary.
+  const summaries = await latestSummaries(deps, [...new Set(links.map((l) => l.storyId))]);
+  const now = deps.clock.now();
+  const items = links.map((link) => ({
+    token: link.token,
+    url: shareUrl(deps, link.token),
+    storyId: link.storyId,
+    headline: summaries.get(link.storyId)?.headline ?? "",
+    createdAt: link.createdAt.toISOString(),
+    expiresAt: link.expiresAt?.toISOString() ?? null,
+    revokedAt: link.revokedAt?.toISOString() ?? null,
+    status: link.revokedAt
+      ? ("revoked" as const)
+      : link.expiresAt && link.expiresAt <= now
+        ? ("expired" as const)
+        : ("live" as const),
+    views: link.viewCount,
+  }));
+  const last = rows.length > page.limit ? rows[page.limit - 1]! : undefined;
+  return {
+    items,
+    nextCursor: last ? Buffer.from(`${last.at}_${last.link.id}`).toString("base64url") : null,
+  };
 }
 
 export type SharedStory =

@@ -182,5 +182,113 @@ describe("shared stories", () => {
     const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
     expect(row!.viewCount).toBe(2);
   });
+
+  it("lists the sharer's links newest first, page by page, with status and readers' views; no one else's", async () => {
+    const lister = (
+      await createSubscriber(deps, {
+        email: "lister@example.com",
+        role: "Analyst",
+        industry: "Shipping",
+        timezone: "UTC",
+        deliveryTime: "07:00",
+      })
+    ).token;
+    const share = async (body: object = {}) =>
+      (await (
+        await app.request(`/v1/stories/${storyId}/share`, {
+          method: "POST",
+          headers: as(lister),
+          body: JSON.stringify(body),
+        })
+      ).json()) as { token: string };
+    const revoked = await share();
+    const expiring = await share({ expiresInDays: 1 });
+    const read = await share();
+    expect(
+      (await app.request(`/v1/shares/${revoked.token}`, { method: "DELETE", headers: bearer(lister) }))
+        .status,
+    ).toBe(204);
+    await app.request(`/s/${read.token}`);
+    await app.request(`/s/${read.token}`);
+    type Page = { items: Record<string, unknown>[]; nextCursor: string | null };
+    const list = async (query = "") => {
+      const res = await app.request(`/v1/shares${query}`, { headers: bearer(lister) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Page;
+    };
+    deps.clock.advance(2 * 86_400_000);
+    try {
+      const first = await list("?limit=2");
+      expect(first.items.map((i) => i.token)).toEqual([read.token, expiring.token]);
+      expect(first.items[0]).toEqual({
+        token: read.token,
+        url: `${deps.config.publicBaseUrl}/s/${read.token}`,
+        storyId,
+        headline: expect.stringContaining("Port of Valmora reopens"),
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        expiresAt: null,
+        revokedAt: null,
+        status: "live",
+        views: 2,
+      });
+      expect(first.items[1]).toMatchObject({ status: "expired", views: 0, expiresAt: expect.any(String) });
+      const second = await list(`?limit=2&cursor=${first.nextCursor}`);
+      expect(second.items.map((i) => [i.token, i.status])).toEqual([[revoked.token, "revoked"]]);
+      expect(second.items[0]!.revokedAt).toEqual(expect.any(String));
+      expect(second.nextCursor).toBeNull();
+      // API.md's `?cursor=&limit=` with both empty: the first page at the default size.
+      expect((await list("?cursor=&limit=")).items).toHaveLength(3);
+    } finally {
+      deps.clock.set("2026-11-27T06:30:00Z");
+    }
+    const theirs = await app.request("/v1/shares", { headers: bearer(other.token) });
+    const text = await theirs.text();
+    for (const t of [revoked.token, expiring.token, read.token]) expect(text).not.toContain(t);
+    const bad = await app.request("/v1/shares?cursor=not-a-cursor&limit=0", { headers: bearer(lister) });
+    expect(bad.status).toBe(400);
+    const problem = (await bad.json()) as { errors: { location: string }[] };
+    expect(problem.errors.map((e) => e.location).sort()).toEqual(["query.cursor", "query.limit"]);
+  });
+
+  it("pages through links made in the same instant, or the same millisecond, each exactly once", async () => {
+    const { subscriber, token } = await createSubscriber(deps, {
+      email: "burst@example.com",
+      role: "Analyst",
+      industry: "Shipping",
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    const { shareLinks } = await import("../../db/schema/index.ts");
+    const { sql } = await import("drizzle-orm");
+    const instants = [
+      "10:00:00.123456",
+      "10:00:00.123456",
+      "10:00:00.123456",
+      "10:00:00.123100",
+      "10:00:00.123900",
+    ];
+    const made = instants.map((t, k) => ({ token: `burst-link-${k}-aaaaaaaaaaaaaaaaaaaa`, at: t }));
+    await deps.db.insert(shareLinks).values(
+      made.map((m) => ({
+        token: m.token,
+        storyId,
+        subscriberId: subscriber.id,
+        createdAt: sql`${`2026-11-20T${m.at}Z`}::timestamptz`,
+      })),
+    );
+    const seen: string[] = [];
+    let cursor: string | null = "";
+    while (cursor !== null) {
+      const res = await app.request(`/v1/shares?limit=2&cursor=${cursor}`, { headers: bearer(token) });
+      const page = (await res.json()) as { items: { token: string }[]; nextCursor: string | null };
+      seen.push(...page.items.map((i) => i.token));
+      cursor = page.nextCursor;
+    }
+    expect(seen).toHaveLength(made.length);
+    expect(new Set(seen)).toEqual(new Set(made.map((m) => m.token)));
+    // Newest first: .123900, then the three at .123456, then .123100.
+    expect(seen[0]).toBe(made[4]!.token);
+    expect(seen[4]).toBe(made[3]!.token);
+  });
 });
 void ADMIN_TOKEN;

@@ -1,0 +1,1 @@
+CREATE INDEX "share_links_by_subscriber" ON "share_links" USING btree ("subscriber_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);
