@@ -1,4 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Deps } from "../../deps.ts";
 import { blankToUndefined, uuidParam } from "../../lib/field-schemas.ts";
 import { htmlAnswer, PAGE_HEADERS, tokenParam } from "../../lib/html-page.ts";
@@ -11,13 +13,27 @@ import {
   isShareToken,
   listShares,
   openShare,
+  RecentViews,
   readShareCursor,
   revokeShare,
   shareUrl,
+  visitorKey,
 } from "./sharing.service.ts";
+
+/**
+ * The reader's address: the first X-Forwarded-For hop when a proxy adds one (behind a reverse
+ * proxy the socket's is the proxy's), else the socket's. Only to tell readers apart in a view
+ * count, where a forged header can do no more than a changed browser could.
+ */
+function clientAddress(c: Context): string {
+  const forwarded = requestHeader(c, "x-forwarded-for")?.split(",")[0]?.trim();
+  if (forwarded) return forwarded;
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? "";
+}
 
 export function createSharingRoutes(deps: Deps) {
   const app = createRouter<SubscriberEnv>();
+  const recentViews = new RecentViews();
 
   app.openapi(
     createRoute({
@@ -168,8 +184,11 @@ export function createSharingRoutes(deps: Deps) {
     const given = c.req.param("token");
     const clean = cleanToken(given);
     if (clean && clean !== given) return c.redirect(`/s/${clean}`, 301);
+    const userAgent = requestHeader(c, "user-agent");
     const shared = await openShare(deps, given, {
-      countView: isReaderView(c.req.method, requestHeader(c, "user-agent")),
+      countView: isReaderView(c.req.method, userAgent),
+      recent: recentViews,
+      visitor: visitorKey(clientAddress(c), userAgent),
     });
     // Opened by people in a browser: a link that leads nowhere gets a page, not a problem document.
     if (shared.status === "unknown") return c.html(renderGonePage("unknown", signupUrl), 404, PAGE_HEADERS);

@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { shareLinks } from "../../db/schema/index.ts";
 import type { Deps } from "../../deps.ts";
@@ -165,10 +166,36 @@ const NOT_A_READER =
 export const isReaderView = (method: string, userAgent: string | undefined) =>
   method === "GET" && !NOT_A_READER.test(userAgent ?? "");
 
+/** A reader's reload, or their second look within this long, is not another view. */
+const VIEW_WINDOW_MS = 30 * 60_000;
+/** Bounds the memory a flood of distinct visitors can take (about 150 bytes each). */
+const RECENT_VIEWS_MAX = 100_000;
+
+/**
+ * Views counted lately, by link and visitor (a hash of the reader's address and browser), in this
+ * process's memory only: a view count, not an audit. Two processes may each count a reader once.
+ */
+export class RecentViews {
+  private readonly seen = new Map<string, number>();
+  /** Whether this is the visitor's first view of the link within the window; records it. */
+  first(linkId: string, visitor: string, now: number): boolean {
+    const key = `${linkId}|${visitor}`;
+    const at = this.seen.get(key);
+    if (at !== undefined && now - at < VIEW_WINDOW_MS) return false;
+    if (this.seen.size >= RECENT_VIEWS_MAX) this.seen.clear();
+    this.seen.set(key, now);
+    return true;
+  }
+}
+
+/** Who is looking, for RecentViews: their address and browser, hashed (neither is kept). */
+export const visitorKey = (address: string, userAgent: string | undefined) =>
+  hash("sha256", `${address}|${userAgent ?? ""}`, "base64url");
+
 export async function openShare(
   deps: Pick<Deps, "db" | "clock">,
   token: string,
-  opts: { countView?: boolean } = {},
+  opts: { countView?: boolean; recent?: RecentViews; visitor?: string } = {},
 ): Promise<SharedStory> {
   if (!isShareToken(token)) return { status: "unknown" };
   const [link] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
@@ -177,7 +204,9 @@ export async function openShare(
   if (link.expiresAt && link.expiresAt <= deps.clock.now()) return { status: "gone", reason: "expired" };
   const summary = (await latestSummaries(deps, [link.storyId])).get(link.storyId);
   if (!summary) return { status: "unknown" };
-  if (opts.countView !== false)
+  const firstLook =
+    !opts.recent || opts.recent.first(link.id, opts.visitor ?? "", deps.clock.now().getTime());
+  if (opts.countView !== false && firstLook)
     await deps.db
       .update(shareLinks)
       .set({ viewCount: sql`${shareLinks.viewCount} + 1` })

@@ -183,6 +183,31 @@ describe("shared stories", () => {
     expect(row!.viewCount).toBe(2);
   });
 
+  it("counts a reader once however often they reload, and again after half an hour", async () => {
+    const { token } = await shareAsSharer();
+    const phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1";
+    const view = (address: string, userAgent = phone) =>
+      app.request(`/s/${token}`, { headers: { "user-agent": userAgent, "x-forwarded-for": address } });
+    for (let i = 0; i < 3; i++) expect((await view("198.51.100.7")).status).toBe(200);
+    await view("198.51.100.7, 10.0.0.1"); // the same reader through one more proxy hop
+    await view("203.0.113.9"); // someone else, the same phone model
+    await view("198.51.100.7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"); // the reader's laptop
+    const views = async () => {
+      const { shareLinks } = await import("../../db/schema/index.ts");
+      const { eq } = await import("drizzle-orm");
+      const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
+      return row!.viewCount;
+    };
+    expect(await views()).toBe(3);
+    deps.clock.advance(31 * 60_000);
+    try {
+      await view("198.51.100.7");
+      expect(await views()).toBe(4);
+    } finally {
+      deps.clock.set("2026-11-27T06:30:00Z");
+    }
+  });
+
   it("lists the sharer's links newest first, page by page, with status and readers' views; no one else's", async () => {
     const lister = (
       await createSubscriber(deps, {
@@ -208,8 +233,9 @@ describe("shared stories", () => {
       (await app.request(`/v1/shares/${revoked.token}`, { method: "DELETE", headers: bearer(lister) }))
         .status,
     ).toBe(204);
-    await app.request(`/s/${read.token}`);
-    await app.request(`/s/${read.token}`);
+    // Two readers, and one of them again (a reload is not a view).
+    for (const address of ["198.51.100.1", "198.51.100.2", "198.51.100.2"])
+      await app.request(`/s/${read.token}`, { headers: { "x-forwarded-for": address } });
     type Page = { items: Record<string, unknown>[]; nextCursor: string | null };
     const list = async (query = "") => {
       const res = await app.request(`/v1/shares${query}`, { headers: bearer(lister) });
