@@ -85,26 +85,28 @@ export function createBriefingReads(deps: Deps) {
   const reloadToday = (subscriberId: string, date: string) => async () =>
     (await reloads.load({ subscriberId, date })) ?? Promise.reject(notFound(`briefing for ${date}`));
   return {
-    /** A briefing by key (`subscriber:date` or `subscriber:id`), loaded on a miss. */
+    /** A briefing by key (see keyOf), loaded on a miss. */
     read: cache.read,
     /** Today's briefing in the reader's time zone, loaded on a miss (404 before it is built). */
     today(s: TodayReader) {
       const date = todayIn(deps.clock.now(), s.timezone);
-      return cache.read(
-        briefingKey(s.id, date),
-        () => getBriefingForDate(deps, s.id, date),
-        reloadToday(s.id, date),
-      );
+      return cache.read(keyOf(s, date), () => getBriefingForDate(deps, s.id, date), reloadToday(s.id, date));
     },
     /** Today's briefing when it is in memory, without waiting (kept fresh in the background). */
     keptToday(s: TodayReader) {
       const now = deps.clock.now();
       const date = todayIn(now, s.timezone);
-      return cache.kept(briefingKey(s.id, date), now.getTime(), reloadToday(s.id, date));
+      return cache.kept(keyOf(s, date), now.getTime(), reloadToday(s.id, date));
     },
   };
 }
-type TodayReader = { id: string; timezone: string };
+type TodayReader = { id: string; timezone: string; updatedAt?: Date };
+/**
+ * A reader's briefing in the cache, by profile version: a briefing is shown through its reader's
+ * profile (muted outlets), so a changed profile reads it afresh rather than from memory.
+ */
+const keyOf = (s: TodayReader, dateOrId: string) =>
+  `${briefingKey(s.id, dateOrId)}@${s.updatedAt?.getTime() ?? 0}`;
 
 export function createBriefingRoutes(deps: Deps, reads: BriefingReads = createBriefingReads(deps)) {
   const app = createRouter<SubscriberEnv>();
@@ -173,10 +175,10 @@ export function createBriefingRoutes(deps: Deps, reads: BriefingReads = createBr
       },
     }),
     async (c) => {
-      const subscriberId = c.get("subscriber").id;
+      const subscriber = c.get("subscriber");
       const id = c.req.valid("param").id;
-      const tagged = await cachedBriefing(`${subscriberId}:${id}`, () =>
-        getBriefingView(deps, subscriberId, id),
+      const tagged = await cachedBriefing(keyOf(subscriber, id), () =>
+        getBriefingView(deps, subscriber.id, id),
       );
       return sendTaggedJson(c, tagged) as never;
     },

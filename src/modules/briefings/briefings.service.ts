@@ -8,7 +8,9 @@ import { localDate } from "../../lib/time.ts";
 import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
 import {
   buildProfileVector,
+  domainMuted,
   matchedConcepts,
+  mutedSourceKeys,
   prepareCandidates,
   type Ranked,
   RankingRun,
@@ -19,6 +21,7 @@ import { storyEmbeddings } from "../stories/index.ts";
 import {
   latestSummaries,
   type StorySummary,
+  type StoryView,
   type SummarizedStory,
   summarizedStoriesSince,
   toStoryView,
@@ -430,7 +433,52 @@ export async function getStoryForSubscriber(deps: Pick<Deps, "db">, subscriberId
     .where(and(eq(briefingItems.storyId, storyId), eq(briefings.subscriberId, subscriberId)))
     .orderBy(desc(briefings.date))
     .limit(1);
-  return toStoryView(summary, mine?.why ?? null);
+  return withoutMutedOutlets(
+    toStoryView(summary, mine?.why ?? null),
+    (await mutedOutlets(deps, [subscriberId])).get(subscriberId),
+  );
+}
+
+/** Each subscriber's muted outlets, as keys domainMuted takes. */
+async function mutedOutlets(
+  deps: Pick<Deps, "db">,
+  subscriberIds: string[],
+): Promise<Map<string, Set<string>>> {
+  if (subscriberIds.length === 0) return new Map();
+  const rows = await deps.db
+    .select({ id: subscribers.id, muted: subscribers.mutedSources })
+    .from(subscribers)
+    .where(anyOf(subscribers.id, [...new Set(subscriberIds)], "uuid"));
+  return new Map(rows.map((r) => [r.id, mutedSourceKeys(r.muted)]));
+}
+
+/**
+ * A story as a reader who muted some of its outlets reads it: without those sources, their
+ * citations, and the sentences that then cite nothing. Ranking keeps a story only when one of its
+ * outlets is not muted (a muted outlet's own stories are dropped), but its summary is shared and
+ * cites every outlet; "hide this source" on a story meant its outlet went on being cited in every
+ * story it covered with others. A summary whose key points all rest on muted outlets is shown
+ * whole: an empty story would say less than a cited one.
+ */
+export function withoutMutedOutlets(story: StoryView, muted: Set<string> | undefined): StoryView {
+  if (!muted || muted.size === 0) return story;
+  const dropped = new Set(story.sources.filter((s) => domainMuted(s.domain, muted)).map((s) => s.n));
+  if (dropped.size === 0 || dropped.size === story.sources.length) return story;
+  const unmuted = (list: StoryView["keyPoints"]) =>
+    list.flatMap((t) => {
+      const citations = t.citations.filter((n) => !dropped.has(n));
+      return citations.length > 0 ? [{ ...t, citations }] : [];
+    });
+  const keyPoints = unmuted(story.keyPoints);
+  if (keyPoints.length === 0) return story;
+  const sources = story.sources.filter((s) => !dropped.has(s.n));
+  return {
+    ...story,
+    keyPoints,
+    analysis: unmuted(story.analysis),
+    sources,
+    singleSource: new Set(sources.map((s) => s.domain)).size <= 1,
+  };
 }
 
 async function briefingViewsOf(deps: Pick<Deps, "db" | "summaryCache">, list: Briefing[]) {
@@ -458,6 +506,10 @@ async function briefingViewsOf(deps: Pick<Deps, "db" | "summaryCache">, list: Br
     deps.db,
     items.map((i) => i.summaryId),
   );
+  const muted = await mutedOutlets(
+    deps,
+    list.map((b) => b.subscriberId),
+  );
   const itemsOf = new Map<string, typeof items>();
   for (const item of items) {
     if (!summaries.has(item.summaryId)) continue;
@@ -474,7 +526,10 @@ async function briefingViewsOf(deps: Pick<Deps, "db" | "summaryCache">, list: Br
       rank: item.rank,
       reason: item.reason,
       score: item.score,
-      story: toStoryView(summaries.get(item.summaryId)!, item.whyItMatters),
+      story: withoutMutedOutlets(
+        toStoryView(summaries.get(item.summaryId)!, item.whyItMatters),
+        muted.get(b.subscriberId),
+      ),
     })),
     alsoToday: b.alsoToday,
   }));

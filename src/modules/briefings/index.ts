@@ -15,4 +15,5 @@ export {
   RankingRunCache,
   recordFeedback,
   storyText,
+  withoutMutedOutlets,
 } from "./briefings.service.ts";

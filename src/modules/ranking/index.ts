@@ -6,8 +6,10 @@ export {
   taxonomyConcepts,
 } from "./profile-vector.ts";
 export {
+  domainMuted,
   explain,
   matchedConcepts,
+  mutedSourceKeys,
   prepareCandidates,
   type RankCandidate,
   type Ranked,

@@ -271,7 +271,7 @@ export function mutedSourceKeys(entries: string[]): Set<string> {
  * bbc.co.uk), or a name that is its site's own label ("bbc" for news.bbc.co.uk, "harborledger"),
  * never "news", "com" or "co" of other sites.
  */
-function domainMuted(domain: string, keys: Set<string>): boolean {
+export function domainMuted(domain: string, keys: Set<string>): boolean {
   if (keys.has(domain)) return true;
   const labels = domain.split(".");
   for (let i = 1; i < labels.length - 1; i++) if (keys.has(labels.slice(i).join("."))) return true;
