@@ -116,6 +116,16 @@ describe("SMTP mailer", () => {
     expect(list["unsubscribe-post"]).toEqual({ name: "List-Unsubscribe=One-Click" });
   });
 
+  it("sends a subject that looks like an encoded word as the text it is, not as what it would decode to", async () => {
+    const mailer = createSmtpMailer(sink.url, opts);
+    const subject = "Markets: =?UTF-8?B?WW91ciBhY2NvdW50IGlzIHN1c3BlbmRlZA==?= semiconductors";
+    await mailer.send({ ...email("spoof@example.com"), subject });
+    await mailer.close();
+    const parsed = await simpleParser(sink.to("spoof@example.com")[0]!.raw);
+    expect(parsed.subject).toBe(subject);
+    expect(parsed.subject).not.toContain("suspended");
+  });
+
   it("signs with DKIM, covering both List-Unsubscribe headers, with a signature the public key verifies", async () => {
     const { publicKey, privateKey } = rsaKeys();
     const dkim = { domainName: "daybreak.example", keySelector: "mail2026", privateKey };

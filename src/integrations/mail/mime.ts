@@ -33,9 +33,14 @@ function encodeWords(value: string): string {
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, "utf8").toString("base64")}?=`).join("\r\n ");
 }
 
+/**
+ * A header's value as sent: ASCII as it is, anything else in encoded words. ASCII holding "=?" is
+ * encoded too: a feed's title written as an encoded word ("=?UTF-8?B?...?=") would otherwise be
+ * decoded by mail clients into text of its choosing ("Your account is suspended").
+ */
 function headerValue(value: string): string {
   const clean = value.replace(/[\r\n]+/g, " ");
-  return ASCII.test(clean) ? clean : encodeWords(clean);
+  return ASCII.test(clean) && !clean.includes("=?") ? clean : encodeWords(clean);
 }
 
 /** "Name <addr>" with a non-ASCII display name encoded; the address itself stays as written. */

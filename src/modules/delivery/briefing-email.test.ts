@@ -63,4 +63,34 @@ describe("briefingEmailModel", () => {
     expect(email.stories).toEqual([]);
     expect(briefingText(email)).toContain("Nothing new for you today");
   });
+
+  it("cuts a long subject and preview on whole characters and words, with an ellipsis", () => {
+    const headline = `${"Port of Valmora reopens after the cyberattack ".repeat(3)}🚢🚢 and the backlog clears`;
+    const long = {
+      id: randomUUID(),
+      date: "2026-11-27",
+      subscriberId: randomUUID(),
+      generatedAt: "2026-11-27T06:00:00.000Z",
+      items: [headline, headline, headline].map((h, k) => ({
+        rank: k + 1,
+        story: { id: randomUUID(), headline: h, keyPoints: [], analysis: [], sources: [] },
+      })),
+      alsoToday: [],
+    } as unknown as BriefingView;
+    const email = briefingEmailModel(long, {
+      email: "a@example.com",
+      name: null,
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    for (const [text, max] of [
+      [email.subject, 180],
+      [email.preview, 150],
+    ] as const) {
+      expect(text.length).toBeLessThanOrEqual(max);
+      expect(text).toMatch(/…$/);
+      expect(text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no half of a surrogate pair
+      expect(text).not.toContain("\uFFFD");
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { CompiledTemplate } from "../../lib/mjml-templates.ts";
+import { truncate } from "../../lib/text.ts";
 import { formatLongDate } from "../../lib/time.ts";
 import type { BriefingView } from "../briefings/index.ts";
 import { storyLinkSigner } from "../profiles/index.ts";
@@ -78,11 +79,12 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
   const first = briefing.items[0]?.story.headline ?? "";
   const { storyLinks, ...footerLinks } = links;
   return {
-    subject: `Your Daybreak briefing for ${dateLong}: ${first || "nothing new today"}`.slice(0, 180),
-    preview: (briefing.items.length > 0
-      ? briefing.items.map((i) => i.story.headline).join(" · ")
-      : QUIET_DAY
-    ).slice(0, 150),
+    // Cut on whole characters and words: a cut through an emoji's surrogate pair showed "�".
+    subject: truncate(`Your Daybreak briefing for ${dateLong}: ${first || "nothing new today"}`, 180),
+    preview: truncate(
+      briefing.items.length > 0 ? briefing.items.map((i) => i.story.headline).join(" · ") : QUIET_DAY,
+      150,
+    ),
     dateLong,
     greeting: to.name ? `Good morning, ${to.name}.` : "Good morning.",
     intro:

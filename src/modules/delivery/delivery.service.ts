@@ -28,11 +28,6 @@ export function emailLinks(config: Deps["config"], subscriberId: string) {
   };
 }
 
-function unsubscribeMailbox(config: Deps["config"]): string {
-  const domain = config.MAIL_FROM.match(/@([\w.-]+)/)?.[1] ?? new URL(config.publicBaseUrl).hostname;
-  return `unsubscribe@${domain}`;
-}
-
 /** Whether the subscriber's delivery time has come on their local date. */
 export function isDue(
   subscriber: Pick<Subscriber, "timezone" | "deliveryTime" | "createdAt" | "confirmedAt">,
@@ -202,8 +197,9 @@ export async function deliverBriefing(
       ...renderBriefingEmail(template, briefingEmailModel(briefing, subscriber, links)),
       messageId,
       headers: {
-        // RFC 8058 one-click unsubscribe, with a mailto for clients that only know RFC 2369.
-        "List-Unsubscribe": `<${links.unsubscribeUrl}>, <mailto:${unsubscribeMailbox(deps.config)}?subject=unsubscribe>`,
+        // RFC 8058 one-click unsubscribe. No mailto: nothing reads such a mailbox, and a request
+        // mailed there by a client that prefers it (older Outlook, Apple Mail) would be lost.
+        "List-Unsubscribe": `<${links.unsubscribeUrl}>`,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
       },
     };

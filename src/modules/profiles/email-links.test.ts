@@ -41,9 +41,10 @@ describe("links in every email", () => {
   it("carries RFC 8058 one-click unsubscribe headers whose POST unsubscribes at once", async () => {
     const { subscriber, mail } = await mailFor("leave@example.com");
     expect(mail.headers!["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
-    const [https, mailto] = mail.headers!["List-Unsubscribe"]!.split(", ");
-    expect(mailto).toMatch(/^<mailto:unsubscribe@[\w.-]+\?subject=unsubscribe>$/);
-    const url = https!.slice(1, -1);
+    // Only the one-click URL: a mailto would need a mailbox that someone reads.
+    const listed = mail.headers!["List-Unsubscribe"]!;
+    expect(listed).toMatch(/^<https?:\/\/[^<>,]+>$/);
+    const url = listed.slice(1, -1);
     expect((await app.request(path(url))).status).toBe(200);
     const res = await app.request(path(url), {
       method: "POST",
