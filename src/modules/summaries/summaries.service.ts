@@ -26,6 +26,23 @@ const MAX_SOURCES = 8;
  * Makes the story's summary if it has none for its current revision; older versions are kept.
  * Made once per story and shared by every subscriber.
  */
+/**
+ * The articles a summary cites: one per outlet first, each outlet's fullest (a teaser or a page
+ * that could not be read says least), then the other articles, fullest first, up to `max`. Before,
+ * a story's second and third articles from one site were never cited, however much they said.
+ */
+export function pickSources<A extends { domain: string; content: string }>(all: A[], max: number): A[] {
+  const fullestFirst = [...all].sort((a, b) => b.content.length - a.content.length);
+  const seen = new Set<string>();
+  const firstOfEach = fullestFirst.filter((a) => !seen.has(a.domain) && seen.add(a.domain));
+  // Outlets in the story's own order, so the lead outlet stays [1].
+  const outletOrder = new Map<string, number>();
+  for (const a of all) if (!outletOrder.has(a.domain)) outletOrder.set(a.domain, outletOrder.size);
+  firstOfEach.sort((a, b) => outletOrder.get(a.domain)! - outletOrder.get(b.domain)!);
+  const rest = fullestFirst.filter((a) => !firstOfEach.includes(a));
+  return [...firstOfEach, ...rest].slice(0, max);
+}
+
 export async function summarizeStory(
   deps: Pick<Deps, "db" | "clock" | "llm" | "logger">,
   storyId: string,
@@ -48,11 +65,7 @@ export async function summarizeStory(
     return { status: "skipped", reason: "up_to_date", summary: latest };
 
   const all = await articlesOfStories(deps, [storyId]);
-  const seenDomains = new Set<string>();
-  const picked = [
-    ...all.filter((a) => !seenDomains.has(a.domain) && seenDomains.add(a.domain)),
-    ...all.filter((a) => !seenDomains.has(a.domain)),
-  ].slice(0, MAX_SOURCES);
+  const picked = pickSources(all, MAX_SOURCES);
   const sources: SummarySource[] = picked.map((a, i) => ({
     n: i + 1,
     articleId: a.id,
