@@ -306,6 +306,21 @@ describe("POST /admin/articles", () => {
     expect(locations).toEqual(expect.arrayContaining(["body.url", "body.text"]));
   });
 
+  it("refuses an outlet or author that is not one line of text, naming the field; a blank author is none", async () => {
+    const post = (extra: object) =>
+      app.request("/admin/articles", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ url: "https://push.example/outlet", title: "Title", text, ...extra }),
+      });
+    const res = await post({ outlet: "Bad\noutlet\u202e", author: "A\r\nBcc: x@y.example" });
+    expect(res.status).toBe(400);
+    const errors = ((await res.json()) as { errors: { location: string; message: string }[] }).errors;
+    expect(errors.map((e) => e.location).sort()).toEqual(["body.author", "body.outlet"]);
+    expect(errors[0]!.message).toMatch(/one line of text/);
+    expect((await post({ outlet: "Push Wire", author: "  " })).status).toBe(201);
+  });
+
   it("rejects a URL too long to be an article's address, naming the field", async () => {
     const res = await app.request("/admin/articles", {
       method: "POST",

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
+import { blankToUndefined, textField } from "../../lib/field-schemas.ts";
 import { isStorableTime } from "../../lib/time.ts";
 import { storeArticles } from "./articles.service.ts";
 import { domainOf, MAX_URL_CHARS, normalizeEntry } from "./normalize.ts";
@@ -16,8 +17,9 @@ export const articleSubmissionSchema = z
       .openapi({ example: "https://example.com/2026/11/27/story" }),
     title: z.string().trim().min(1, "must not be empty").max(500),
     text: z.string().trim().min(1, "must not be empty").max(200_000, "must be at most 200,000 characters"),
-    outlet: z.string().trim().min(1).max(200).optional(),
-    author: z.string().trim().max(200).optional(),
+    // Shown in citations, emails and share pages: one line, as a source's outlet is.
+    outlet: textField(200).optional(),
+    author: z.preprocess(blankToUndefined, textField(200).optional()),
     language: z.string().trim().max(12).optional(),
     publishedAt: z
       .string()
