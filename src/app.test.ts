@@ -321,6 +321,34 @@ describe("POST /admin/articles", () => {
     expect((await post({ outlet: "Push Wire", author: "  " })).status).toBe(201);
   });
 
+  it("keeps plain text as written ('<10%', 'x<y', '&notanentity;') and reads markup as markup", async () => {
+    const plain =
+      "Acme said profits rose by <10% while costs fell and x<y held for most quarters. Analysts said a<b was expected; &notanentity; stays.";
+    const post = (url: string, body: string, title: string) =>
+      app.request("/admin/articles", {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ url, title, text: body }),
+      });
+    expect((await post("https://push.example/plain", plain, "Profits: 5 < 6")).status).toBe(201);
+    expect(
+      (await post("https://push.example/html", `<p>${text}</p><script>x()</script>`, "<b>Port</b> news"))
+        .status,
+    ).toBe(201);
+    const { articles } = await import("./db/schema/index.ts");
+    const { inArray } = await import("drizzle-orm");
+    const rows = await deps.db
+      .select({ url: articles.url, title: articles.title, content: articles.content })
+      .from(articles)
+      .where(inArray(articles.url, ["https://push.example/plain", "https://push.example/html"]));
+    const byUrl = new Map(rows.map((r) => [r.url, r]));
+    expect(byUrl.get("https://push.example/plain")).toMatchObject({
+      title: "Profits: 5 < 6",
+      content: plain,
+    });
+    expect(byUrl.get("https://push.example/html")).toMatchObject({ title: "Port news", content: text });
+  });
+
   it("rejects a URL too long to be an article's address, naming the field", async () => {
     const res = await app.request("/admin/articles", {
       method: "POST",

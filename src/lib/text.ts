@@ -79,7 +79,22 @@ export function htmlToText(html: string): string {
   );
   tokenizer.write(html);
   tokenizer.end();
-  return toWellFormed(out.join(""))
+  return tidyText(out.join(""));
+}
+
+/**
+ * Plain text as htmlToText leaves HTML: paragraphs at blank lines, spaces collapsed, controls and
+ * invisible formatting dropped; "<" and "&" are the text's own ("x<y", "AT&T", "&notanentity;").
+ */
+export function plainText(text: string): string {
+  return tidyText(text);
+}
+
+/** Markup in a field that may be HTML or plain text: a tag ("<p>", "</b>", "<br/>"), not "x<y" or "<10%". */
+export const looksLikeHtml = (text: string) => /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>/i.test(text);
+
+function tidyText(text: string): string {
+  return toWellFormed(text)
     .replace(CONTROL_CHARS, "")
     .replace(INVISIBLE_FORMATTING, "")
     .split(/\n{2,}/)

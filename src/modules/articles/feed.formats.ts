@@ -61,28 +61,45 @@ function rssEntry(i: Loose): FeedEntry {
   };
 }
 
+const escapeHtml = (v: string) => v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 /**
- * An Atom text construct as HTML, which is what every entry's fields are read as: type "html" and
- * "xhtml" are markup already; "text", the default, is plain text, so its "<" and "&" are escaped
- * ("The <canvas> element" lost its "<canvas>" when read as markup).
+ * An Atom text construct and whether it is plain text. Type "html" and "xhtml" are markup; an
+ * explicit type "text" is plain text, whose "<" and "&" are its own ("Plain <b> stays text" lost
+ * its "<b>"). With no type (the default is text), generators often leave out type="html" around
+ * escaped markup: such a field is escaped for the HTML reader, which reads markup escaped twice as
+ * markup and keeps what else is "<" ("The <canvas> element").
  */
-const atomText = (v: unknown): string | null => {
+const atomText = (v: unknown): { value: string; isText: boolean } | null => {
   const value = text(v);
   if (value === null) return null;
   const type = v && typeof v === "object" ? (v as Loose).type : undefined;
-  return type === "html" || type === "xhtml"
-    ? value
-    : value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  if (type === "html" || type === "xhtml") return { value, isText: false };
+  if (type === "text") return { value, isText: true };
+  return { value: escapeHtml(value), isText: false };
+};
+
+const atomTitleAsHtml = (v: unknown): string | null => {
+  const t = atomText(v);
+  if (!t) return null;
+  return t.isText ? escapeHtml(t.value) : t.value;
 };
 
 function atomEntry(e: Loose, feedAuthor: string | null): FeedEntry {
   const links = (Array.isArray(e.links) ? e.links : []) as Loose[];
   const alternate = links.find((l) => !l.rel || l.rel === "alternate") ?? links[0];
+  const title = atomText(e.title);
+  const content = atomText(e.content);
+  const summary = atomText(e.summary);
+  const body =
+    content && content.value.length >= (summary?.value.length ?? 0) ? content : (summary ?? content);
   return {
     guid: text(e.id),
     url: text(alternate?.href),
-    title: atomText(e.title),
-    body: longest(atomText(e.content), atomText(e.summary)),
+    title: title?.value ?? null,
+    titleIsText: title?.isText,
+    body: body?.value ?? null,
+    bodyIsText: body?.isText,
     author: text(first<Loose>(e.authors)?.name) ?? feedAuthor,
     publishedAt: date(e.published) ?? date(e.updated),
     categories: names(e.categories),
@@ -95,6 +112,8 @@ function jsonEntry(i: Loose): FeedEntry {
     url: text(i.url) ?? text(i.external_url),
     title: text(i.title),
     body: longest(text(i.content_html), text(i.content_text), text(i.summary)),
+    // content_text is plain text by the JSON Feed spec ("x<y", "AT&T"); content_html is markup.
+    bodyIsText: !text(i.content_html) && Boolean(text(i.content_text)),
     author: text((first<Loose>(i.authors) ?? (i.author as Loose))?.name),
     publishedAt: date(i.date_published) ?? date(i.date_modified),
     categories: Array.isArray(i.tags) ? (i.tags as unknown[]).map(String) : [],
@@ -109,7 +128,8 @@ export function parseWithFeedsmith(input: string): ParsedFeed {
     format === "atom" ? (e: Loose) => atomEntry(e, feedAuthor) : format === "json" ? jsonEntry : rssEntry;
   const links = Array.isArray(feed.links) ? (feed.links as Loose[]) : [];
   return {
-    title: format === "atom" ? atomText(feed.title) : text(feed.title),
+    // Read as HTML by outletText: an Atom text title has its "<" and "&" escaped for it.
+    title: format === "atom" ? atomTitleAsHtml(feed.title) : text(feed.title),
     language: text(feed.language) ?? null,
     url:
       text(feed.link) ??

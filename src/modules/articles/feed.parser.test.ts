@@ -112,6 +112,7 @@ describe("feed formats", () => {
       url: "https://json.example.com/7",
       title: "Seven",
       body: "Body.",
+      bodyIsText: true,
       author: "J. Son",
       publishedAt: new Date("2026-11-25T10:00:00Z"),
       categories: ["x"],

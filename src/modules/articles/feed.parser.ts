@@ -11,6 +11,10 @@ export type FeedEntry = {
   title: string | null;
   /** HTML or text: the fullest body the feed carries. */
   body: string | null;
+  /** The body is plain text, not HTML (a JSON Feed's content_text, a submission without markup). */
+  bodyIsText?: boolean;
+  /** The title is plain text, not HTML (a submission without markup). */
+  titleIsText?: boolean;
   author: string | null;
   publishedAt: Date | null;
   categories: string[];
@@ -146,6 +150,7 @@ function parseJsonFeed(text: string): ParsedFeed {
       url: i.url ?? i.external_url ?? null,
       title: i.title ?? null,
       body: i.content_html ?? i.content_text ?? i.summary ?? null,
+      bodyIsText: !i.content_html && Boolean(i.content_text),
       author: i.authors?.[0]?.name ?? i.author?.name ?? null,
       publishedAt: parseFeedDate(i.date_published ?? i.date_modified),
       categories: (i.tags ?? [])

@@ -125,3 +125,26 @@ describe("Atom text constructs", () => {
     expect(html!.content).toBe('A summary whose generator left out type="html".');
   });
 });
+
+describe("plain text", () => {
+  it("keeps '<' and '&' as the text's own where a field is known to be plain text", () => {
+    const body =
+      "Acme said profits rose by <10% while costs fell and x<y held. AT&T said a<b; &notanentity; stays.";
+    const r = normalizeEntry(
+      { ...entry("Plain <b> stays text: 5 < 6", body), titleIsText: true, bodyIsText: true },
+      ctx,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.article.title).toBe("Plain <b> stays text: 5 < 6");
+    expect(r.article.content).toBe(body);
+  });
+
+  it("reads an Atom title of explicit type text as plain text", () => {
+    const feed = parseFeed(`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+<entry><id>1</id><link href="https://atom.example/1"/><title type="text">Plain &lt;b&gt; stays text: 5 &lt; 6</title>
+<content type="text">Body text.</content></entry></feed>`);
+    const r = normalizeEntry(feed.entries[0]!, ctx);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.article.title).toBe("Plain <b> stays text: 5 < 6");
+  });
+});

@@ -5,6 +5,7 @@ import {
   detectLanguage,
   htmlToText,
   paragraphs,
+  plainText,
   sliceWhole,
   splitSentences,
   toWellFormed,
@@ -224,12 +225,15 @@ export function normalizeEntry(
       ok: false,
       reason: `entry link is longer than ${MAX_URL_CHARS} characters: ${url.slice(0, 100)}...`,
     };
-  const titleText = feedText(entry.title ?? "")
+  const titleText = (entry.titleIsText ? plainText : feedText)(entry.title ?? "")
     .replace(/\s+/g, " ")
     .trim();
   // A title of only symbols or emoji ("🔥") says nothing in a list of headlines.
   const title = /[\p{L}\p{N}]/u.test(titleText) ? sliceWhole(titleText, MAX_TITLE_CHARS) : "";
-  const content = sliceWhole(withoutBoilerplate(feedText(entry.body ?? "")), MAX_CONTENT_CHARS);
+  const content = sliceWhole(
+    withoutBoilerplate((entry.bodyIsText ? plainText : feedText)(entry.body ?? "")),
+    MAX_CONTENT_CHARS,
+  );
   if (!title && !content) return { ok: false, reason: "entry has neither title nor text" };
   const published = entry.publishedAt;
   const publishedAt =

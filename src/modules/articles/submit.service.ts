@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../lib/errors.ts";
 import { blankToUndefined, textField } from "../../lib/field-schemas.ts";
+import { looksLikeHtml } from "../../lib/text.ts";
 import { isStorableTime } from "../../lib/time.ts";
 import { storeArticles } from "./articles.service.ts";
 import { domainOf, MAX_URL_CHARS, normalizeEntry } from "./normalize.ts";
@@ -41,6 +42,9 @@ export async function submitArticle(
       url: input.url,
       title: input.title,
       body: input.text,
+      // Plain text unless it carries markup: "profits rose by <10% while x<y" lost all after "x".
+      bodyIsText: !looksLikeHtml(input.text),
+      titleIsText: !looksLikeHtml(input.title),
       author: input.author ?? null,
       publishedAt: input.publishedAt ? new Date(input.publishedAt) : null,
       categories: [],
