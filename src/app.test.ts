@@ -264,6 +264,10 @@ describe("POST /admin/subscribers", () => {
       body: JSON.stringify(profile("y@example.com")),
     });
     expect(res.status).toBe(401);
+    // A wrong token is told apart from a missing one.
+    expect(((await res.json()) as { detail: string }).detail).toBe("the admin token is not valid");
+    const none = await app.request("/admin/sources");
+    expect(((await none.json()) as { detail: string }).detail).toBe("admin bearer token required");
   });
 });
 

@@ -23,6 +23,15 @@ describe("loadConfig", () => {
     expect(bad).not.toThrow(/short/);
   });
 
+  it("refuses an admin token with spaces, which no bearer header could carry", () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: "correct horse battery staple" })).toThrow(
+      /ADMIN_TOKEN must have no spaces/,
+    );
+    expect(loadConfig({ ADMIN_TOKEN: "a-long-enough-admin-token\n" }).ADMIN_TOKEN).toBe(
+      "a-long-enough-admin-token",
+    );
+  });
+
   it("names a URL variable that holds no URL at all", () => {
     expect(() => loadConfig({ PUBLIC_BASE_URL: "notaurl" })).toThrow(
       /PUBLIC_BASE_URL="notaurl" must be an absolute URL/,

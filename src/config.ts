@@ -32,7 +32,13 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   ADMIN_TOKEN: z.preprocess(
     blankToUndefined,
-    z.string().min(16, "must be at least 16 characters").optional(),
+    z
+      .string()
+      .trim()
+      .min(16, "must be at least 16 characters")
+      // A bearer token is one word: a token with spaces could be set but never sent.
+      .regex(/^\S+$/, "must have no spaces (it is sent as `Authorization: Bearer <token>`)")
+      .optional(),
   ),
   PUBLIC_BASE_URL: optionalUrl(["http:", "https:"]),
   SMTP_URL: optionalUrl(["smtp:", "smtps:"]),

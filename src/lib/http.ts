@@ -218,8 +218,8 @@ export function adminAuth(adminToken: string): MiddlewareHandler {
   const expected = hashToken(adminToken);
   return async (_c, next) => {
     const token = bearerToken(_c);
-    if (!token || hashToken(token) !== expected)
-      throw new AppError("UNAUTHORIZED", "admin bearer token required");
+    if (!token) throw new AppError("UNAUTHORIZED", "admin bearer token required");
+    if (hashToken(token) !== expected) throw new AppError("UNAUTHORIZED", "the admin token is not valid");
     await next();
   };
 }

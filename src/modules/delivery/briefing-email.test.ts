@@ -93,4 +93,25 @@ describe("briefingEmailModel", () => {
       expect(text).not.toContain("\uFFFD");
     }
   });
+
+  it("greets the reader for the time their briefing arrives", () => {
+    const quiet = {
+      id: randomUUID(),
+      date: "2026-11-27",
+      subscriberId: randomUUID(),
+      items: [],
+      alsoToday: [],
+    };
+    const greeting = (deliveryTime: string, name: string | null = null) =>
+      briefingEmailModel(quiet as unknown as BriefingView, {
+        email: "a@example.com",
+        name,
+        timezone: "UTC",
+        deliveryTime,
+      }).greeting;
+    expect(greeting("07:00", "Ana")).toBe("Good morning, Ana.");
+    expect(greeting("13:30")).toBe("Good afternoon.");
+    expect(greeting("22:30", "Evening Reader")).toBe("Good evening, Evening Reader.");
+    expect(greeting("02:00")).toBe("Good evening.");
+  });
 });

@@ -73,6 +73,14 @@ function longDate(date: string): string {
 const QUIET_DAY =
   "Nothing new for you today: every story so far was in an earlier briefing or is muted in your preferences.";
 
+/** The greeting for the reader's delivery time: a briefing read at 22:30 is not a morning's. */
+function greetingAt(deliveryTime: string): string {
+  const hour = Number(deliveryTime.slice(0, 2));
+  if (hour >= 5 && hour < 12) return "Good morning";
+  if (hour >= 12 && hour < 18) return "Good afternoon";
+  return "Good evening";
+}
+
 /** The fields the briefing template reads; built once per email, no markup in it. */
 export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, links: EmailLinks = {}) {
   const dateLong = longDate(briefing.date);
@@ -86,7 +94,7 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
       150,
     ),
     dateLong,
-    greeting: to.name ? `Good morning, ${to.name}.` : "Good morning.",
+    greeting: `${greetingAt(to.deliveryTime)}${to.name ? `, ${to.name}` : ""}.`,
     intro:
       briefing.items.length === 0
         ? QUIET_DAY
@@ -152,7 +160,7 @@ export function briefingText(model: BriefingEmailModel): string {
   }
   lines.push(
     "--",
-    `You receive Daybreak at ${model.email} every morning at ${model.deliveryTime} (${model.timezone}).`,
+    `You receive Daybreak at ${model.email} every day at ${model.deliveryTime} (${model.timezone}).`,
   );
   if (model.preferencesUrl) lines.push(`Manage preferences: ${model.preferencesUrl}`);
   if (model.unsubscribeUrl) lines.push(`Unsubscribe: ${model.unsubscribeUrl}`);

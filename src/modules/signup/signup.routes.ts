@@ -185,9 +185,9 @@ export function createSignupRoutes(deps: Deps) {
     try {
       const r = await confirmSignup(deps, c.req.param("code"));
       const next = r.alreadyConfirmed
-        ? "It was confirmed already: your briefings arrive every morning at your chosen time."
+        ? "It was confirmed already: your briefings arrive every day at your chosen time."
         : r.briefing
-          ? "Your first briefing is ready and will be in your inbox shortly; after that, every morning at your chosen time."
+          ? "Your first briefing is ready and will be in your inbox shortly; after that, every day at your chosen time."
           : "Your first briefing arrives at your chosen time.";
       return c.html(
         page("You're in", html`<h1>You're in</h1><p>Your subscription is confirmed. ${next}</p>`),
