@@ -373,9 +373,15 @@ describe("briefings through the API", () => {
 
     const ingest = await app.request("/admin/ingest", { method: "POST", headers: admin });
     expect(ingest.status).toBe(200);
-    const counts = (await ingest.json()) as { sources: number; articles: number; stories: number };
+    const counts = (await ingest.json()) as {
+      sources: number;
+      articles: number;
+      stories: number;
+      failures: [];
+    };
     expect(counts.sources).toBe(4);
     expect(counts.stories).toBeGreaterThan(5);
+    expect(counts.failures).toEqual([]);
 
     const built = await app.request("/admin/briefings", {
       method: "POST",
@@ -915,5 +921,35 @@ describe("values a database cannot hold", () => {
     });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ status: 413, title: "Content Too Large" });
+  });
+});
+
+describe("POST /admin/ingest", () => {
+  it("names each source that failed and why, and refuses options it does not take", async () => {
+    const added = await app.request("/admin/sources", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ url: "sample:no-such-feed.xml", name: "Missing sample" }),
+    });
+    expect(added.status).toBe(201);
+    const { id } = (await added.json()) as { id: string };
+    try {
+      const res = await app.request("/admin/ingest", { method: "POST", headers: admin });
+      const run = (await res.json()) as { failed: number; failures: { sourceId: string; error: string }[] };
+      expect(run.failures).toEqual([{ sourceId: id, error: expect.stringMatching(/\S/) }]);
+      expect(run.failed).toBe(1);
+    } finally {
+      // No route removes a source: switched off here so later runs in this file fetch the samples only.
+      const { sources } = await import("./db/schema/index.ts");
+      const { eq } = await import("drizzle-orm");
+      await deps.db.update(sources).set({ enabled: false }).where(eq(sources.id, id));
+    }
+    const misspelt = await app.request("/admin/ingest", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ sourceIds: ["x"] }),
+    });
+    expect(misspelt.status).toBe(400);
+    expect(((await misspelt.json()) as { detail: string }).detail).toMatch(/sourceIds/);
   });
 });

@@ -23,9 +23,13 @@ export function createJobRoutes(deps: Deps) {
       tags: ["admin"],
       summary: "Fetch every source now, group new articles into stories, summarize them",
       security,
+      request: {
+        // Takes no options: a body, if any, is an empty object (a misspelt option is refused, not ignored).
+        body: { required: false, content: { "application/json": { schema: z.object({}).strict() } } },
+      },
       responses: {
         200: {
-          description: "What the run did",
+          description: "What the run did, and which sources failed and why (as GET /admin/sources tells)",
           content: {
             "application/json": {
               schema: z.object({
@@ -33,16 +37,23 @@ export function createJobRoutes(deps: Deps) {
                 failed: z.number().int(),
                 articles: z.number().int(),
                 stories: z.number().int(),
+                failures: z.array(z.object({ sourceId: z.string().uuid(), error: z.string() })),
               }),
             },
           },
         },
-        ...problemResponses(401),
+        ...problemResponses(400, 401),
       },
     }),
     async (c) => {
       const r = await runIngest(deps);
-      return c.json({ sources: r.sources, failed: r.failed, articles: r.articles, stories: r.stories }, 200);
+      const failures = r.results.flatMap((x) =>
+        x.status === "failed" ? [{ sourceId: x.sourceId, error: x.error }] : [],
+      );
+      return c.json(
+        { sources: r.sources, failed: r.failed, articles: r.articles, stories: r.stories, failures },
+        200,
+      );
     },
   );
   app.openapi(

@@ -1225,9 +1225,13 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
       responses: {
-        /** @description What the run did */
+        /** @description What the run did, and which sources failed and why (as GET /admin/sources tells) */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1238,11 +1242,43 @@ export interface paths {
               failed: number;
               articles: number;
               stories: number;
+              failures: {
+                /** Format: uuid */
+                sourceId: string;
+                error: string;
+              }[];
             };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
           };
         };
         /** @description Unauthorized */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request body is over 2 MB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request body is not of a type this route takes */
+        415: {
           headers: {
             [name: string]: unknown;
           };
