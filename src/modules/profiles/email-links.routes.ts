@@ -48,6 +48,9 @@ function savedNote(s: Subscriber) {
   }
 }
 
+/** A text area's height for a list: one line each and one to spare, 3 to 12. */
+const rows = (list: string[]) => Math.min(12, Math.max(3, list.length + 1));
+
 function preferencesForm(s: Subscriber, token: string, note?: unknown) {
   const v = (x: string | number | null) => (x === null ? "" : String(x));
   return page(
@@ -56,7 +59,9 @@ function preferencesForm(s: Subscriber, token: string, note?: unknown) {
     <form method="post" action="/preferences/${token}">
       <label for="role">Role</label><input id="role" name="role" value="${s.role}">
       <label for="industry">Industry</label><input id="industry" name="industry" value="${s.industry}">
-      <label for="interests">Topics you follow (one per line)</label><textarea id="interests" name="interests" rows="${Math.min(12, Math.max(3, s.interests.length + 1))}">${s.interests.join("\n")}</textarea>
+      <label for="interests">Topics you follow (one per line)</label><textarea id="interests" name="interests" rows="${rows(s.interests)}">${s.interests.join("\n")}</textarea>
+      <label for="mutedTopics">Topics you muted (one per line)</label><textarea id="mutedTopics" name="mutedTopics" rows="${rows(s.mutedTopics)}">${s.mutedTopics.join("\n")}</textarea>
+      <label for="mutedSources">Outlets you muted, by name or web address (one per line; "Hide this outlet" in an email adds here)</label><textarea id="mutedSources" name="mutedSources" rows="${rows(s.mutedSources)}">${s.mutedSources.join("\n")}</textarea>
       <label for="deliveryTime">Delivery time</label><input id="deliveryTime" name="deliveryTime" type="time" value="${s.deliveryTime}">
       <label for="timezone">Time zone</label><input id="timezone" name="timezone" value="${s.timezone}">
       <label for="briefingLength">Stories per briefing (3 to 12)</label><input id="briefingLength" name="briefingLength" type="number" min="3" max="12" value="${v(s.briefingLength)}">
@@ -70,6 +75,8 @@ const PREFERENCE_FIELDS = [
   "role",
   "industry",
   "interests",
+  "mutedTopics",
+  "mutedSources",
   "deliveryTime",
   "timezone",
   "briefingLength",
@@ -81,6 +88,12 @@ const PREFERENCE_FIELDS = [
  * that is not decimal digits, a Deliveries value the page's select does not send, each named.
  * Number() took "0x5", " 5 ", "5.0" and "1e1"; a paused value other than "true" read as active.
  */
+const lines = (text: string | undefined) =>
+  text
+    ?.split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 async function readPreferences(c: Context) {
   const form = await readForm(c);
   const errors: FieldError[] = [];
@@ -109,15 +122,11 @@ async function readPreferences(c: Context) {
   const parsed = profilePatchSchema.safeParse({
     role: f.role?.trim() || undefined,
     industry: f.industry?.trim() || undefined,
-    interests:
-      f.interests === undefined
-        ? undefined
-        : // One per line: an interest may hold a comma ("Mergers, acquisitions"), and the page sent
-          // back unchanged must store what it showed.
-          f.interests
-            .split(/\r?\n/)
-            .map((s) => s.trim())
-            .filter(Boolean),
+    // One per line: an interest may hold a comma ("Mergers, acquisitions"), and the page sent
+    // back unchanged must store what it showed. An emptied area clears its list.
+    interests: lines(f.interests),
+    mutedTopics: lines(f.mutedTopics),
+    mutedSources: lines(f.mutedSources),
     deliveryTime: f.deliveryTime?.trim() || undefined,
     timezone: f.timezone?.trim() || undefined,
     briefingLength,

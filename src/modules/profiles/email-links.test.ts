@@ -89,6 +89,43 @@ describe("links in every email", () => {
   });
 });
 
+describe("muted outlets and topics on the preferences page", () => {
+  it("shows them, one per line, and saves them changed, emptied, or sent back as shown", async () => {
+    const { subscriber } = await createSubscriber(deps, {
+      ...analyst("mutes@example.com"),
+      mutedSources: ["harborledger.example", "Daily <Bugle>"],
+      mutedTopics: ["celebrity gossip"],
+    });
+    const path = `/preferences/${linkToken(deps.config.linkSecret, "preferences", subscriber.id)}`;
+    const page = await (await app.request(path)).text();
+    expect(page).toContain(
+      '<textarea id="mutedSources" name="mutedSources" rows="3">harborledger.example\nDaily &lt;Bugle&gt;</textarea>',
+    );
+    expect(page).toContain(
+      '<textarea id="mutedTopics" name="mutedTopics" rows="3">celebrity gossip</textarea>',
+    );
+    const post = (fields: Record<string, string>) =>
+      app.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(fields).toString(),
+      });
+    // Undoing "Hide this outlet": the line taken out, the other kept.
+    expect(
+      (await post({ mutedSources: "Daily <Bugle>\r\n", mutedTopics: "celebrity gossip\r\nsports" })).status,
+    ).toBe(200);
+    expect(await getSubscriber(deps, subscriber.id)).toMatchObject({
+      mutedSources: ["Daily <Bugle>"],
+      mutedTopics: ["celebrity gossip", "sports"],
+    });
+    expect((await post({ mutedSources: "", mutedTopics: "sports" })).status).toBe(200);
+    expect(await getSubscriber(deps, subscriber.id)).toMatchObject({
+      mutedSources: [],
+      mutedTopics: ["sports"],
+    });
+  });
+});
+
 describe("the preferences form under hostile input", () => {
   /** A subscriber (with `status`) and the path of their preferences page. */
   async function withPreferences(email: string, status = "active") {
