@@ -148,3 +148,16 @@ describe("plain text", () => {
     expect(r.article.title).toBe("Plain <b> stays text: 5 < 6");
   });
 });
+
+describe("publication dates", () => {
+  it("takes the fetch time for a placeholder date (1900-01-01, the Unix epoch) or one before, keeps a real one", () => {
+    const at = (iso: string) => {
+      const r = normalizeEntry({ ...entry("Title", "Body text."), publishedAt: new Date(iso) }, ctx);
+      if (!r.ok) throw new Error(r.reason);
+      return r.article.publishedAt.toISOString();
+    };
+    for (const placeholder of ["1900-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "1899-12-31T00:00:00Z"])
+      expect(at(placeholder), placeholder).toBe(ctx.now.toISOString());
+    expect(at("2026-11-26T08:00:00Z")).toBe("2026-11-26T08:00:00.000Z");
+  });
+});

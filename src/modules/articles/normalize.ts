@@ -83,8 +83,10 @@ const MAX_TITLE_CHARS = 1_000;
 export const MAX_CONTENT_CHARS = 200_000;
 const MAX_AUTHOR_CHARS = 200;
 const MAX_OUTLET_CHARS = 200;
-// Before this an item's date is a feed's error (year 1, year 0, a negative year), not news.
-const EARLIEST_PUBLISHED = Date.UTC(1900, 0, 1);
+// Up to this an item's date is a feed's error (year 1, year 0, a negative year) or a placeholder
+// for "no date" (1900-01-01, the Unix epoch), not news: the fetch time stands in. A kept 1900 date
+// hid the story from every briefing and from /admin/stories.
+const LATEST_PLACEHOLDER_DATE = Date.UTC(1970, 0, 1);
 // Links are what citations point to and what an article is known by (a unique index, whose
 // entries PostgreSQL caps at ~2.7 KB): a longer one is not a real article's address. The same
 // bound as a source's feed URL.
@@ -239,7 +241,7 @@ export function normalizeEntry(
   const publishedAt =
     !published ||
     Number.isNaN(published.getTime()) ||
-    published.getTime() < EARLIEST_PUBLISHED ||
+    published.getTime() <= LATEST_PLACEHOLDER_DATE ||
     published.getTime() > ctx.now.getTime() + 5 * 60_000
       ? ctx.now
       : published;
