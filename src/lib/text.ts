@@ -90,8 +90,12 @@ export function plainText(text: string): string {
   return tidyText(text);
 }
 
-/** Markup in a field that may be HTML or plain text: a tag ("<p>", "</b>", "<br/>"), not "x<y" or "<10%". */
-export const looksLikeHtml = (text: string) => /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>/i.test(text);
+/**
+ * Whether a field that may be HTML or plain text is HTML: it has a tag ("<p>", "</b>", "<br/>") or
+ * text escaped for HTML ("&lt;", "&amp;", "&#8217;"); "x<y", "<10%" and "&notanentity;" are text.
+ */
+export const looksLikeHtml = (text: string) =>
+  /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>|&(?:lt|gt|amp|quot|apos|nbsp|#\d{1,7}|#x[\da-f]{1,6});/i.test(text);
 
 function tidyText(text: string): string {
   return toWellFormed(text)

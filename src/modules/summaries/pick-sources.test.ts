@@ -8,7 +8,7 @@ const article = (id: string, domain: string, words: number) => ({
 });
 
 describe("the articles a summary cites", () => {
-  it("takes each outlet's fullest article first, in the story's outlet order, then the others fullest first", () => {
+  it("takes each outlet's first article, passing over a teaser, then the others, in the story's order", () => {
     const all = [
       article("city-teaser", "citynews.example", 4),
       article("wire", "wire.example", 300),
@@ -16,10 +16,10 @@ describe("the articles a summary cites", () => {
       article("city-follow-up", "citynews.example", 200),
     ];
     expect(pickSources(all, 8).map((a) => a.id)).toEqual([
-      "city-full",
       "wire",
-      "city-follow-up",
+      "city-full",
       "city-teaser",
+      "city-follow-up",
     ]);
   });
 
@@ -29,7 +29,12 @@ describe("the articles a summary cites", () => {
       article("a2", "one.example", 300),
       article("a3", "one.example", 200),
     ];
-    expect(pickSources(all, 2).map((a) => a.id)).toEqual(["a2", "a3"]);
+    expect(pickSources(all, 2).map((a) => a.id)).toEqual(["a1", "a2"]);
     expect(pickSources(all, 8)).toHaveLength(3);
+  });
+
+  it("keeps a teaser when its outlet has nothing fuller", () => {
+    const all = [article("teaser", "one.example", 4), article("wire", "wire.example", 300)];
+    expect(pickSources(all, 8).map((a) => a.id)).toEqual(["teaser", "wire"]);
   });
 });

@@ -26,21 +26,26 @@ const MAX_SOURCES = 8;
  * Makes the story's summary if it has none for its current revision; older versions are kept.
  * Made once per story and shared by every subscriber.
  */
+/** Below this many words an article is a teaser (or a page that could not be read): it says least. */
+const TEASER_WORDS = 40;
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
 /**
- * The articles a summary cites: one per outlet first, each outlet's fullest (a teaser or a page
- * that could not be read says least), then the other articles, fullest first, up to `max`. Before,
- * a story's second and third articles from one site were never cited, however much they said.
+ * The articles a summary cites, in the story's order: each outlet's first article (its first with
+ * more than a teaser's words, when it has one), then the others, up to `max`. Before, a story's
+ * second and third articles from one site were never cited (the pick meant to add them added
+ * none), and the one that was could be a 4-word teaser. Not the fullest first: a long article
+ * grouped into the story by mistake (a match report among dock-strike reports) became its lead.
  */
 export function pickSources<A extends { domain: string; content: string }>(all: A[], max: number): A[] {
-  const fullestFirst = [...all].sort((a, b) => b.content.length - a.content.length);
-  const seen = new Set<string>();
-  const firstOfEach = fullestFirst.filter((a) => !seen.has(a.domain) && seen.add(a.domain));
-  // Outlets in the story's own order, so the lead outlet stays [1].
-  const outletOrder = new Map<string, number>();
-  for (const a of all) if (!outletOrder.has(a.domain)) outletOrder.set(a.domain, outletOrder.size);
-  firstOfEach.sort((a, b) => outletOrder.get(a.domain)! - outletOrder.get(b.domain)!);
-  const rest = fullestFirst.filter((a) => !firstOfEach.includes(a));
-  return [...firstOfEach, ...rest].slice(0, max);
+  const firstOfEach = new Map<string, A>();
+  for (const a of all) {
+    const held = firstOfEach.get(a.domain);
+    if (!held || (words(held.content) < TEASER_WORDS && words(a.content) >= TEASER_WORDS))
+      firstOfEach.set(a.domain, a);
+  }
+  const leads = all.filter((a) => firstOfEach.get(a.domain) === a);
+  return [...leads, ...all.filter((a) => firstOfEach.get(a.domain) !== a)].slice(0, max);
 }
 
 export async function summarizeStory(
