@@ -5,7 +5,7 @@ import { briefingItems, briefings, feedback, llmCalls, subscribers } from "../..
 import type { Deps } from "../../deps.ts";
 import { describeError, notFound } from "../../lib/errors.ts";
 import { localDate } from "../../lib/time.ts";
-import { activeSubscribers, type Subscriber } from "../profiles/index.ts";
+import { activeSubscribers, forgetSubscriberAuth, type Subscriber } from "../profiles/index.ts";
 import {
   buildProfileVector,
   domainMuted,
@@ -572,8 +572,11 @@ export async function recordFeedback(
     if (!current) throw notFound("subscriber");
     await tx.insert(feedback).values({ subscriberId: subscriber.id, storyId, signal });
     if (signal === "hide_source") {
-      const lead = summary.sources[0]?.domain;
-      if (lead && !current.mutedSources.includes(lead)) {
+      // The outlet the reader's view leads with (withoutMutedOutlets): the first one not muted
+      // already, as the button names it; the summary's own first may be muted since.
+      const muted = mutedSourceKeys(current.mutedSources);
+      const lead = summary.sources.find((s) => !domainMuted(s.domain, muted))?.domain;
+      if (lead) {
         await tx
           .update(subscribers)
           .set({ mutedSources: [...current.mutedSources, lead], updatedAt: deps.clock.now() })
@@ -594,6 +597,9 @@ export async function recordFeedback(
       .set({ preferenceWeights: weights, updatedAt: deps.clock.now() })
       .where(eq(subscribers.id, subscriber.id));
   });
+  // The profile changed: this process's memory of it (and the briefings read through it, keyed
+  // by its version) is read afresh, from the app or from an email's button alike.
+  forgetSubscriberAuth(deps, subscriber.id);
 }
 
 /** The text a profile is embedded from; when it changes, the profile is embedded again. */

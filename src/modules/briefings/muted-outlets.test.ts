@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { useSampleNews } from "../../../test/sample-news.ts";
 import { createApp } from "../../app.ts";
-import { createSubscriber } from "../profiles/index.ts";
+import { createSubscriber, getSubscriber, updateProfile } from "../profiles/index.ts";
 import type { StoryView } from "../summaries/index.ts";
-import { generateBriefings, withoutMutedOutlets } from "./index.ts";
+import { generateBriefings, getBriefingForDate, recordFeedback, withoutMutedOutlets } from "./index.ts";
 
 const news = useSampleNews();
 
@@ -96,5 +96,29 @@ describe("stories read by a reader who muted some of their outlets", () => {
     const page = await app.request(`/v1/stories/${shared!.id}`, { headers: auth });
     const read = (await page.json()) as StoryView;
     expect(read.sources.map((s) => s.domain)).not.toContain(muted);
+  });
+
+  it("'Hide this outlet' mutes the outlet the reader's view leads with, not one muted already", async () => {
+    const { subscriber } = await createSubscriber(news.deps, {
+      email: "hider@example.com",
+      role: "Portfolio manager",
+      industry: "Asset management",
+      interests: ["interest rates", "ports"],
+      timezone: "UTC",
+      deliveryTime: "07:00",
+    });
+    await generateBriefings(news.deps, { subscriberIds: [subscriber.id] });
+    const before = await getBriefingForDate(news.deps, subscriber.id, "2026-11-27");
+    const story = before.items
+      .map((i) => i.story)
+      .find((s) => new Set(s.sources.map((x) => x.domain)).size > 2)!;
+    const [first, second] = [...new Set(story.sources.map((x) => x.domain))];
+    const muted = await updateProfile(news.deps, subscriber.id, { mutedSources: [first!] });
+    const shown = (await getBriefingForDate(news.deps, subscriber.id, "2026-11-27")).items.find(
+      (i) => i.story.id === story.id,
+    )!.story;
+    expect(shown.sources[0]!.domain).toBe(second);
+    await recordFeedback(news.deps, muted, story.id, "hide_source");
+    expect((await getSubscriber(news.deps, subscriber.id)).mutedSources).toEqual([first, second]);
   });
 });
