@@ -21,12 +21,12 @@ import {
 } from "./sharing.service.ts";
 
 /**
- * The reader's address: the first X-Forwarded-For hop when a proxy adds one (behind a reverse
- * proxy the socket's is the proxy's), else the socket's. Only to tell readers apart in a view
- * count, where a forged header can do no more than a changed browser could.
+ * The reader's address: the last X-Forwarded-For hop when there is one (the address the proxy in
+ * front of us saw; earlier hops are whatever the client wrote), else the socket's. Only to tell
+ * readers apart in a view count, where a forged header can do no more than a changed browser.
  */
 function clientAddress(c: Context): string {
-  const forwarded = requestHeader(c, "x-forwarded-for")?.split(",")[0]?.trim();
+  const forwarded = requestHeader(c, "x-forwarded-for")?.split(",").at(-1)?.trim();
   if (forwarded) return forwarded;
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? "";
 }

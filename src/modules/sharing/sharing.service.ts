@@ -88,7 +88,9 @@ export function readShareCursor(cursor: string): { at: string; id: string } | un
     /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(
       Buffer.from(cursor, "base64url").toString(),
     );
-  if (!m || Number.isNaN(new Date(`${m[1]}Z`).getTime())) return undefined;
+  // A real instant: Date takes "2026-02-30T..." (rolling it over), PostgreSQL refuses it (a 500).
+  if (!m || !m[1]!.startsWith("2") || new Date(`${m[1]}Z`).toISOString().slice(0, 19) !== m[1])
+    return undefined;
   return { at: `${m[1]}.${m[2]}Z`, id: m[3]! };
 }
 const microsecondsUtc = sql<string>`to_char(${shareLinks.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -182,7 +184,10 @@ export class RecentViews {
     const key = `${linkId}|${visitor}`;
     const at = this.seen.get(key);
     if (at !== undefined && now - at < VIEW_WINDOW_MS) return false;
-    if (this.seen.size >= RECENT_VIEWS_MAX) this.seen.clear();
+    // Full: the oldest goes (a Map keeps insertion order), not everyone's at once.
+    if (at === undefined && this.seen.size >= RECENT_VIEWS_MAX)
+      this.seen.delete(this.seen.keys().next().value!);
+    this.seen.delete(key);
     this.seen.set(key, now);
     return true;
   }
@@ -204,9 +209,11 @@ export async function openShare(
   if (link.expiresAt && link.expiresAt <= deps.clock.now()) return { status: "gone", reason: "expired" };
   const summary = (await latestSummaries(deps, [link.storyId])).get(link.storyId);
   if (!summary) return { status: "unknown" };
-  const firstLook =
-    !opts.recent || opts.recent.first(link.id, opts.visitor ?? "", deps.clock.now().getTime());
-  if (opts.countView !== false && firstLook)
+  // Only views that count are remembered: a HEAD or a preview bot must not hide the reader's GET.
+  if (
+    opts.countView !== false &&
+    (!opts.recent || opts.recent.first(link.id, opts.visitor ?? "", deps.clock.now().getTime()))
+  )
     await deps.db
       .update(shareLinks)
       .set({ viewCount: sql`${shareLinks.viewCount} + 1` })

@@ -189,7 +189,12 @@ describe("shared stories", () => {
     const view = (address: string, userAgent = phone) =>
       app.request(`/s/${token}`, { headers: { "user-agent": userAgent, "x-forwarded-for": address } });
     for (let i = 0; i < 3; i++) expect((await view("198.51.100.7")).status).toBe(200);
-    await view("198.51.100.7, 10.0.0.1"); // the same reader through one more proxy hop
+    await view("203.0.113.50, 198.51.100.7"); // the same reader, an address of their own making before it
+    await app.request(`/s/${token}`, {
+      method: "HEAD",
+      headers: { "user-agent": phone, "x-forwarded-for": "192.0.2.1" },
+    });
+    await view("192.0.2.1"); // a HEAD first does not make this reader's GET a repeat
     await view("203.0.113.9"); // someone else, the same phone model
     await view("198.51.100.7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"); // the reader's laptop
     const views = async () => {
@@ -198,11 +203,11 @@ describe("shared stories", () => {
       const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token));
       return row!.viewCount;
     };
-    expect(await views()).toBe(3);
+    expect(await views()).toBe(4);
     deps.clock.advance(31 * 60_000);
     try {
       await view("198.51.100.7");
-      expect(await views()).toBe(4);
+      expect(await views()).toBe(5);
     } finally {
       deps.clock.set("2026-11-27T06:30:00Z");
     }
@@ -270,6 +275,11 @@ describe("shared stories", () => {
     const theirs = await app.request("/v1/shares", { headers: bearer(other.token) });
     const text = await theirs.text();
     for (const t of [revoked.token, expiring.token, read.token]) expect(text).not.toContain(t);
+    // A cursor shaped right but naming no real instant is refused too, not sent to PostgreSQL.
+    const forged = Buffer.from(
+      `2026-02-30T10:00:00.000000Z_${"0".repeat(8)}-0000-4000-8000-${"0".repeat(12)}`,
+    ).toString("base64url");
+    expect((await app.request(`/v1/shares?cursor=${forged}`, { headers: bearer(lister) })).status).toBe(400);
     const bad = await app.request("/v1/shares?cursor=not-a-cursor&limit=0", { headers: bearer(lister) });
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { errors: { location: string }[] };
