@@ -59,8 +59,8 @@ export type BriefingReads = ReturnType<typeof createBriefingReads>;
 
 /**
  * Background reloads of today's briefings (see read-cache.ts), gathered for this long and read
- * together: briefingViews reads up to RELOAD_BATCH_MAX in two queries, where one by one each cost
- * two (and drizzle's query building). With 1,000 readers each briefing is reloaded every 2 to
+ * together: briefingViews reads up to RELOAD_BATCH_MAX in three queries, where one by one each cost
+ * three (and drizzle's query building). With 1,000 readers each briefing is reloaded every 2 to
  * 2.5 minutes.
  */
 const RELOAD_GATHER_MS = 250;

@@ -380,7 +380,7 @@ export async function getBriefingForDate(
 export const briefingKey = (subscriberId: string, date: string) => `${subscriberId}:${date}`;
 
 /**
- * The briefings of many (subscriber, date) pairs in two queries, keyed by briefingKey; pairs
+ * The briefings of many (subscriber, date) pairs in three queries, keyed by briefingKey; pairs
  * without a briefing are absent. Senders and renderers read a batch at once: two round trips
  * per email were most of rendering a morning.
  */

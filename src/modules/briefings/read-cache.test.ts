@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { notFound } from "../../lib/errors.ts";
 import { BRIEFING_TTL_MS, briefingReadCache } from "./read-cache.ts";
 
 // The read cache with a clock the test moves and loads the test answers itself: what a reader
@@ -69,14 +70,30 @@ describe("briefing read cache", () => {
     expect(JSON.parse(Buffer.from(rewritten!.bytes).toString())).toEqual({ items: ["story"] });
   });
 
-  it("drops an entry whose reload fails: the next read asks the database itself", async () => {
+  it("keeps serving an entry whose reload failed (the database struggling), and tries again later", async () => {
+    const t = setUp();
+    const first = t.cache.read("r1:d", t.load);
+    t.loads[0]!.resolve({ items: [] });
+    const kept = await first;
+    t.at(t.now + HALF_LIFE_MAX + 1);
+    expect(t.cache.kept("r1:d", t.now, t.load)).toBe(kept);
+    t.loads[1]!.reject(new Error("too many connections"));
+    await t.settle();
+    expect(t.cache.kept("r1:d", t.now, t.load)).toBe(kept);
+    expect(t.loads).toHaveLength(2); // not again at once
+    t.at(t.now + 10_001);
+    expect(t.cache.kept("r1:d", t.now, t.load)).toBe(kept);
+    expect(t.loads).toHaveLength(3);
+  });
+
+  it("drops an entry whose reload finds the briefing gone: the next read asks the database itself", async () => {
     const t = setUp();
     const first = t.cache.read("r1:d", t.load);
     t.loads[0]!.resolve({ items: [] });
     await first;
     t.at(t.now + HALF_LIFE_MAX + 1);
     expect(t.cache.kept("r1:d", t.now, t.load)).toBeDefined();
-    t.loads[1]!.reject(new Error("the briefing is gone"));
+    t.loads[1]!.reject(notFound("briefing"));
     await t.settle();
     expect(t.cache.kept("r1:d", t.now, t.load)).toBeUndefined();
     const again = t.cache.read("r1:d", t.load);
@@ -106,5 +123,25 @@ describe("briefing read cache", () => {
     t.at(start + HALF_LIFE_MAX + 1);
     expect(t.cache.kept("r1:d", t.now)).toBe(kept);
     expect(t.loads).toHaveLength(1);
+  });
+
+  it("when full, lets expired entries go, else the oldest, never every reader's at once", async () => {
+    let now = 1_000_000;
+    const cache = briefingReadCache(10, () => now);
+    const load = async () => ({ items: [] });
+    for (let i = 0; i < 4_999; i++) await cache.read(`old:${i}`, load);
+    now += 1_000;
+    await cache.read("newer", load);
+    // Full of live entries: one more drops only the oldest.
+    await cache.read("one-more", load);
+    expect(cache.kept("old:0", now)).toBeUndefined();
+    expect(cache.kept("old:1", now)).toBeDefined();
+    expect(cache.kept("newer", now)).toBeDefined();
+    // The old ones expire first (their lives end at most 1 s apart from the newer's): they go.
+    now += BRIEFING_TTL_MS * 0.8 - 1_000 + 1;
+    const stillLive = ["newer", "one-more"].filter((k) => cache.kept(k, now));
+    await cache.read("after", load);
+    expect(cache.kept("after", now)).toBeDefined();
+    for (const k of stillLive) expect(cache.kept(k, now)).toBeDefined();
   });
 });

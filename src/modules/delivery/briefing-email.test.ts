@@ -65,32 +65,38 @@ describe("briefingEmailModel", () => {
   });
 
   it("cuts a long subject and preview on whole characters and words, with an ellipsis", () => {
-    const headline = `${"Port of Valmora reopens after the cyberattack ".repeat(3)}🚢🚢 and the backlog clears`;
-    const long = {
-      id: randomUUID(),
-      date: "2026-11-27",
-      subscriberId: randomUUID(),
-      generatedAt: "2026-11-27T06:00:00.000Z",
-      items: [headline, headline, headline].map((h, k) => ({
-        rank: k + 1,
-        story: { id: randomUUID(), headline: h, keyPoints: [], analysis: [], sources: [] },
-      })),
-      alsoToday: [],
-    } as unknown as BriefingView;
-    const email = briefingEmailModel(long, {
-      email: "a@example.com",
-      name: null,
-      timezone: "UTC",
-      deliveryTime: "07:00",
-    });
-    for (const [text, max] of [
-      [email.subject, 180],
-      [email.preview, 150],
-    ] as const) {
-      expect(text.length).toBeLessThanOrEqual(max);
-      expect(text).toMatch(/…$/);
-      expect(text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no half of a surrogate pair
-      expect(text).not.toContain("\uFFFD");
+    // A run of emoji across each cut (one or two letters before it put the subject's and the
+    // preview's cut through a surrogate pair in turn), and a headline with words.
+    for (const headline of [
+      "A🚢".padEnd(240, "🚢"),
+      "AA🚢".padEnd(240, "🚢"),
+      "Port of Valmora reopens ".repeat(9),
+    ]) {
+      const long = {
+        id: randomUUID(),
+        date: "2026-11-27",
+        subscriberId: randomUUID(),
+        generatedAt: "2026-11-27T06:00:00.000Z",
+        items: [1, 2].map((rank) => ({
+          rank,
+          story: { id: randomUUID(), headline, keyPoints: [], analysis: [], sources: [] },
+        })),
+        alsoToday: [],
+      } as unknown as BriefingView;
+      const email = briefingEmailModel(long, {
+        email: "a@example.com",
+        name: null,
+        timezone: "UTC",
+        deliveryTime: "07:00",
+      });
+      for (const [text, max] of [
+        [email.subject, 180],
+        [email.preview, 150],
+      ] as const) {
+        expect(text.length).toBeLessThanOrEqual(max);
+        expect(text).toMatch(/…$/);
+        expect(text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no half of a surrogate pair
+      }
     }
   });
 
