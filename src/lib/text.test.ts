@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectLanguage, htmlToText, sliceWhole, splitSentences, terms } from "./text.ts";
+import { detectLanguage, htmlToText, looksLikeHtml, sliceWhole, splitSentences, terms } from "./text.ts";
 
 describe("htmlToText", () => {
   it("keeps paragraphs, decodes entities and drops scripts and styles", () => {
@@ -67,5 +67,27 @@ describe("sliceWhole", () => {
     expect(sliceWhole(text, 4)).toBe("ab😀");
     expect(JSON.parse(JSON.stringify(sliceWhole(text, 3)))).toBe("ab");
     expect(sliceWhole("short", 10)).toBe("short");
+  });
+});
+
+describe("looksLikeHtml", () => {
+  it("takes tags, active elements left open and HTML escapes as markup; comparisons and stray ampersands as text", () => {
+    for (const html of [
+      "<p>Text</p>",
+      "a<br/>b",
+      "<svg/onload=alert(1)>",
+      "<img/src=x onerror=alert(1)>",
+      "Port <img src=x onerror=alert(1)",
+      "AT&amp;T",
+      "it&#8217;s",
+    ])
+      expect(looksLikeHtml(html), html).toBe(true);
+    for (const text of [
+      "profits rose by <10% while x<y held",
+      "a<b was expected",
+      "&notanentity; stays",
+      "5 < 6 > 4",
+    ])
+      expect(looksLikeHtml(text), text).toBe(false);
   });
 });

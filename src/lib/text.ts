@@ -91,11 +91,16 @@ export function plainText(text: string): string {
 }
 
 /**
- * Whether a field that may be HTML or plain text is HTML: it has a tag ("<p>", "</b>", "<br/>") or
- * text escaped for HTML ("&lt;", "&amp;", "&#8217;"); "x<y", "<10%" and "&notanentity;" are text.
+ * Whether a field that may be HTML or plain text is HTML: it has a tag ("<p>", "</b>", "<br/>",
+ * "<svg/onload=...>"), an element that acts even left open ("<img src=x onerror=..."), or text
+ * escaped for HTML ("&lt;", "&amp;", "&#8217;"). "x<y", "a<b was expected", "<10%" and
+ * "&notanentity;" are text.
  */
 export const looksLikeHtml = (text: string) =>
-  /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>|&(?:lt|gt|amp|quot|apos|nbsp|#\d{1,7}|#x[\da-f]{1,6});/i.test(text);
+  /<\/?[a-z][a-z0-9-]*(?:[\s/][^<>]*)?>/i.test(text) || ACTIVE_ELEMENT.test(text) || HTML_ESCAPE.test(text);
+const ACTIVE_ELEMENT =
+  /<\/?(?:script|style|iframe|img|svg|object|embed|form|input|button|textarea|select|link|meta|base|video|audio|source|math|body|html|frame|frameset|template|noscript)(?=[\s/>]|$)/i;
+const HTML_ESCAPE = /&(?:lt|gt|amp|quot|apos|nbsp|#\d{1,7}|#x[\da-f]{1,6});/i;
 
 function tidyText(text: string): string {
   return toWellFormed(text)
