@@ -294,6 +294,7 @@ describe("POST /admin/articles", () => {
       headers: admin,
       body: JSON.stringify(body),
     });
+    expect(again.status).toBe(200); // nothing created
     expect(await again.json()).toMatchObject({ status: "duplicate", articleId: null });
   });
 

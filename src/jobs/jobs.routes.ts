@@ -8,6 +8,12 @@ import { sendDueBriefings } from "../modules/delivery/index.ts";
 import { listStoriesWithSources } from "../modules/summaries/index.ts";
 import { groupAndSummarize, runIngest } from "./pipeline.ts";
 
+const submitted = z.object({
+  status: z.enum(["added", "duplicate"]),
+  articleId: z.string().nullable(),
+  stories: z.number().int(),
+});
+
 /** Admin triggers for the stages of the daily run, answered when the stage is done. */
 export function createJobRoutes(deps: Deps) {
   const app = createRouter();
@@ -67,17 +73,10 @@ export function createJobRoutes(deps: Deps) {
         body: { required: true, content: { "application/json": { schema: articleSubmissionSchema } } },
       },
       responses: {
-        201: {
-          description: "Stored (or recognised as a duplicate of an article already held)",
-          content: {
-            "application/json": {
-              schema: z.object({
-                status: z.enum(["added", "duplicate"]),
-                articleId: z.string().nullable(),
-                stories: z.number().int(),
-              }),
-            },
-          },
+        201: { description: "Stored", content: { "application/json": { schema: submitted } } },
+        200: {
+          description: "Nothing stored: a duplicate of an article already held (articleId null)",
+          content: { "application/json": { schema: submitted } },
         },
         ...problemResponses(400, 401),
       },
@@ -85,7 +84,8 @@ export function createJobRoutes(deps: Deps) {
     async (c) => {
       const r = await submitArticle(deps, c.req.valid("json"));
       const grouped = await groupAndSummarize(deps);
-      return c.json({ ...r, stories: grouped.stories }, 201);
+      // 201 only when something was created (a duplicate created nothing).
+      return c.json({ ...r, stories: grouped.stories }, r.status === "added" ? 201 : 200);
     },
   );
   app.openapi(

@@ -1317,7 +1317,21 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Stored (or recognised as a duplicate of an article already held) */
+        /** @description Nothing stored: a duplicate of an article already held (articleId null) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              /** @enum {string} */
+              status: "added" | "duplicate";
+              articleId: string | null;
+              stories: number;
+            };
+          };
+        };
+        /** @description Stored */
         201: {
           headers: {
             [name: string]: unknown;
