@@ -64,5 +64,7 @@ describe("the briefing email's size", () => {
     const { html } = renderBriefingEmail(template, model);
     expect(Buffer.byteLength(html)).toBeLessThan(95 * 1024); // 99.3 KB before the leaner markup
     expect(html).toContain("Unsubscribe");
+    // Each key point takes its own direction; its citations stay left to right at its end.
+    expect(html).toMatch(/<li dir="auto"[^>]*>[^<]+<span class="cite" dir="ltr">/);
   });
 });

@@ -14,10 +14,13 @@ const STORY_STYLE = `
 
 function citations(story: StoryView, ns: number[]) {
   const byN = new Map(story.sources.map((s) => [s.n, s]));
-  return ns
-    .map((n) => byN.get(n))
-    .filter((s) => s !== undefined)
-    .map((s) => html` <a class="cite" href="${s.url}" rel="noopener nofollow">(${s.domain})</a>`);
+  return (
+    ns
+      .map((n) => byN.get(n))
+      .filter((s) => s !== undefined)
+      // Isolated left to right: after a sentence ending in Hebrew or Arabic it stays at the end.
+      .map((s) => html` <a class="cite" dir="ltr" href="${s.url}" rel="noopener nofollow">(${s.domain})</a>`)
+  );
 }
 
 const invitation = (signupUrl: string, pitch: string) =>
@@ -35,10 +38,10 @@ export function renderSharePage(story: StoryView, opts: { pageUrl: string; signu
 <meta name="twitter:card" content="summary">
 <meta name="twitter:title" content="${story.headline}">
 <meta name="twitter:description" content="${description}">`;
-  const body = html`<h1>${story.headline}</h1>
+  const body = html`<h1 dir="auto">${story.headline}</h1>
   ${story.singleSource ? html`<p><span class="label">Single source</span></p>` : ""}
-  <ul>${story.keyPoints.map((k) => html`<li>${k.text}${citations(story, k.citations)}</li>`)}</ul>
-  ${story.analysis.map((p) => html`<p>${p.text}${citations(story, p.citations)}</p>`)}
+  <ul>${story.keyPoints.map((k) => html`<li dir="auto">${k.text}${citations(story, k.citations)}</li>`)}</ul>
+  ${story.analysis.map((p) => html`<p dir="auto">${p.text}${citations(story, p.citations)}</p>`)}
   <div class="sources">Sources: ${story.sources.map(
     (s, i) => html`${i ? ", " : ""}<a href="${s.url}" rel="noopener nofollow">${s.outlet}</a>`,
   )}</div>

@@ -90,6 +90,12 @@ describe("shared stories", () => {
     expect(body).toContain("Get your own daily briefing");
     expect(body).toContain("Shared from Daybreak");
     expect(body).toContain('href="https://hostile.example/story"');
+    // Each sentence takes its own direction, and its citation stays left to right at its end
+    // (after a sentence ending in Hebrew it was drawn inside it).
+    expect(body).toContain('<h1 dir="auto">');
+    expect(body).toMatch(
+      /<li dir="auto">[^<]+<a class="cite" dir="ltr" href="https:\/\/hostile\.example\/story"/,
+    );
     // The hostile headline stays text.
     expect(body).not.toContain("<script>alert");
     expect(body).not.toMatch(/<img[^>]+onerror/);
