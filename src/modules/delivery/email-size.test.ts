@@ -64,6 +64,8 @@ describe("the briefing email's size", () => {
     const { html } = renderBriefingEmail(template, model);
     expect(Buffer.byteLength(html)).toBeLessThan(95 * 1024); // 99.3 KB before the leaner markup
     expect(html).toContain("Unsubscribe");
+    // The inbox preview ends with invisible filler, so clients do not run it into the body's text.
+    expect(html).toMatch(/Bund yields slide[^<]*(?:&#847;&zwnj;&nbsp;){60}<\/div>/);
     // Each key point takes its own direction; its citations stay left to right at its end.
     expect(html).toMatch(/<li dir="auto"[^>]*>[^<]+<span class="cite" dir="ltr">/);
   });
