@@ -120,4 +120,23 @@ describe("briefingEmailModel", () => {
     expect(greeting("22:30", "Evening Reader")).toBe("Good evening, Evening Reader.");
     expect(greeting("02:00")).toBe("Good evening.");
   });
+
+  it("previews the stories the subject does not name", () => {
+    const briefing = (headlines: string[]) =>
+      ({
+        id: randomUUID(),
+        date: "2026-11-27",
+        subscriberId: randomUUID(),
+        items: headlines.map((headline, k) => ({
+          rank: k + 1,
+          story: { id: randomUUID(), headline, keyPoints: [], analysis: [], sources: [] },
+        })),
+        alsoToday: [],
+      }) as unknown as BriefingView;
+    const to = { email: "a@example.com", name: null, timezone: "UTC", deliveryTime: "07:00" };
+    const three = briefingEmailModel(briefing(["Port reopens", "ECB holds", "Chip rules"]), to);
+    expect(three.subject).toMatch(/: Port reopens$/);
+    expect(three.preview).toBe("Also today: ECB holds · Chip rules");
+    expect(briefingEmailModel(briefing(["Port reopens"]), to).preview).toMatch(/^One story picked/);
+  });
 });

@@ -89,8 +89,16 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
   return {
     // Cut on whole characters and words: a cut through an emoji's surrogate pair showed "�".
     subject: truncate(`Your Daybreak briefing for ${dateLong}: ${first || "nothing new today"}`, 180),
+    // The inbox shows it after the subject, which names the first story: the others, then.
     preview: truncate(
-      briefing.items.length > 0 ? briefing.items.map((i) => i.story.headline).join(" · ") : QUIET_DAY,
+      briefing.items.length > 1
+        ? `Also today: ${briefing.items
+            .slice(1)
+            .map((i) => i.story.headline)
+            .join(" · ")}`
+        : briefing.items.length === 1
+          ? "One story picked for your work today, every point linked to its source."
+          : QUIET_DAY,
       150,
     ),
     dateLong,
