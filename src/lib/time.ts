@@ -87,6 +87,18 @@ export function formatLongDate(date: string, locale = "en-GB"): string {
   }).format(new Date(`${date}T12:00:00Z`));
 }
 
+/** "Fri 27 Nov": a date as an email subject names it, short enough to leave a phone room for the rest. */
+export function formatShortDate(date: string, locale = "en-GB"): string {
+  return new Intl.DateTimeFormat(locale, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    timeZone: "UTC",
+  })
+    .format(new Date(`${date}T12:00:00Z`))
+    .replace(/,/g, "");
+}
+
 /** Whether `d` is a real calendar date written YYYY-MM-DD (no 30 February, no month 00). */
 export function isCalendarDate(d: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);

@@ -57,7 +57,7 @@ describe("briefingEmailModel", () => {
       timezone: "UTC",
       deliveryTime: "07:00",
     });
-    expect(email.subject).toBe("Your Daybreak briefing for Friday, 27 November 2026: nothing new today");
+    expect(email.subject).toBe("Fri 27 Nov: nothing new today");
     expect(email.preview).toMatch(/^Nothing new for you today/);
     expect(email.intro).toMatch(/^Nothing new for you today/);
     expect(email.stories).toEqual([]);

@@ -1,6 +1,6 @@
 import type { CompiledTemplate } from "../../lib/mjml-templates.ts";
 import { truncate } from "../../lib/text.ts";
-import { formatLongDate } from "../../lib/time.ts";
+import { formatLongDate, formatShortDate } from "../../lib/time.ts";
 import type { BriefingView } from "../briefings/index.ts";
 import { storyLinkSigner } from "../profiles/index.ts";
 
@@ -70,6 +70,17 @@ function longDate(date: string): string {
   return s;
 }
 
+const shortDates = new Map<string, string>();
+function shortDate(date: string): string {
+  let s = shortDates.get(date);
+  if (s === undefined) {
+    if (shortDates.size > 1000) shortDates.clear();
+    s = formatShortDate(date);
+    shortDates.set(date, s);
+  }
+  return s;
+}
+
 const QUIET_DAY =
   "Nothing new for you today: every story so far was in an earlier briefing or is muted in your preferences.";
 
@@ -88,7 +99,9 @@ export function briefingEmailModel(briefing: BriefingView, to: EmailRecipient, l
   const { storyLinks, ...footerLinks } = links;
   return {
     // Cut on whole characters and words: a cut through an emoji's surrogate pair showed "�".
-    subject: truncate(`Your Daybreak briefing for ${dateLong}: ${first || "nothing new today"}`, 180),
+    // The headline early: a phone shows 35-40 characters of a subject, and the sender's name
+    // already says Daybreak ("Your Daybreak briefing for Friday, 27 November 2026: " was 53).
+    subject: truncate(`${shortDate(briefing.date)}: ${first || "nothing new today"}`, 180),
     // The inbox shows it after the subject, which names the first story: the others, then.
     preview: truncate(
       briefing.items.length > 1
