@@ -180,6 +180,18 @@ describe("POST /admin/subscribers", () => {
     expect(((await me.json()) as { email: string }).email).toBe("cfo@example.com");
   });
 
+  it("takes an address at an internationalized domain, in its ASCII form; a non-ASCII local part is refused", async () => {
+    const created = await createSubscriber("leser@Müller.de");
+    const me = await app.request("/v1/me", { headers: as(created.token) });
+    expect(((await me.json()) as { email: string }).email).toBe("leser@xn--mller-kva.de");
+    const refused = await app.request("/admin/subscribers", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify(profile("jürgen@example.com")),
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it("rejects a bad profile naming each bad field", async () => {
     const res = await app.request("/admin/subscribers", {
       method: "POST",

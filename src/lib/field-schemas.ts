@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import { z } from "@hono/zod-openapi";
 import { isStorableText } from "./text.ts";
 import { isCalendarDate } from "./time.ts";
@@ -49,6 +50,13 @@ export const textField = (max: number) =>
       message: "must be one line of text (no line breaks, control characters or direction overrides)",
     });
 
+function asciiDomain(address: string): string {
+  const at = address.lastIndexOf("@");
+  if (at < 0 || !/[^\x20-\x7e]/.test(address.slice(at + 1))) return address;
+  const ascii = domainToASCII(address.slice(at + 1).toLowerCase());
+  return ascii ? `${address.slice(0, at)}@${ascii}` : address;
+}
+
 /**
  * An email address as every route takes one: surrounding spaces dropped first (sign-up's form
  * already did; the API refused " a@b.co "), then checked, at most 254 characters (RFC 5321).
@@ -56,6 +64,9 @@ export const textField = (max: number) =>
 export const emailSchema = z
   .string()
   .trim()
+  // An internationalized domain (user@müller.de) is kept in its ASCII form (xn--mller-kva.de), the
+  // one every relay takes; it was refused. A non-ASCII local part needs SMTPUTF8: still refused.
+  .transform(asciiDomain)
   .pipe(z.email("must be an email address").max(254, "must be at most 254 characters"))
   .openapi({ format: "email", maxLength: 254, example: "reader@example.com" });
 
