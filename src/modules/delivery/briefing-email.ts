@@ -58,28 +58,21 @@ export function storyLinkUrls(
 }
 
 // Building an Intl.DateTimeFormat costs more than filling the whole template, and a morning's
-// emails share a handful of dates: remembered per date (bounded, pure).
-const longDates = new Map<string, string>();
-function longDate(date: string): string {
-  let s = longDates.get(date);
-  if (s === undefined) {
-    if (longDates.size > 1000) longDates.clear();
-    s = formatLongDate(date);
-    longDates.set(date, s);
-  }
-  return s;
+// emails share a handful of dates: each form remembered per date (bounded, pure).
+function rememberedPerDate(format: (date: string) => string): (date: string) => string {
+  const seen = new Map<string, string>();
+  return (date) => {
+    let s = seen.get(date);
+    if (s === undefined) {
+      if (seen.size > 1000) seen.clear();
+      s = format(date);
+      seen.set(date, s);
+    }
+    return s;
+  };
 }
-
-const shortDates = new Map<string, string>();
-function shortDate(date: string): string {
-  let s = shortDates.get(date);
-  if (s === undefined) {
-    if (shortDates.size > 1000) shortDates.clear();
-    s = formatShortDate(date);
-    shortDates.set(date, s);
-  }
-  return s;
-}
+const longDate = rememberedPerDate((d) => formatLongDate(d));
+const shortDate = rememberedPerDate((d) => formatShortDate(d));
 
 const QUIET_DAY =
   "Nothing new for you today: every story so far was in an earlier briefing or is muted in your preferences.";
